@@ -1,0 +1,189 @@
+"""The analysis stage: which texts need a model, running it, landing the results.
+
+Work avoidance: only distinct `text_hash` values are analysed, and only those that
+`analyses` does not already hold for (task, model). `Predictor` is the engine-neutral
+callable: built from `AnalysisSettings`, called on a columnar batch; the local engine
+here and any scale-out engine use the same one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from analyzer.models import ModelSpec
+from analyzer.store import query_frame, run_sql, transaction
+
+ANALYSIS_CHUNK = 2048  # texts per model call and per write transaction
+
+
+@dataclass
+class AnalysisSettings:
+    tasks: list[str]
+    specs: dict[str, ModelSpec]
+    device: str = "auto"
+    batch_tokens: int = 8192
+    allow_pickle: bool = False
+
+    def model_ids(self) -> dict[str, str]:
+        return {task: self.specs[task].identity() for task in self.tasks}
+
+
+@dataclass
+class AnalysisCounts:
+    texts_analysed: int = 0
+    texts_cached: int = 0
+    texts_unsupported: int = 0
+    model_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: AnalysisCounts) -> None:
+        self.texts_analysed += other.texts_analysed
+        self.texts_cached += other.texts_cached
+        self.texts_unsupported += other.texts_unsupported
+        self.model_seconds += other.model_seconds
+        self.notes.extend(other.notes)
+
+
+class Predictor:
+    """Columnar in, columnar out: {text_hash, text, lang} → per-task result columns."""
+
+    def __init__(self, settings: AnalysisSettings) -> None:
+        from analyzer.runtime import choose_runtime
+        from analyzer.tasks import TASK_REGISTRY, TaskOptions
+
+        self.settings = settings
+        self.runtime = choose_runtime(settings.device)
+        options = TaskOptions(batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle)
+        self.tasks = {name: TASK_REGISTRY[name](settings.specs[name], self.runtime, options) for name in settings.tasks}
+        self.model_ids = settings.model_ids()
+        self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
+
+    def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None) -> dict[str, list[Any]]:
+        from analyzer.langid import detect_languages
+
+        texts: list[str] = list(batch["text"])
+        langs: list[str | None] = list(batch.get("lang") or [None] * len(texts))
+        missing = [i for i, lang in enumerate(langs) if not lang]
+        if missing:
+            for i, lang in zip(missing, detect_languages([texts[i] for i in missing]), strict=True):
+                langs[i] = lang
+        out: dict[str, list[Any]] = {"text_hash": list(batch["text_hash"]), "lang": langs}
+        for name in tasks or self.settings.tasks:
+            allowed = self.languages[name]
+            supported = [allowed is None or lang is None or lang in allowed for lang in langs]
+            chosen = [i for i, ok in enumerate(supported) if ok]
+            predictions = self.tasks[name].predict([texts[i] for i in chosen]) if chosen else []
+            column: list[Any] = [None] * len(texts)
+            for i, prediction in zip(chosen, predictions, strict=True):
+                column[i] = prediction
+            out[name] = column
+            out[f"{name}_status"] = ["ok" if ok else "unsupported" for ok in supported]
+        return out
+
+    def model_seconds(self) -> float:
+        return sum(task.stats.model_seconds for task in self.tasks.values())
+
+    def notes(self) -> list[str]:
+        return [note for task in self.tasks.values() for note in task.stats.notes]
+
+
+def texts_needing(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, task: str, model: str) -> pl.DataFrame:
+    """Rows of `texts` (text_hash, ...) not yet analysed by (task, model)."""
+    con.register("candidate", texts.select("text_hash"))
+    try:
+        done = query_frame(con, "ingest/analysed_hashes", {"task": task, "model": model})
+    finally:
+        con.unregister("candidate")
+    return texts.join(done, on="text_hash", how="anti")
+
+
+def analyse(
+    con: duckdb.DuckDBPyConnection,
+    predictor: Predictor,
+    texts: pl.DataFrame,
+    run_id: int,
+    progress: Callable[[int], None] | None = None,
+) -> AnalysisCounts:
+    """Analyse the distinct texts in `texts` (text_hash, text, lang) that are not cached."""
+    counts = AnalysisCounts()
+    texts = texts.unique(subset="text_hash", keep="first", maintain_order=True)
+    needs = {task: texts_needing(con, texts, task, predictor.model_ids[task]) for task in predictor.settings.tasks}
+    todo_hashes = pl.concat([df.select("text_hash") for df in needs.values()]).unique() if needs else pl.DataFrame()
+    todo = texts.join(todo_hashes, on="text_hash", how="semi") if needs else texts.clear()
+    counts.texts_cached = texts.height - todo.height
+    if progress and counts.texts_cached:
+        progress(counts.texts_cached)
+    need_sets = {task: set(df["text_hash"].to_list()) for task, df in needs.items()}
+    before = predictor.model_seconds()
+    for start in range(0, todo.height, ANALYSIS_CHUNK):
+        chunk = todo.slice(start, ANALYSIS_CHUNK)
+        hashes = chunk["text_hash"].to_list()
+        tasks = [t for t in predictor.settings.tasks if any(h in need_sets[t] for h in hashes)]
+        result = predictor(chunk.to_dict(as_series=False), tasks=tasks)
+        write_results(con, result, predictor.model_ids, run_id, need_sets)
+        counts.texts_analysed += chunk.height
+        counts.texts_unsupported += sum(
+            1 for i in range(chunk.height) if any(result[f"{t}_status"][i] == "unsupported" for t in tasks)
+        )
+        if progress:
+            progress(chunk.height)
+    counts.model_seconds = predictor.model_seconds() - before
+    return counts
+
+
+def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], model_ids: dict[str, str],
+                  run_id: int, need_sets: dict[str, set[str]]) -> None:
+    """Land one chunk of predictions in one transaction: results + cache markers + langs."""
+    hashes = result["text_hash"]
+    markers = []
+    sentiment_rows = []
+    entity_rows = []
+    for i, text_hash in enumerate(hashes):
+        for task in model_ids:
+            if task not in result or text_hash not in need_sets.get(task, ()):
+                continue
+            status = result[f"{task}_status"][i]
+            markers.append({"text_hash": text_hash, "task": task, "model": model_ids[task], "status": status})
+            prediction = result[task][i]
+            if task == "sentiment":
+                scores = (prediction or {}).get("scores", {})
+                sentiment_rows.append({
+                    "text_hash": text_hash, "model": model_ids[task],
+                    "label": prediction["label"] if prediction else None,
+                    "score": prediction["score"] if prediction else None,
+                    "p_negative": scores.get("negative"), "p_neutral": scores.get("neutral"),
+                    "p_positive": scores.get("positive"),
+                    "reason": None if prediction else f"unsupported language: {result['lang'][i]}",
+                })
+            elif task == "ner" and prediction:
+                entity_rows.extend({"text_hash": text_hash, "model": model_ids[task], **e} for e in prediction)
+    sentiment_df = pl.DataFrame(sentiment_rows, schema={
+        "text_hash": pl.String, "model": pl.String, "label": pl.String, "score": pl.Float64,
+        "p_negative": pl.Float64, "p_neutral": pl.Float64, "p_positive": pl.Float64, "reason": pl.String})
+    entity_df = pl.DataFrame(entity_rows, schema={
+        "text_hash": pl.String, "model": pl.String, "text": pl.String, "label": pl.String,
+        "start": pl.Int32, "end": pl.Int32, "score": pl.Float64})
+    marker_df = pl.DataFrame(markers, schema={"text_hash": pl.String, "task": pl.String, "model": pl.String,
+                                              "status": pl.String})
+    lang_df = pl.DataFrame({"text_hash": hashes, "lang": result["lang"]}, schema={"text_hash": pl.String,
+                                                                                  "lang": pl.String})
+    with transaction(con):
+        con.register("new_sentiment", sentiment_df)
+        con.register("new_entities", entity_df)
+        con.register("new_markers", marker_df)
+        con.register("detected_langs", lang_df)
+        run_sql(con, "ingest/write_results", {"run_id": run_id})
+        for name in ("new_sentiment", "new_entities", "new_markers", "detected_langs"):
+            con.unregister(name)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started

@@ -1,0 +1,232 @@
+"""The `opinions` command: a thin shell over the analyzer library.
+
+Exit codes: 0 success (rejected rows included); 1 fatal error (one line on stderr);
+2 usage error; 3 `report alerts --fail-on-alert` found an alert.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    help="Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+report_app = typer.Typer(help="SQL reports over the database (read-only; never loads a model).", no_args_is_help=True)
+models_app = typer.Typer(help="The models each task uses and where they come from.", invoke_without_command=True)
+app.add_typer(report_app, name="report")
+app.add_typer(models_app, name="models")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Database file (default: $OPINIONS_DB, else ./opinions.duckdb).")
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default: ./opinions.toml if present).")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown")]
+SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
+UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"opinions: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def friendly_errors(fn: F) -> F:
+    """Known errors become one line on stderr and exit 1; never a traceback (unless OPINIONS_DEBUG=1)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from analyzer.errors import USER_ERRORS
+
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except USER_ERRORS as exc:
+            if os.environ.get("OPINIONS_DEBUG"):
+                raise
+            raise fail(str(exc)) from None
+        except Exception as exc:  # a bug or an environment problem: still one clear line
+            if os.environ.get("OPINIONS_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise fail(f"{type(exc).__name__}: {first} (set OPINIONS_DEBUG=1 for a traceback)") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Dump files, folders, globs, or - for stdin (.jsonl .ndjson .json .csv .parquet, .gz/.zst).")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    preset: Annotated[str | None, typer.Option(help="reddit | twitter | youtube | generic (default: detected per file).")] = None,
+    text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
+    time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
+    author_field: Annotated[str | None, typer.Option(help="Field holding the author.")] = None,
+    topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic.")] = None,
+    tasks: Annotated[str, typer.Option(help="sentiment,ner | all | none: what to run on new texts.")] = "all",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+    batch_tokens: Annotated[int, typer.Option(help="Tokens per model batch (padded rows × length).")] = 8192,
+    profile: Annotated[str | None, typer.Option(help="Model profile: embedded (offline default) | hub.")] = None,
+    sentiment_model: Annotated[str | None, typer.Option(help="Sentiment model: embedded, a hub id, or a folder.")] = None,
+    ner_model: Annotated[str | None, typer.Option(help="NER model: embedded, a hub id, or a folder.")] = None,
+    allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) checkpoints; unsafe for untrusted models.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
+) -> None:
+    """Read dumps into the database and analyse the new texts.
+
+    Re-running on the same input adds nothing; rows that cannot be used go to the
+    `rejects` table with their line number and reason. Example:
+
+        opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
+    """
+    from analyzer.commands import run_ingest
+
+    summary = run_ingest(
+        paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
+        time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
+        batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
+        allow_pickle=allow_pickle, wait=wait, quiet=quiet or as_json,
+    )
+    if as_json:
+        typer.echo(json.dumps(summary.as_json()))
+    else:
+        from analyzer.commands import print_summary
+
+        print_summary(summary)
+    if summary.status == "failed":
+        raise fail("nothing could be ingested: " + "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()))
+
+
+@app.command()
+@friendly_errors
+def analyze(
+    file: Annotated[str, typer.Argument(help="Plain text (one text a line) or JSONL; - for stdin.")] = "-",
+    task: Annotated[str, typer.Option(help="sentiment | ner")] = "sentiment",
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    config: ConfigOption = None,
+    model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: the task's configured model).")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+    batch_tokens: Annotated[int, typer.Option(help="Tokens per model batch.")] = 8192,
+) -> None:
+    """Run one task on texts without a database; one JSON object per input line, in order.
+
+        echo "I absolutely love this phone" | opinions analyze --task sentiment
+    """
+    from analyzer.commands import run_analyze
+
+    for line in run_analyze(file, task, text_field, config, model, device, batch_tokens):
+        sys.stdout.write(line + "\n")
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Labelled data: TSV (text, label) or JSONL for sentiment; CoNLL for ner.")],
+    task: Annotated[str, typer.Option(help="sentiment | ner")] = "sentiment",
+    model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: configured model).")] = None,
+    config: ConfigOption = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Score a model on your own labelled data (macro recall/F1 for sentiment, entity F1 for ner)."""
+    from analyzer.commands import print_metrics, run_evaluate
+
+    metrics = run_evaluate(file, task, model, config, device)
+    typer.echo(json.dumps(metrics, indent=2)) if as_json else print_metrics(task, metrics)
+
+
+@report_app.command("topic")
+@friendly_errors
+def report_topic(
+    name: Annotated[str | None, typer.Argument(help="A topic; without it, all topics by volume.")] = None,
+    db: DbOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
+    fmt: FormatOption = "table",
+) -> None:
+    """One topic in depth (trend, entities, strongest comments, summary), or all topics."""
+    from analyzer.commands import show_report
+
+    show_report("topic", fmt, db, name=name, since=since, until=until, by=by)
+
+
+@report_app.command("topics")
+@friendly_errors
+def report_topics(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
+                  fmt: FormatOption = "table",
+                  limit: Annotated[int, typer.Option(help="At most this many topics.")] = 50) -> None:
+    """Every topic: volume, sentiment shares, net sentiment, change against the previous period."""
+    from analyzer.commands import show_report
+
+    show_report("topics", fmt, db, since=since, until=until, limit=limit)
+
+
+@report_app.command("runs")
+@friendly_errors
+def report_runs(db: DbOption = None, fmt: FormatOption = "table",
+                limit: Annotated[int, typer.Option(help="At most this many runs.")] = 20) -> None:
+    """Ingest runs with their row accounting, newest first."""
+    from analyzer.commands import show_report
+
+    show_report("runs", fmt, db, limit=limit)
+
+
+@app.command()
+@friendly_errors
+def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")], db: DbOption = None,
+          fmt: FormatOption = "table") -> None:
+    """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...)."""
+    from analyzer.commands import show_report
+
+    show_report("query", fmt, db, sql=sql)
+
+
+@models_app.callback()
+@friendly_errors
+def models_list(ctx: typer.Context, config: ConfigOption = None,
+                profile: Annotated[str | None, typer.Option(help="embedded | hub")] = None) -> None:
+    """List the model each task uses and where it comes from."""
+    if ctx.invoked_subcommand:
+        return
+    from analyzer.commands import list_models
+
+    list_models(config, profile)
+
+
+@models_app.command("path")
+@friendly_errors
+def models_path(task: Annotated[str, typer.Argument(help="sentiment | ner")], config: ConfigOption = None) -> None:
+    """Print a folder that `transformers.pipeline(task, model=FOLDER)` loads."""
+    from analyzer.commands import model_path
+
+    typer.echo(model_path(task, config))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

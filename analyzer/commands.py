@@ -1,0 +1,245 @@
+"""What each CLI command does, as plain functions (the CLI only parses and prints).
+
+Python users can call these, or the lower-level modules, directly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from analyzer.config import load_config
+from analyzer.ingest import IngestOptions, Progress, RunSummary, ingest
+from analyzer.models import TASKS, ModelConfigError, resolve
+from analyzer.store import open_readonly, open_store, resolve_db_path
+
+INGEST_TASKS = ("sentiment", "ner")
+
+
+def parse_tasks(value: str) -> list[str]:
+    value = (value or "").strip().lower()
+    if value in {"all", ""}:
+        return list(INGEST_TASKS)
+    if value == "none":
+        return []
+    chosen = [t.strip() for t in value.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in INGEST_TASKS]
+    if unknown:
+        raise ModelConfigError(f"unknown task(s) {', '.join(unknown)}: use sentiment,ner | all | none")
+    return chosen
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
+               id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
+               tasks: str, device: str, batch_tokens: int, profile: str | None, sentiment_model: str | None,
+               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool) -> RunSummary:
+    from analyzer.analysis import AnalysisSettings
+
+    config = load_config(config_path)
+    chosen = parse_tasks(tasks)
+    flags = {"sentiment": sentiment_model, "ner": ner_model}
+    analysis = None
+    if chosen:
+        specs = {t: resolve(t, flags.get(t), config, profile) for t in chosen}
+        analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle)
+    options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
+                            author_field=author_field, topic_field=topic_field, analysis=analysis, config=config)
+    con = open_store(db, wait_seconds=wait)
+    try:
+        show_progress = not quiet and sys.stderr.isatty()
+        if not show_progress:
+            log = (lambda m: print(m, file=sys.stderr)) if not quiet else None
+            return ingest(con, paths, options, Progress(on_log=log))
+        return _ingest_with_bar(con, paths, options)
+    finally:
+        con.close()
+
+
+def _ingest_with_bar(con: Any, paths: list[str], options: IngestOptions) -> RunSummary:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = _stderr_console()
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as bar:
+        rows = bar.add_task("rows read", total=None, rate="")
+        texts = bar.add_task("texts analysed", total=0, rate="", visible=options.analysis is not None)
+
+        def on_rows(n: int) -> None:
+            bar.advance(rows, n)
+            task = bar.tasks[rows]
+            bar.update(rows, rate=f"{task.speed or 0:,.0f} rows/s")
+
+        def on_texts(n: int) -> None:
+            bar.advance(texts, n)
+            task = bar.tasks[texts]
+            bar.update(texts, rate=f"{task.speed or 0:,.0f} texts/s")
+
+        def on_total(n: int) -> None:
+            bar.update(texts, total=(bar.tasks[texts].total or 0) + n)
+
+        return ingest(con, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m)))
+
+
+def print_summary(summary: RunSummary) -> None:
+    console = _stderr_console() if not sys.stdout.isatty() else None
+    lines = [
+        f"run {summary.run_id} {summary.status} in {summary.seconds:.1f}s"
+        + (f" on {summary.device}" if summary.device else ""),
+        f"  rows read {summary.rows_read:,}: new {summary.rows_new:,}, duplicate {summary.rows_duplicate:,}, "
+        f"rejected {summary.rows_rejected:,}, skipped ([deleted]/[removed]) {summary.rows_skipped:,}",
+        f"  texts analysed {summary.texts_analysed:,}, cached {summary.texts_cached:,}, "
+        f"unsupported language {summary.texts_unsupported:,}",
+    ]
+    for name, reason in summary.failed_sources.items():
+        lines.append(f"  could not read {name}: {reason}")
+    for note in summary.notes:
+        lines.append(f"  note: {note}")
+    if summary.rows_rejected:
+        lines.append(f"  rejected rows: opinions query \"SELECT * FROM rejects WHERE run_id = {summary.run_id}\"")
+    text = "\n".join(lines)
+    if console:
+        console.print(text, highlight=False, markup=False)
+    else:
+        print(text)
+
+
+def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> None:
+    from analyzer import reporting
+    from reports.render import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise reporting.ReportError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    con = open_readonly(db, wait_seconds=float(params.pop("wait", 10.0)))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        since = reporting.parse_when(params.pop("since", None), "since")
+        until = reporting.parse_when(params.pop("until", None), "until")
+        if kind == "topic" and params.get("name"):
+            sections = reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"))
+        elif kind in {"topic", "topics"}:
+            sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50))
+        elif kind == "runs":
+            sections = reporting.runs_report(con, limit=params.get("limit", 20))
+        elif kind == "query":
+            sections = reporting.query_report(con, params["sql"])
+        else:
+            raise reporting.ReportError(f"unknown report {kind!r}")
+    finally:
+        con.close()
+    sys.stdout.write(render(sections, fmt))
+
+
+def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
+                batch_tokens: int) -> Iterator[str]:
+    """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
+    from analyzer.analysis import AnalysisSettings, Predictor
+
+    if task not in INGEST_TASKS:
+        raise ModelConfigError(f"--task {task!r}: choose sentiment or ner")
+    texts = _read_texts(file, text_field)
+    config = load_config(config_path)
+    spec = resolve(task, model, config)
+    predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, batch_tokens=batch_tokens))
+    chunk = 2048
+    for start in range(0, len(texts), chunk):
+        part = texts[start : start + chunk]
+        result = predictor({"text_hash": [str(i) for i in range(len(part))], "text": part})
+        for i in range(len(part)):
+            yield json.dumps(_analyze_line(task, result, i, spec.source), ensure_ascii=False)
+
+
+def _analyze_line(task: str, result: dict[str, list[Any]], i: int, model: str) -> dict[str, Any]:
+    lang = result["lang"][i]
+    prediction = result[task][i]
+    if result[f"{task}_status"][i] == "unsupported":
+        reason = f"language {lang!r} is not supported by the {task} model"
+        return {"lang": lang, "label": None, "reason": reason} if task == "sentiment" else {
+            "lang": lang, "entities": None, "reason": reason}
+    if task == "sentiment":
+        return {"lang": lang, "label": prediction["label"], "score": round(prediction["score"], 4),
+                "scores": {k: round(v, 4) for k, v in prediction["scores"].items()}}
+    return {"lang": lang, "entities": [{"text": e["text"], "label": e["label"], "start": e["start"], "end": e["end"],
+                                        "score": round(e["score"], 4)} for e in prediction]}
+
+
+def _read_texts(file: str, text_field: str) -> list[str]:
+    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+    try:
+        lines = stream.read().splitlines()
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    texts = []
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("{"):
+            try:
+                record = json.loads(stripped)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict):
+                value = record.get(text_field)
+                if not isinstance(value, str):
+                    raise ModelConfigError(f"line {number}: no string field {text_field!r}")
+                texts.append(value)
+                continue
+        texts.append(line)
+    return texts
+
+
+def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | None, device: str) -> dict[str, Any]:
+    from analyzer.evaluation import evaluate_file
+
+    config = load_config(config_path)
+    return evaluate_file(file, task, resolve(task, model, config), device)
+
+
+def print_metrics(task: str, metrics: dict[str, Any]) -> None:
+    from reports.render import Section, render
+
+    if task == "sentiment":
+        rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
+        sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}")]
+        if "per_label" in metrics:
+            sections.append(Section("per_label", ["label", "recall", "f1", "support"],
+                                    [(k, v["recall"], v["f1"], v["support"]) for k, v in metrics["per_label"].items()],
+                                    title="per label"))
+    else:
+        rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
+        sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}"),
+                    Section("per_type", ["type", "precision", "recall", "f1", "support"],
+                            [(k, v["precision"], v["recall"], v["f1"], v["support"])
+                             for k, v in metrics.get("per_type", {}).items()], title="per entity type")]
+    sys.stdout.write(render(sections, "table"))
+
+
+def list_models(config_path: Path | None, profile: str | None) -> None:
+    from reports.render import Section, render
+
+    config = load_config(config_path)
+    rows = []
+    for task in TASKS:
+        spec = resolve(task, None, config, profile)
+        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if task != "summary" else "en"))
+    sys.stdout.write(render([Section("models", ["task", "model", "from", "languages"], rows, title="Models in use")]))
+
+
+def model_path(task: str, config_path: Path | None) -> str:
+    from analyzer.models import load_folder_or_id
+
+    if task not in INGEST_TASKS:
+        raise ModelConfigError(f"task {task!r}: choose sentiment or ner")
+    return load_folder_or_id(resolve(task, None, load_config(config_path)))
+
+
+def db_path(db: Path | None) -> Path:
+    return resolve_db_path(db)

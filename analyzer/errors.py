@@ -1,0 +1,19 @@
+"""The errors a user can cause and fix: the CLI prints these as one line."""
+
+from __future__ import annotations
+
+from analyzer.config import ConfigError
+from analyzer.ingest import IngestError
+from analyzer.labelled import LabelledDataError
+from analyzer.modelpack import ModelIntegrityError, ModelNotFoundError
+from analyzer.models import ModelConfigError
+from analyzer.presets import PresetError
+from analyzer.reporting import ReportError
+from analyzer.runtime import DeviceError
+from analyzer.sources import SourceError
+from analyzer.store import StoreError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigError, IngestError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
+    PresetError, ReportError, SourceError, StoreError, DeviceError, FileNotFoundError, PermissionError,
+)

@@ -1,0 +1,187 @@
+"""Fine-tuning: the one training loop behind `training/` and `opinions train`.
+
+Sentence classification (sentiment, or any user label set) and token classification
+(NER, BIO tags) share the loop: length-bucketed batches, AdamW with linear warm-up and
+decay, optional label smoothing, per-epoch evaluation, and averaging of the last epochs'
+weights (a cheap, measured gain). Lower layers can be frozen so that only the upper ones
+need to be stored.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass
+class TrainConfig:
+    epochs: float = 3.0
+    lr: float = 5e-5
+    batch_size: int = 32
+    max_length: int = 128
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.0
+    frozen_layers: int = 1  # encoder layers kept frozen (word embeddings are always frozen)
+    average_last: int = 1  # average the weights at the end of the last N epochs
+    seed: int = 13
+    log_every: int = 200
+    threads: int | None = None
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def freeze_lower(model: nn.Module, frozen_layers: int) -> None:
+    """Freeze word embeddings and the lowest `frozen_layers` encoder layers."""
+    encoder_model = model.base_model
+    encoder_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    for layer in encoder_model.encoder.layer[:frozen_layers]:
+        for param in layer.parameters():
+            param.requires_grad_(False)
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The tensors training changed: what the pack stores."""
+    names = {name for name, p in model.named_parameters() if p.requires_grad}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names}
+
+
+def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within windows of 50 batches, cut, shuffle the batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def pad_batch(features: list[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(f["input_ids"]) for f in features)
+    out: dict[str, torch.Tensor] = {}
+    for key in features[0]:
+        fill = pad_id if key == "input_ids" else (-100 if key == "labels" and isinstance(features[0][key], list) else 0)
+        if isinstance(features[0][key], list):
+            out[key] = torch.tensor([f[key] + [fill] * (width - len(f[key])) for f in features])
+        else:
+            out[key] = torch.tensor([f[key] for f in features])
+    return out
+
+
+def fit(
+    model: nn.Module,
+    features: list[dict[str, Any]],
+    config: TrainConfig,
+    pad_id: int,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    log: Callable[[str], None] = print,
+    device: str = "cpu",
+) -> TrainResult:
+    """Train `model` in place on pre-tokenised `features` and return the history."""
+    set_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    freeze_lower(model, config.frozen_layers)
+    model.to(device)
+    rng = random.Random(config.seed)
+    lengths = [len(f["input_ids"]) for f in features]
+    steps_per_epoch = math.ceil(len(features) / config.batch_size)
+    total_steps = max(1, int(steps_per_epoch * config.epochs))
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
+    )
+    warmup = max(1, int(total_steps * config.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return step / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-100)
+    result = TrainResult()
+    snapshots: list[dict[str, torch.Tensor]] = []
+    started = time.perf_counter()
+    step = 0
+    epoch = 0
+    while step < total_steps:
+        epoch += 1
+        model.train()
+        running = 0.0
+        for batch_ids in length_bucketed_batches(lengths, config.batch_size, rng):
+            if step >= total_steps:
+                break
+            batch = pad_batch([features[i] for i in batch_ids], pad_id)
+            labels = batch.pop("labels").to(device)
+            batch = {k: v.to(device) for k, v in batch.items()}
+            logits = model(**batch).logits
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running += loss.item()
+            if step % config.log_every == 0:
+                rate = step / (time.perf_counter() - started)
+                log(f"epoch {epoch} step {step}/{total_steps} loss {running / config.log_every:.4f} ({rate:.2f} steps/s)")
+                running = 0.0
+        snapshots.append(trainable_state(model))
+        entry: dict[str, Any] = {"epoch": epoch, "step": step, "seconds": round(time.perf_counter() - started, 1)}
+        if evaluate is not None:
+            model.eval()
+            entry.update(evaluate(model))
+        result.history.append(entry)
+        log(f"epoch {epoch} done: {entry}")
+    if config.average_last > 1 and len(snapshots) > 1:
+        last = snapshots[-config.average_last :]
+        averaged = {k: sum(s[k] for s in last) / len(last) for k in last[0]}
+        model.load_state_dict(averaged, strict=False)
+        entry = {"epoch": f"avg last {len(last)}", "step": step}
+        if evaluate is not None:
+            model.eval()
+            entry.update(evaluate(model))
+        result.history.append(entry)
+        log(f"averaged: {entry}")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@torch.inference_mode()
+def predict_logits(model: nn.Module, features: list[dict[str, Any]], pad_id: int, batch_size: int = 64) -> list[torch.Tensor]:
+    """Logits per feature, in input order (length-sorted internally for speed)."""
+    model.eval()
+    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))
+    out: list[torch.Tensor | None] = [None] * len(features)
+    device = next(model.parameters()).device
+    for start in range(0, len(order), batch_size):
+        ids = order[start : start + batch_size]
+        batch = pad_batch([{k: v for k, v in features[i].items() if k != "labels"} for i in ids], pad_id)
+        logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu()
+        for row, i in enumerate(ids):
+            out[i] = logits[row]
+    return out  # type: ignore[return-value]

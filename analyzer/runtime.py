@@ -1,0 +1,94 @@
+"""Where and how models run: device choice, dtype, threads, safe loading."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+class DeviceError(ValueError):
+    """A device that was asked for but is not available."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: str  # cpu | cuda:N | mps
+    dtype: str  # float32 | bfloat16 | float16
+
+    def describe(self) -> str:
+        return f"{self.device} ({self.dtype})"
+
+
+def choose_runtime(requested: str = "auto") -> Runtime:
+    """`auto` picks CUDA, then MPS, then CPU; half precision on GPUs that support it."""
+    import torch
+
+    requested = (requested or "auto").lower()
+    if requested == "auto":
+        if torch.cuda.is_available():
+            requested = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            requested = "mps"
+        else:
+            requested = "cpu"
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {requested!r} requested but CUDA is not available")
+        index = int(requested.split(":", 1)[1]) if ":" in requested else 0
+        if index >= torch.cuda.device_count():
+            raise DeviceError(f"device {requested!r} requested but only {torch.cuda.device_count()} GPU(s) exist")
+        dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+        return Runtime(f"cuda:{index}", dtype)
+    if requested == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise DeviceError("device 'mps' requested but MPS is not available")
+        return Runtime("mps", "float16")
+    if requested != "cpu":
+        raise DeviceError(f"unknown device {requested!r}: use auto, cpu, cuda, cuda:N or mps")
+    threads = int(os.environ.get("OPINIONS_THREADS", "0")) or (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    return Runtime("cpu", "float32")
+
+
+def torch_dtype(runtime: Runtime) -> Any:
+    import torch
+
+    return getattr(torch, runtime.dtype)
+
+
+def load_model(kind: str, name_or_path: str, runtime: Runtime, allow_pickle: bool = False) -> Any:
+    """Load a model class for `kind` (sequence | token | seq2seq) safely.
+
+    Never sets trust_remote_code. Requires safetensors unless `allow_pickle` is given.
+    """
+    import transformers
+
+    classes = {
+        "sequence": transformers.AutoModelForSequenceClassification,
+        "token": transformers.AutoModelForTokenClassification,
+        "seq2seq": transformers.AutoModelForSeq2SeqLM,
+    }
+    kwargs: dict[str, Any] = {"trust_remote_code": False, "dtype": torch_dtype(runtime)}
+    if not allow_pickle:
+        kwargs["use_safetensors"] = True
+    try:
+        model = classes[kind].from_pretrained(name_or_path, attn_implementation="sdpa", **kwargs)
+    except (ValueError, TypeError) as exc:
+        if "sdpa" in str(exc).lower():
+            model = classes[kind].from_pretrained(name_or_path, **kwargs)
+        else:
+            raise
+    except OSError as exc:
+        if not allow_pickle and "safetensors" in str(exc).lower():
+            raise OSError(f"{name_or_path} has no safetensors weights; pass --allow-pickle to load a pickle checkpoint") from exc
+        raise
+    model.to(runtime.device)
+    model.eval()
+    return model
+
+
+def load_tokenizer(name_or_path: str) -> Any:
+    import transformers
+
+    return transformers.AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)

@@ -1,0 +1,212 @@
+"""Analysis tasks: each is tokenise → shared batched forward → postprocess.
+
+A task is a small class registered by name (`TASK_REGISTRY`); adding one (emotion,
+toxicity) is one class here. All of them use `batching.run_batched`, so sorting,
+token budgets, inference mode and the out-of-memory back-off live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from analyzer import modelpack
+from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
+from analyzer.models import ModelSpec, load_folder_or_id
+from analyzer.runtime import Runtime, load_model, load_tokenizer
+from analyzer.textnorm import normalise_for_sentiment
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
+NER_WINDOW_OVERLAP = 0.25
+SOCIAL_PATTERNS = (
+    ("HASHTAG", re.compile(r"(?<![\w#&])#\w*[^\W\d_]\w*")),
+    ("MENTION", re.compile(r"(?<![\w@])@\w{1,30}")),
+    ("CASHTAG", re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{0,9}(?:\.[A-Za-z]{1,2})?(?![\w$])")),
+)
+_NER_LABEL_ALIASES = {"PERSON": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC", "GPE": "LOC"}
+
+
+def social_entities(text: str) -> list[dict[str, Any]]:
+    """#hashtags, @mentions and $CASHTAGS with exact character offsets."""
+    found = []
+    for label, pattern in SOCIAL_PATTERNS:
+        for match in pattern.finditer(text):
+            found.append({"text": match.group(0), "label": label, "start": match.start(), "end": match.end(),
+                          "score": 1.0})
+    return sorted(found, key=lambda e: e["start"])
+
+
+@dataclass
+class TaskOptions:
+    batch_tokens: int = DEFAULT_BATCH_TOKENS
+    allow_pickle: bool = False
+
+
+class Task:
+    """Base: holds tokenizer + model, and the shared forward."""
+
+    name: ClassVar[str]
+    model_kind: ClassVar[str]
+
+    def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
+        self.spec = spec
+        self.runtime = runtime
+        self.options = options or TaskOptions()
+        folder = load_folder_or_id(spec)
+        self.tokenizer = load_tokenizer(folder)
+        self.model = load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle)
+        self.max_length = self._max_length()
+        self.stats = BatchStats()
+
+    def _max_length(self) -> int:
+        if self.spec.is_embedded:
+            return int(modelpack.pack_entry(self.spec.task).manifest.get("max_length", 128))
+        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
+        if getattr(self.model.config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
+            limit -= 2  # RoBERTa position ids start after the padding index
+        tokenizer_limit = int(getattr(self.tokenizer, "model_max_length", limit) or limit)
+        return max(8, min(limit, tokenizer_limit, 512))
+
+    def _forward(self, ids: Any, mask: Any) -> Any:
+        device = self.runtime.device
+        return self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+
+    def _run(self, sequences: list[list[int]]) -> list[Any]:
+        return run_batched(sequences, self._forward, self.tokenizer.pad_token_id or 0,
+                           budget=self.options.batch_tokens, stats=self.stats)
+
+    def _wrap(self, ids: list[int]) -> list[int]:
+        return [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id]
+
+
+class SentimentTask(Task):
+    name = "sentiment"
+    model_kind = "sequence"
+
+    def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
+        super().__init__(spec, runtime, options)
+        raw = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
+        self.labels = canonical_sentiment_labels(raw)
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        body = self.max_length - 2
+        head = int(body * HEAD_SHARE)
+        encoded = self.tokenizer([normalise_for_sentiment(t) for t in texts], add_special_tokens=False,
+                                 truncation=False, verbose=False)["input_ids"]
+        return [self._wrap(ids if len(ids) <= body else ids[:head] + ids[len(ids) - (body - head):]) for ids in encoded]
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        import torch
+
+        outputs = []
+        for logits in self._run(self.tokenize(texts)):
+            probs = torch.softmax(logits, dim=-1).tolist()
+            best = max(range(len(probs)), key=probs.__getitem__)
+            outputs.append({"label": self.labels[best], "score": probs[best],
+                            "scores": dict(zip(self.labels, probs, strict=True))})
+        return outputs
+
+
+def canonical_sentiment_labels(raw: list[str]) -> list[str]:
+    """Map a model's label names onto negative/neutral/positive where they mean that."""
+    lowered = [r.lower() for r in raw]
+    aliases = {"neg": "negative", "pos": "positive", "neu": "neutral"}
+    lowered = [aliases.get(r, r) for r in lowered]
+    if all(r.startswith("label_") for r in lowered) and len(raw) in (2, 3):
+        return ["negative", "positive"] if len(raw) == 2 else list(SENTIMENT_LABELS)
+    return lowered
+
+
+class NerTask(Task):
+    name = "ner"
+    model_kind = "token"
+
+    def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
+        super().__init__(spec, runtime, options)
+        self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
+
+    def predict(self, texts: list[str]) -> list[list[dict[str, Any]]]:
+        import torch
+
+        encoding = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False,
+                                  return_offsets_mapping=True)
+        body = self.max_length - 2
+        stride = max(1, body - int(body * NER_WINDOW_OVERLAP))
+        sequences: list[list[int]] = []
+        windows: list[tuple[int, int, int]] = []  # (text index, first token, sequence index)
+        for t, ids in enumerate(encoding["input_ids"]):
+            start = 0
+            while True:
+                windows.append((t, start, len(sequences)))
+                sequences.append(self._wrap(ids[start : start + body]))
+                if start + body >= len(ids):
+                    break
+                start += stride
+        logits = self._run(sequences)
+        per_text: list[list[tuple[int, int, int]]] = [[] for _ in texts]
+        for window in windows:
+            per_text[window[0]].append(window)
+        results = []
+        for t, text in enumerate(texts):
+            n_tokens = len(encoding["input_ids"][t])
+            token_probs: list[Any] = [None] * n_tokens
+            best_margin = [-1] * n_tokens
+            for _, first, seq_index in per_text[t]:
+                probs = torch.softmax(logits[seq_index], dim=-1)
+                count = min(body, n_tokens - first)
+                for k in range(count):
+                    margin = min(k, count - 1 - k)  # distance from the window edge: more context is better
+                    if margin > best_margin[first + k]:
+                        best_margin[first + k] = margin
+                        token_probs[first + k] = probs[k + 1]  # +1: skip [CLS]
+            results.append(self._spans(text, encoding.word_ids(t), encoding["offset_mapping"][t], token_probs))
+        return results
+
+    def _spans(self, text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
+               token_probs: list[Any]) -> list[dict[str, Any]]:
+        words: dict[int, dict[str, Any]] = {}
+        for k, wid in enumerate(word_ids):
+            if wid is None or token_probs[k] is None:
+                continue
+            if wid not in words:
+                best = int(token_probs[k].argmax())
+                words[wid] = {"tag": self.tags[best], "score": float(token_probs[k][best]),
+                              "start": offsets[k][0], "end": offsets[k][1]}
+            else:
+                words[wid]["end"] = offsets[k][1]
+        entities: list[dict[str, Any]] = []
+        current: dict[str, Any] | None = None
+        for wid in sorted(words):
+            word = words[wid]
+            tag = word["tag"]
+            kind = _NER_LABEL_ALIASES.get(tag[2:], tag[2:]) if tag != "O" else None
+            continues = current is not None and tag.startswith("I-") and kind == current["label"]
+            if kind is None:
+                current = None
+                continue
+            if continues:
+                current["end"] = word["end"]
+                current["scores"].append(word["score"])
+            else:
+                current = {"label": kind, "start": word["start"], "end": word["end"], "scores": [word["score"]]}
+                entities.append(current)
+        spans = []
+        social = social_entities(text)
+        for entity in entities:
+            if any(s["start"] < entity["end"] and entity["start"] < s["end"] for s in social):
+                continue  # the rule-based social token wins
+            spans.append({"text": text[entity["start"] : entity["end"]], "label": entity["label"],
+                          "start": entity["start"], "end": entity["end"],
+                          "score": sum(entity["scores"]) / len(entity["scores"])})
+        return sorted(spans + social, key=lambda e: (e["start"], e["end"]))
+
+
+TASK_REGISTRY: dict[str, type[Task]] = {"sentiment": SentimentTask, "ner": NerTask}
+
+
+@dataclass
+class LoadedTasks:
+    runtime: Runtime
+    tasks: dict[str, Task] = field(default_factory=dict)

@@ -1,0 +1,24 @@
+-- Land one mapped batch (temp table `mapped`) in one transaction's worth of statements.
+INSERT INTO rejects
+SELECT $run_id, source, line_no, reason, left(record, 65536) FROM mapped WHERE outcome = 'reject';
+
+CREATE OR REPLACE TEMP TABLE new_comments AS
+WITH firsts AS (
+    SELECT * FROM mapped WHERE outcome = 'ok'
+    QUALIFY row_number() OVER (PARTITION BY platform, id ORDER BY line_no) = 1
+)
+SELECT f.* FROM firsts f
+ANTI JOIN comments c ON c.platform = f.platform AND c.id = f.id;
+
+INSERT INTO comments
+SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id
+FROM new_comments;
+
+INSERT OR IGNORE INTO comment_topics
+SELECT platform, id, unnest(topics) AS topic, 'field' FROM new_comments WHERE len(topics) > 0;
+
+INSERT OR IGNORE INTO comment_topics
+SELECT n.platform, n.id, k.topic, 'keyword'
+FROM new_comments n
+JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
+  ON regexp_matches(n.text, k.pattern)

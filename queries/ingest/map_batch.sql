@@ -1,0 +1,115 @@
+-- Map one batch of raw records (`batch(line_no, record)`) onto canonical comment columns.
+-- Field locations come from the preset as lists of JSON paths (first non-null wins), all
+-- bound as parameters. Each row gets an outcome: ok | reject | skip, with a reason.
+WITH docs AS (
+    SELECT line_no, record,
+           CASE WHEN json_valid(record) THEN record::JSON END AS j
+    FROM batch
+),
+picked AS (
+    SELECT line_no, record, j,
+        json_type(j) AS doc_type,
+        list_filter(json_extract(j, $text_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS text_v,
+        list_filter(json_extract_string(j, $compose_paths), lambda x: x IS NOT NULL AND trim(x) <> '') AS compose_v,
+        list_filter(json_extract(j, $id_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS id_v,
+        list_filter(json_extract(j, $time_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS time_v,
+        list_filter(json_extract(j, $author_paths), lambda x: x IS NOT NULL AND json_type(x) = 'VARCHAR')[1] AS author_v,
+        list_filter(json_extract(j, $topic_paths), lambda x: x IS NOT NULL AND json_type(x) IN ('VARCHAR', 'BIGINT', 'UBIGINT'))[1] AS topic_v,
+        -- hashtags: an array of strings or of objects with `text` (API v1.1) or `tag` (v2)
+        list_filter(list_transform(
+            coalesce(json_extract(j, $tag_array_path || '[*]'), []),
+            lambda x: coalesce(json_extract_string(x, '$.text'), json_extract_string(x, '$.tag'),
+                               CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
+        ), lambda x: x IS NOT NULL) AS tags_v,
+        list_filter(json_extract(j, $parent_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS parent_v,
+        list_filter(json_extract(j, $thread_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS thread_v,
+        list_filter(json_extract(j, $score_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS score_v,
+        list_filter(json_extract_string(j, $lang_paths), lambda x: x IS NOT NULL AND x NOT IN ('und', 'zxx', 'qme', 'qht'))[1] AS lang_v,
+        $reddit_ids AND json_exists(j, '$.title') AND NOT json_exists(j, '$.body') AS is_submission
+    FROM docs
+),
+typed AS (
+    SELECT *,
+        CASE
+            WHEN json_type(text_v) = 'VARCHAR' THEN text_v ->> '$'
+            WHEN text_v IS NULL AND len(compose_v) > 0 THEN array_to_string(compose_v, chr(10) || chr(10))
+        END AS text,
+        CASE WHEN json_type(id_v) IN ('VARCHAR', 'BIGINT', 'UBIGINT') THEN id_v ->> '$' END AS raw_id,
+        CASE
+            WHEN json_type(time_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN
+                CASE WHEN abs(time_v::DOUBLE) > 1e11 THEN time_v::DOUBLE / 1000 ELSE time_v::DOUBLE END
+            WHEN json_type(time_v) = 'VARCHAR' AND regexp_full_match(time_v ->> '$', '-?[0-9]+(\.[0-9]+)?') THEN
+                CASE WHEN abs((time_v ->> '$')::DOUBLE) > 1e11 THEN (time_v ->> '$')::DOUBLE / 1000 ELSE (time_v ->> '$')::DOUBLE END
+        END AS epoch_s,
+        CASE WHEN json_type(time_v) = 'VARCHAR' THEN time_v ->> '$' END AS time_s,
+        CASE
+            WHEN json_type(score_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND abs(score_v::DOUBLE) < 9e18 THEN round(score_v::DOUBLE)::BIGINT
+            WHEN json_type(score_v) = 'VARCHAR' AND regexp_full_match(trim(score_v ->> '$'), '[0-9]+(\.[0-9]+)?[KkMm]?') THEN
+                round(
+                    regexp_extract(trim(score_v ->> '$'), '[0-9.]+')::DOUBLE
+                    * CASE upper(right(trim(score_v ->> '$'), 1)) WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6 ELSE 1 END
+                )::BIGINT
+        END AS score
+    FROM picked
+),
+timed AS (
+    SELECT *,
+        CASE
+            WHEN epoch_s IS NOT NULL AND epoch_s BETWEEN -62135596800 AND 253402300799 THEN to_timestamp(epoch_s)
+            WHEN time_s IS NOT NULL THEN coalesce(
+                try_cast(time_s AS TIMESTAMPTZ),
+                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%d/%m/%Y %H:%M', '%Y-%m-%d'])::TIMESTAMPTZ
+            )
+        END AS created_at
+    FROM typed
+)
+SELECT
+    line_no,
+    record,
+    CASE
+        WHEN j IS NULL THEN 'reject'
+        WHEN doc_type <> 'OBJECT' THEN 'reject'
+        WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'reject'
+        WHEN text IS NULL OR trim(text) = '' THEN 'reject'
+        WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'skip'
+        WHEN length(text) > $max_chars THEN 'reject'
+        WHEN contains(text, chr(0)) THEN 'reject'
+        WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'reject'
+        WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'reject'
+        WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'reject'
+        ELSE 'ok'
+    END AS outcome,
+    CASE
+        WHEN j IS NULL THEN 'malformed JSON'
+        WHEN doc_type <> 'OBJECT' THEN 'record is a JSON ' || lower(doc_type) || ', not an object'
+        WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || lower(json_type(text_v)) || ', not a string'
+        WHEN text IS NULL OR trim(text) = '' THEN 'no text'
+        WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
+        WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
+        WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
+        WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || lower(json_type(id_v)) || ', not a string or integer'
+        WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'unparseable timestamp: ' || left(time_v::VARCHAR, 80)
+        WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'timestamp out of range: ' || created_at::VARCHAR
+    END AS reason,
+    $platform AS platform,
+    CASE
+        WHEN raw_id IS NULL THEN 'h' || md5(record)  -- stable id from the content when the dump has none
+        WHEN $reddit_ids THEN (CASE WHEN is_submission THEN 't3_' ELSE 't1_' END) || regexp_replace(raw_id, '^t[0-9]_', '')
+        ELSE raw_id
+    END AS id,
+    $source AS source,
+    created_at,
+    author_v ->> '$' AS author,
+    coalesce(topic_v ->> '$', lower(tags_v[1]), $source_topic) AS topic,
+    list_distinct(list_filter(
+        [coalesce(topic_v ->> '$', $source_topic)] || list_transform(tags_v, lambda t: lower(t)),
+        lambda t: t IS NOT NULL AND t <> ''
+    )) AS topics,
+    parent_v ->> '$' AS parent_id,
+    CASE WHEN is_submission THEN 't3_' || regexp_replace(raw_id, '^t[0-9]_', '') ELSE thread_v ->> '$' END AS thread_id,
+    score,
+    lower(lang_v) AS lang,
+    text,
+    md5(text) AS text_hash
+FROM timed
+ORDER BY line_no

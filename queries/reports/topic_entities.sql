@@ -1,0 +1,28 @@
+-- Top entities of one topic, each with its own sentiment split. Params: $topic, $since, $until, $limit.
+WITH models AS (
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
+           max(value) FILTER (key = 'model.ner') AS ner_model
+    FROM meta
+),
+mentions AS (
+    SELECT DISTINCT c.platform, c.id, c.text_hash, lower(e.text) AS entity, e.label AS type
+    FROM comment_topics ct
+    JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
+    JOIN entities e ON e.text_hash = c.text_hash AND e.model = (SELECT ner_model FROM models)
+    WHERE ct.topic = $topic
+      AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
+      AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
+)
+SELECT
+    m.entity,
+    m.type,
+    count(*) AS mentions,
+    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
+    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
+    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
+        / nullif(count(s.label), 0) AS net_sentiment
+FROM mentions m
+LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)
+GROUP BY ALL
+ORDER BY mentions DESC, m.entity
+LIMIT $limit

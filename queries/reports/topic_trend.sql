@@ -1,0 +1,20 @@
+-- Volume and sentiment of one topic per day/week/month. Params: $topic, $since, $until, $by.
+WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment')
+SELECT
+    date_trunc($by, c.created_at)::DATE AS period,
+    count(*) AS comments,
+    count(s.label) AS analysed,
+    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
+    count(*) FILTER (s.label = 'neutral') / nullif(count(s.label), 0) AS neutral,
+    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
+    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
+        / nullif(count(s.label), 0) AS net_sentiment
+FROM comment_topics ct
+JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
+LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)
+WHERE ct.topic = $topic
+  AND c.created_at IS NOT NULL
+  AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
+  AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
+GROUP BY ALL
+ORDER BY period

@@ -1,0 +1,50 @@
+-- Every topic with volume, sentiment shares (of analysed comments), net sentiment and
+-- the change against the previous period of equal length.
+-- Params: $since, $until (TIMESTAMPTZ or NULL), $limit.
+WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment'),
+bounds AS (
+    SELECT
+        coalesce($since::TIMESTAMPTZ, min(created_at)) AS since,
+        coalesce($until::TIMESTAMPTZ, max(created_at) + INTERVAL 1 SECOND) AS until
+    FROM comments
+),
+labelled AS (
+    SELECT ct.topic, c.created_at, s.label
+    FROM comment_topics ct
+    JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
+    LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)
+),
+current AS (
+    SELECT topic,
+        count(*) AS comments,
+        count(label) AS analysed,
+        count(*) FILTER (label = 'positive') AS n_pos,
+        count(*) FILTER (label = 'neutral') AS n_neu,
+        count(*) FILTER (label = 'negative') AS n_neg
+    FROM labelled, bounds b
+    WHERE ($since IS NULL AND $until IS NULL) OR (created_at >= b.since AND created_at < b.until)
+    GROUP BY topic
+),
+previous AS (
+    SELECT topic,
+        count(*) AS comments,
+        (count(*) FILTER (label = 'positive') - count(*) FILTER (label = 'negative'))
+            / nullif(count(label), 0) AS net_sentiment
+    FROM labelled, bounds b
+    WHERE created_at >= b.since - (b.until - b.since) AND created_at < b.since
+    GROUP BY topic
+)
+SELECT
+    c.topic,
+    c.comments,
+    c.analysed,
+    c.n_pos / nullif(c.analysed, 0) AS positive,
+    c.n_neu / nullif(c.analysed, 0) AS neutral,
+    c.n_neg / nullif(c.analysed, 0) AS negative,
+    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) AS net_sentiment,
+    c.comments - coalesce(p.comments, 0) AS volume_change,
+    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) - p.net_sentiment AS net_change
+FROM current c
+LEFT JOIN previous p USING (topic)
+ORDER BY c.comments DESC, c.topic
+LIMIT $limit

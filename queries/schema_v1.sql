@@ -1,0 +1,115 @@
+-- opinions schema, version 1. Applied to a new database; migrations live in migrate_*.sql.
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id BIGINT PRIMARY KEY,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    status VARCHAR NOT NULL,            -- running | completed | failed | interrupted
+    sources VARCHAR[],
+    rows_read BIGINT DEFAULT 0,
+    rows_new BIGINT DEFAULT 0,
+    rows_duplicate BIGINT DEFAULT 0,
+    rows_rejected BIGINT DEFAULT 0,
+    rows_skipped BIGINT DEFAULT 0,      -- [deleted] / [removed] bodies: counted, never analysed
+    texts_analysed BIGINT DEFAULT 0,
+    texts_cached BIGINT DEFAULT 0,
+    texts_unsupported BIGINT DEFAULT 0, -- language the model does not support: label NULL
+    tasks VARCHAR[],
+    device VARCHAR,
+    pid INTEGER,
+    error VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS comments (
+    platform VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    source VARCHAR,
+    created_at TIMESTAMPTZ,
+    author VARCHAR,
+    topic VARCHAR,
+    parent_id VARCHAR,
+    thread_id VARCHAR,
+    score BIGINT,
+    lang VARCHAR,
+    text VARCHAR NOT NULL,
+    text_hash VARCHAR NOT NULL,
+    run_id BIGINT,
+    PRIMARY KEY (platform, id)
+);
+
+CREATE TABLE IF NOT EXISTS comment_topics (
+    platform VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    topic VARCHAR NOT NULL,
+    origin VARCHAR NOT NULL,            -- field | keyword | cluster
+    PRIMARY KEY (platform, id, topic, origin)
+);
+
+-- One row per (text, task, model) that was analysed: the cache key. status is
+-- ok | unsupported (language the model does not support).
+CREATE TABLE IF NOT EXISTS analyses (
+    text_hash VARCHAR NOT NULL,
+    task VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    run_id BIGINT,
+    PRIMARY KEY (text_hash, task, model)
+);
+
+CREATE TABLE IF NOT EXISTS sentiment (
+    text_hash VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    label VARCHAR,                      -- negative | neutral | positive | NULL (unsupported)
+    score DOUBLE,
+    p_negative DOUBLE,
+    p_neutral DOUBLE,
+    p_positive DOUBLE,
+    reason VARCHAR,
+    PRIMARY KEY (text_hash, model)
+);
+
+CREATE TABLE IF NOT EXISTS entities (
+    text_hash VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    "start" INTEGER NOT NULL,           -- character offsets into comments.text
+    "end" INTEGER NOT NULL,
+    label VARCHAR NOT NULL,             -- PER ORG LOC PRODUCT WORK | HASHTAG MENTION CASHTAG
+    text VARCHAR NOT NULL,
+    score DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS summaries (
+    topic VARCHAR NOT NULL,
+    period_start TIMESTAMPTZ,
+    period_end TIMESTAMPTZ,
+    method VARCHAR NOT NULL,
+    model VARCHAR,
+    summary VARCHAR NOT NULL,
+    n_comments BIGINT,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS rejects (
+    run_id BIGINT,
+    source VARCHAR,
+    line_no BIGINT,
+    reason VARCHAR NOT NULL,
+    raw VARCHAR                         -- first 64 KiB of the raw record
+);
+
+-- The current models' results joined to each comment. `meta` names the current
+-- model per task (the last one ingest used).
+CREATE OR REPLACE VIEW comments_enriched AS
+SELECT
+    c.*,
+    s.label AS sentiment,
+    s.score AS sentiment_score,
+    s.p_negative, s.p_neutral, s.p_positive,
+    s.model AS sentiment_model
+FROM comments c
+LEFT JOIN sentiment s
+    ON s.text_hash = c.text_hash
+   AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment');

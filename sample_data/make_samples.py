@@ -58,7 +58,7 @@ COMPANIES = {
     "Spotify": dict(boss="Daniel Ek", handle="@Spotify", cashtag="$SPOT", tag="#Spotify"),
     "Apple Music": dict(boss="Tim Cook", handle="@AppleMusic", cashtag="$AAPL", tag="#AppleMusic"),
     "YouTube Music": dict(boss="Sundar Pichai", handle="@youtubemusic", cashtag="$GOOGL", tag="#YouTubeMusic"),
-    "Tidal": dict(boss="Jack Dorsey", handle="@TIDAL", cashtag="$XYZ", tag="#Tidal"),
+    "Tidal": dict(boss="Jack Dorsey", handle="@TIDAL", cashtag=None, tag="#Tidal"),
     "Deutsche Bahn": dict(boss="Deutsche Bahn", handle="@DB_Bahn", cashtag=None, tag="#DeutscheBahn"),
     "Lufthansa": dict(boss="Carsten Spohr", handle="@lufthansa", cashtag="$DLAKY", tag="#Lufthansa"),
     "Ryanair": dict(boss="Michael O'Leary", handle="@Ryanair", cashtag="$RYAAY", tag="#Ryanair"),
@@ -66,148 +66,168 @@ COMPANIES = {
     "Airbnb": dict(boss="Brian Chesky", handle="@Airbnb", cashtag="$ABNB", tag="#Airbnb"),
 }
 
-# (name, company, article, hashtag, product-specific features or None)
-P = lambda name, co, art="the ", tag=None, feats=None: dict(name=name, co=co, art=art, tag=tag, feats=feats)
+# Products: name, company, article ("the " or ""), kind, hashtag, own aspects ("feats", all
+# singular so "the X is great" reads right), own prices. Templates may start with a
+# restriction like "[phone]", "[Apple+phone]" or "[Lufthansa|Ryanair]": each |-separated
+# alternative is a +-joined set of company / kind / product-name tokens that must all match.
+def P(name, co, kind, art="the ", tag=None, feats=None, prices=None):
+    return dict(name=name, co=co, kind=kind, art=art, tag=tag, feats=feats, prices=prices)
+
 
 TOPICS = {
     "phones": dict(
         products=[
-            P("iPhone 17", "Apple", tag="#iPhone17"),
-            P("iPhone 17 Pro", "Apple", tag="#iPhone17Pro"),
-            P("iPhone 17 Pro Max", "Apple", tag="#iPhone17Pro"),
-            P("iPhone Air", "Apple", tag="#iPhoneAir"),
-            P("AirPods Pro 3", "Apple", art="the ", tag="#AirPodsPro3",
-              feats=["noise cancelling", "fit", "battery life", "heart-rate tracking", "case"]),
-            P("Galaxy S26 Ultra", "Samsung", tag="#GalaxyS26"),
-            P("Galaxy Z Fold 7", "Samsung", tag="#GalaxyZFold7"),
-            P("Pixel 10 Pro", "Google", tag="#Pixel10"),
+            P("iPhone 17", "Apple", "phone", tag="#iPhone17"),
+            P("iPhone 17 Pro", "Apple", "phone", tag="#iPhone17Pro"),
+            P("iPhone 17 Pro Max", "Apple", "phone", tag="#iPhone17Pro"),
+            P("iPhone Air", "Apple", "phone", tag="#iPhoneAir"),
+            P("AirPods Pro 3", "Apple", "audio", tag="#AirPodsPro3",
+              feats=["noise cancelling", "fit", "battery life", "heart-rate tracking", "charging case"],
+              prices=["$249", "€279", "£249"]),
+            P("Galaxy S26 Ultra", "Samsung", "phone", tag="#GalaxyS26"),
+            P("Galaxy Z Fold 7", "Samsung", "phone", tag="#GalaxyZFold7"),
+            P("Pixel 10 Pro", "Google", "phone", tag="#Pixel10"),
         ],
-        feats=["battery life", "main camera", "display", "charging speed", "build quality", "haptics",
-               "zoom lens", "low-light photos", "thermals", "speakers", "selfie camera", "software"],
+        feats=["battery life", "main camera", "display", "charging speed", "build quality", "haptic feedback",
+               "zoom lens", "low-light photography", "heat management", "speaker quality", "selfie camera", "software"],
         places=["Cupertino", "Seoul", "Berlin", "London", "Tokyo", "New York", "Munich", "Toronto", "Sydney"],
         old=["an iPhone 12", "my old Galaxy S21", "a Pixel 6", "an iPhone 13 mini", "an iPhone XR", "a OnePlus 9"],
         prices=["$999", "$1,199", "€1,449", "$1,099", "£1,199", "€1,329"],
         tags=["#TechTwitter", "#smartphone", "#Android", "#iOS26"],
         urls=["https://www.theverge.com/2026/10/{d}/{slug}-review", "https://9to5mac.com/2026/10/{d:02d}/{slug}/",
               "https://www.gsmarena.com/{slug}-review-2841.php", "https://www.macrumors.com/2026/10/{d:02d}/{slug}-battery-test/"],
-        extra_people=["Marques Brownlee", "Craig Federighi"],
-        usage=["mostly photos of my kids", "gaming and YouTube", "work email and Slack", "travel photography", "podcasts on my commute"],
+        usage=["photos of my kids", "gaming and YouTube", "work email and Slack", "travel photography", "podcasts on my commute"],
+        context=["Came over from Android last year.", "I'm a photographer, so the camera matters most to me.",
+                 "I keep my phones for about four years."],
         pos=[
-            "Upgraded from {old} to {the_prod} and the {feat} is {pos_adj}.",
+            "[phone]Upgraded from {old} to {the_prod} and the {feat} is {pos_adj}.",
             "Picked up {the_prod} at the {place} store on launch day and I'm genuinely impressed.",
             "Credit where it's due: {boss} and the team nailed {the_prod}.",
-            "Switched from {the_rival} to {the_prod} and I'm not going back.",
-            "Took some night shots in {place} with {the_prod} and they honestly look like daytime.",
-            "{The_prod} feels so light in the hand, first phone in years I actually enjoy holding.",
-            "[Apple]iOS 26 got a lot of hate but on {the_prod} it's smooth as butter.",
-            "[Samsung]The S Pen on {the_prod} is still the best note-taking tool on any phone.",
+            "[phone]Switched from {the_rival} to {the_prod} and I'm not going back.",
+            "[phone]Took some night shots in {place} with {the_prod} and they honestly look like daytime.",
+            "[phone]{The_prod} feels so light in the hand, first phone in years I actually enjoy holding.",
+            "[Apple+phone]iOS 26 got a lot of hate but on {the_prod} it's smooth as butter.",
+            "[Galaxy S26 Ultra]The S Pen on {the_prod} is still the best note-taking tool on any phone.",
             "[Google]The Pixel camera magic is back, {the_prod} nails skin tones every single time.",
-            "Two weeks with {the_prod} and the {feat} still surprises me. Easily a day and a half on a charge.",
+            "[phone]Two weeks with {the_prod} and the battery still surprises me. Easily a day and a half on a charge.",
+            "[audio]Noise cancelling on {the_prod} is unreal, the U-Bahn in {place} basically disappears.",
         ],
         neg=[
-            "Battery on my {prod} is {neg_adj}, I'm at 20% by 4pm with light use.",
+            "[phone|audio]Battery on my {prod} is {neg_adj}, I'm at 20% by 4pm with light use.",
             "Paid {price} for {the_prod} and the {feat} is {neg_adj}. Returning it.",
             "{co} really expects people to pay {price} for this?",
             "Returned my {prod} after a week, the {feat} was {neg_adj}.",
-            "{boss} on stage calling it the best {co} phone ever while the {feat} is {neg_adj}.",
-            "[Apple]Since iOS 26.1 my {prod} gets hot every time I open the camera.",
+            "[phone]{boss} on stage calling it the best {co} phone ever while the {feat} is {neg_adj}.",
+            "[Apple+phone]Since iOS 26.1 my {prod} gets hot every time I open the camera.",
             "[Samsung]One UI keeps pushing ads into the notifications on my {prod}. On a {price} phone!",
-            "{The_prod} is just last year's phone in a new color. Hard pass.",
-            "My {prod} arrived with a dead pixel and {co} support made me wait three weeks for a replacement.",
-            "[Apple]Face ID on my {prod} fails half the time with sunglasses on, which is every day here in {place}.",
+            "[phone]{The_prod} is just last year's phone in a new color. Hard pass.",
+            "[phone]My {prod} arrived with a dead pixel and {co} support made me wait three weeks for a replacement.",
+            "[Apple+phone]Face ID on my {prod} fails half the time with sunglasses on.",
+            "[audio]The left earbud on my {prod} keeps disconnecting. Second replacement already.",
         ],
         neu=[
-            "Is {the_prod} worth it over {the_prod2} if I mostly take photos of my kids?",
+            "[phone]Is {the_prod} worth it over {the_prod2} if I mostly take photos of my kids?",
             "{co} says {the_prod} ships in {place} starting Friday.",
-            "Anyone know if cases for {the_prod2} fit {the_prod}?",
-            "Side-by-side camera samples, {prod} vs {rival}: {url}",
+            "[phone]Anyone know if cases for {the_prod2} fit {the_prod}?",
+            "[phone]Side-by-side camera samples, {prod} vs {rival}: {url}",
             "Picking mine up at the {place} store tomorrow, will report back.",
-            "What screen protector are you all using on {the_prod}?",
+            "[phone]What screen protector are you all using on {the_prod}?",
             "Trade-in for {old} was quoted at $230, is that normal?",
-            "Does {the_prod} ship with a physical SIM tray in {place} or is it eSIM only?",
+            "[phone]Does {the_prod} ship with a physical SIM tray in {place} or is it eSIM only?",
         ],
     ),
     "gaming": dict(
         products=[
-            P("Nintendo Switch 2", "Nintendo", art="the ", tag="#NintendoSwitch2"),
-            P("Mario Kart World", "Nintendo", art="", tag="#MarioKartWorld",
-              feats=["online races", "open world", "soundtrack", "price", "knockout tour mode"]),
-            P("Donkey Kong Bananza", "Nintendo", art="", tag="#DonkeyKongBananza",
+            P("Nintendo Switch 2", "Nintendo", "console", tag="#NintendoSwitch2",
+              feats=["Joy-Con 2", "battery life", "screen", "eShop", "backwards compatibility", "dock", "online service"],
+              prices=["$449", "€469", "£395"]),
+            P("Mario Kart World", "Nintendo", "game", art="", tag="#MarioKartWorld",
+              feats=["online racing", "open world", "soundtrack", "price", "Knockout Tour mode"]),
+            P("Donkey Kong Bananza", "Nintendo", "game", art="", tag="#DonkeyKongBananza",
               feats=["level design", "frame rate", "destruction physics", "length", "price"]),
-            P("Metroid Prime 4", "Nintendo", art="", tag="#MetroidPrime4",
-              feats=["visuals", "pacing", "boss fights", "mouse controls", "price"]),
-            P("PS5 Pro", "Sony", art="the ", tag="#PS5Pro"),
-            P("Xbox Series X", "Microsoft", art="the ", tag="#Xbox"),
-            P("Steam Deck OLED", "Valve", art="the ", tag="#SteamDeck"),
-            P("GTA 6", "Rockstar Games", art="", tag="#GTA6",
-              feats=["release date", "map size", "trailers", "price", "online mode"]),
+            P("Metroid Prime 4", "Nintendo", "game", art="", tag="#MetroidPrime4",
+              feats=["visual design", "pacing", "boss design", "mouse control", "price"]),
+            P("PS5 Pro", "Sony", "console", tag="#PS5Pro",
+              feats=["PSSR upscaling", "fan noise", "DualSense controller", "loading speed", "price"],
+              prices=["$749", "€799", "£699"]),
+            P("Xbox Series X", "Microsoft", "console", tag="#Xbox",
+              feats=["Game Pass library", "Quick Resume", "controller", "fan noise", "loading speed"],
+              prices=["$599", "€549", "£479"]),
+            P("Steam Deck OLED", "Valve", "console", tag="#SteamDeck",
+              feats=["OLED screen", "battery life", "fan noise", "SteamOS", "trackpad"], prices=["$549", "€569"]),
+            P("GTA 6", "Rockstar Games", "upcoming", art="", tag="#GTA6",
+              feats=["release date", "map size", "marketing", "price", "online mode"]),
         ],
-        feats=["battery life", "frame rate", "load times", "price of first-party games", "Joy-Con 2 controllers",
-               "online service", "game-key cards", "backwards compatibility", "screen", "eShop", "fan noise"],
+        feats=["frame rate", "loading speed", "online service", "price"],
         places=["Kyoto", "Tokyo", "Seattle", "Berlin", "Paris", "London", "Toronto", "Madrid", "Chicago"],
         old=["the original Switch", "my Switch OLED", "a PS4", "an old Wii U", "a launch PS5"],
-        prices=["$79.99", "€89.99", "$69.99", "£74.99", "$449", "€499"],
+        prices=["$79.99", "€89.99", "$69.99", "£74.99", "$59.99"],
         tags=["#gaming", "#NintendoSwitch", "#GamingCommunity", "#PS5"],
         urls=["https://www.nintendo.com/us/whatsnew/{slug}-update/", "https://www.ign.com/articles/{slug}-review",
               "https://www.eurogamer.net/{slug}-tech-review", "https://blog.playstation.com/2026/10/{d:02d}/{slug}/"],
-        extra_people=["Shigeru Miyamoto", "Hideo Kojima"],
-        usage=["handheld on the train", "couch co-op with my kids", "competitive online play", "mostly docked on a 4K TV"],
+        usage=["handheld play on the train", "couch co-op with my kids", "competitive online play", "docked play on a 4K TV"],
+        context=["Gaming since the SNES days.", "I only get about an hour a night to play these days."],
         pos=[
-            "Mario Kart World is the most fun I've had with friends in years.",
-            "Upgraded from {old} and {the_prod} is {pos_adj}, load times are basically gone.",
-            "Played {prod} for six hours straight last night, no regrets.",
-            "Credit to {co}, the {prod} launch has been super smooth.",
-            "Backwards compatibility on the Switch 2 is a lifesaver, my whole library just works.",
-            "Got {the_prod} for my son's birthday and now I'm the one who can't put it down 😂",
+            "[Nintendo]Mario Kart World is the most fun I've had with friends in years.",
+            "[console]Upgraded from {old} and {the_prod} is {pos_adj}, loading is basically instant.",
+            "[game]Played {prod} for six hours straight last night, no regrets.",
+            "[console|game]Credit to {co}, the {prod} launch has been super smooth.",
+            "[Nintendo]Backwards compatibility on the Switch 2 is a lifesaver, my whole library just works.",
+            "[console|game]Got {the_prod} for my son's birthday and now I'm the one who can't put it down 😂",
             "[Nintendo]{boss} said they'd fix the online service and honestly it's so much better now.",
-            "The {feat} in {prod} is {pos_adj}, easily my game of the year.",
-            "Queued for two hours at the {place} launch event for {the_prod} and it was worth it.",
+            "[game]The {feat} in {prod} is {pos_adj}, easily my game of the year.",
+            "[console]Queued for two hours at the {place} launch event for {the_prod} and it was worth it.",
+            "[upcoming]The new {prod} trailer looks unreal, November can't come soon enough.",
         ],
         neg=[
-            "{price} for a cartridge that's just a download key? {co} has lost the plot.",
-            "My Joy-Con 2 already started drifting after three weeks. Unbelievable.",
-            "{The_prod} keeps crashing after the latest patch, lost two hours of progress.",
-            "Another delay for {prod}? At this point I'll believe it when I see it.",
-            "{co} raising prices again while the {feat} is still {neg_adj}.",
-            "Paying for {co}'s online service just to get disconnected every other race.",
-            "The {feat} on {the_prod} is {neg_adj} and nobody at {co} seems to care.",
-            "[Sony]$799 for the {prod} without a disc drive is insulting.",
-            "Refunded {prod} after an hour, the {feat} is {neg_adj}.",
+            "[Nintendo]$80 for a cartridge that's just a download key? {co} has lost the plot.",
+            "[Nintendo]My Joy-Con 2 already started drifting after three weeks. Unbelievable.",
+            "[game]{The_prod} keeps crashing after the latest patch, lost two hours of progress.",
+            "[upcoming]Another delay for {prod}? At this point I'll believe it when I see it.",
+            "[console|game]{co} raising prices again while the {feat} is still {neg_adj}.",
+            "[Nintendo|Sony|Microsoft]Paying for {co}'s online service just to get disconnected every other match.",
+            "[console|game]The {feat} on {the_prod} is {neg_adj} and nobody at {co} seems to care.",
+            "[Sony]{price} for {the_prod} without a disc drive is insulting.",
+            "[game]Refunded {prod} after an hour, the {feat} is {neg_adj}.",
         ],
         neu=[
-            "Is {the_prod} worth it if I already own {old}?",
-            "Anyone know if the {prod} bundle is back in stock in {place}?",
-            "{co} just posted the patch notes for {prod}: {url}",
-            "What microSD Express card are people using with the Switch 2?",
-            "Digital or physical for {prod}? Trying to decide.",
-            "{The_prod} is on sale this week for {price} if anyone was waiting.",
-            "Does {prod} support local multiplayer with two consoles?",
-            "Heading to a {prod} tournament in {place} this weekend, anyone else going?",
+            "[console]Is {the_prod} worth it if I already own {old}?",
+            "[console]Anyone know if the {prod} bundle is back in stock in {place}?",
+            "[console|game]{co} just posted the patch notes for {prod}: {url}",
+            "[Nintendo]What microSD Express card are people using with the Switch 2?",
+            "[game]Digital or physical for {prod}? Trying to decide.",
+            "[game]{The_prod} is on sale this week for {price} if anyone was waiting.",
+            "[game]Does {prod} support local multiplayer with two consoles?",
+            "[game]Heading to a {prod} tournament in {place} this weekend, anyone else going?",
+            "[upcoming]Preorders for {prod} open next week according to {co}.",
         ],
     ),
     "ev": dict(
         products=[
-            P("Model Y", "Tesla", art="the ", tag="#ModelY"),
-            P("Model 3", "Tesla", art="the ", tag="#Model3"),
-            P("Cybertruck", "Tesla", art="the ", tag="#Cybertruck"),
-            P("Rivian R2", "Rivian", art="the ", tag="#R2"),
-            P("Rivian R1S", "Rivian", art="the ", tag="#R1S"),
-            P("BYD Seal", "BYD", art="the ", tag="#BYDSeal"),
-            P("BYD Atto 3", "BYD", art="the ", tag="#BYD"),
-            P("VW ID.7", "Volkswagen", art="the ", tag="#ID7"),
+            P("Model Y", "Tesla", "car", tag="#ModelY", feats=["Autopilot", "FSD", "build quality", "range in winter",
+              "charging speed", "minimalist interior", "ride comfort", "resale value", "infotainment"]),
+            P("Model 3", "Tesla", "car", tag="#Model3", feats=["Autopilot", "FSD", "build quality", "range in winter",
+              "charging speed", "minimalist interior", "ride comfort", "resale value"]),
+            P("Cybertruck", "Tesla", "car", tag="#Cybertruck", feats=["build quality", "towing range", "steer-by-wire",
+              "stainless steel body", "resale value"]),
+            P("Rivian R2", "Rivian", "car", tag="#R2"),
+            P("Rivian R1S", "Rivian", "car", tag="#R1S"),
+            P("BYD Seal", "BYD", "car", tag="#BYDSeal"),
+            P("BYD Atto 3", "BYD", "car", tag="#BYD"),
+            P("VW ID.7", "Volkswagen", "car", tag="#ID7"),
         ],
-        feats=["range in winter", "build quality", "panel gaps", "charging speed", "Autopilot", "phantom braking",
-               "minimalist interior", "resale value", "service wait times", "ride comfort", "infotainment", "heat pump"],
+        feats=["range in winter", "build quality", "charging speed", "ride comfort", "infotainment", "heat pump",
+               "resale value", "service experience", "interior quality", "driver assistance"],
         places=["Berlin", "Grünheide", "Austin", "Shanghai", "Munich", "Oslo", "Fremont", "Amsterdam", "Hamburg"],
         old=["a 2014 Golf diesel", "a Prius", "an old Nissan Leaf", "a 2019 Model 3", "a Mazda CX-5"],
         prices=["$44,990", "€46,990", "$79,990", "€39,990", "£41,000", "$45,000"],
-        tags=["#EV", "#electricvehicles", "#ElectricCars", "#FSD"],
+        tags=["#EV", "#electricvehicles", "#ElectricCars"],
         urls=["https://electrek.co/2026/10/{d:02d}/{slug}-price-cut/", "https://insideevs.com/news/{slug}-range-test/",
-              "https://www.tesla.com/{slug}", "https://www.reuters.com/business/autos-transportation/{slug}-2026-10-{d:02d}/"],
-        extra_people=["Elon Musk", "RJ Scaringe"],
+              "https://www.reuters.com/business/autos-transportation/{slug}-2026-10-{d:02d}/"],
         usage=["a 90 km daily commute", "school runs and weekend trips", "long Autobahn drives", "ride-share work"],
+        context=["We have solar at home, so charging is basically free.", "No home charger, I rely on public charging."],
         pos=[
-            "Two years and 60,000 km in my {prod}, zero issues. Best car I've owned.",
+            "[Tesla|BYD|Volkswagen]Two years and 60,000 km in my {prod}, zero issues. Best car I've owned.",
             "Test drove {the_prod} in {place} today and it's {pos_adj}.",
             "Traded in {old} for {the_prod} and I'm never going back to petrol.",
             "The {feat} on {the_prod} is {pos_adj}.",
@@ -217,7 +237,7 @@ TOPICS = {
             "[Rivian]{the_prod} is the first EV my whole family actually loves. {boss} and team did it.",
         ],
         neg=[
-            "[Tesla]{boss} should spend less time posting and more time fixing the {feat}.",
+            "[Tesla]{boss} should spend less time posting and more time fixing phantom braking.",
             "Phantom braking on the highway near {place} scared the hell out of my family. Not acceptable.",
             "Picked up my {prod} and the panel gaps are {neg_adj}. Delivery center didn't care.",
             "Waited five weeks for a service appointment for my {prod}. Absolutely ridiculous.",
@@ -238,43 +258,40 @@ TOPICS = {
     ),
     "music": dict(
         products=[
-            P("Spotify Premium", "Spotify", art=""),
-            P("Spotify Wrapped", "Spotify", art="", tag="#SpotifyWrapped",
-              feats=["top-artists card", "animations", "AI podcast recap", "sharing cards"]),
-            P("Discover Weekly", "Spotify", art="", tag="#DiscoverWeekly",
-              feats=["recommendations", "variety", "Monday refresh", "genre mix"]),
-            P("the Spotify app", "Spotify", art=""),
-            P("Spotify Jam", "Spotify", art=""),
-            P("Apple Music", "Apple Music", art="", tag="#AppleMusic"),
-            P("YouTube Music", "YouTube Music", art="", tag="#YouTubeMusic"),
-            P("Tidal", "Tidal", art="", tag="#Tidal"),
+            P("Spotify Premium", "Spotify", "service", art="", tag="#Spotify"),
+            P("Spotify", "Spotify", "service", art="", tag="#Spotify"),
+            P("Apple Music", "Apple Music", "service", art="", tag="#AppleMusic"),
+            P("YouTube Music", "YouTube Music", "service", art="", tag="#YouTubeMusic"),
+            P("Tidal", "Tidal", "service", art="", tag="#Tidal"),
         ],
-        feats=["shuffle algorithm", "recommendations", "new UI", "lossless audio", "offline downloads",
-               "price", "podcast clutter", "audiobook hours", "AI DJ", "lyrics view", "car mode"],
+        feats=["shuffle algorithm", "recommendation engine", "new UI", "lossless audio", "offline mode",
+               "price", "podcast clutter", "AI DJ", "lyrics view", "car mode", "audio quality"],
         places=["Stockholm", "Berlin", "London", "Los Angeles", "São Paulo", "Mexico City", "Madrid", "Toronto"],
         old=["Apple Music", "YouTube Music", "Tidal", "Deezer", "Amazon Music"],
         prices=["$11.99", "€12.99", "£11.99", "$19.99", "€17.99"],
-        tags=["#NewMusicFriday", "#music", "#NowPlaying", "#Spotify"],
+        tags=["#NewMusicFriday", "#music", "#NowPlaying"],
         urls=["https://open.spotify.com/playlist/37i9dQZF1{code}", "https://newsroom.spotify.com/2026-10-{d:02d}/{slug}/",
               "https://www.billboard.com/music/{slug}-streaming-record/", "https://open.spotify.com/album/{code}"],
         artists=["Taylor Swift", "Billie Eilish", "Bad Bunny", "Sabrina Carpenter", "Olivia Rodrigo", "Kendrick Lamar", "Dua Lipa"],
         usage=["the gym", "long drives", "focus playlists at work", "podcasts on my commute"],
+        context=["Premium subscriber since 2016.", "I listen to music pretty much all day at work.",
+                 "Family plan with my partner and two teens."],
         pos=[
-            "Discover Weekly has been {pos_adj} lately, found three new favorite bands this month.",
-            "The new {artist} album sounds incredible in lossless on {prod}.",
-            "Spotify Jam at our party in {place} was a hit, everyone kept adding songs.",
-            "Can't wait for Spotify Wrapped, my top artist is definitely going to be {artist} 😅",
-            "Switched from {old} back to Spotify and the recommendations are just better.",
+            "[Spotify]Discover Weekly has been {pos_adj} lately, found three new favorite bands this month.",
+            "The new {artist} album sounds incredible on {prod}.",
+            "[Spotify]Spotify Jam at our party in {place} was a hit, everyone kept adding songs.",
+            "[Spotify]Can't wait for Spotify Wrapped, my top artist is definitely going to be {artist} 😅",
+            "[Spotify]Switched from {old} back to Spotify and the recommendations are just better.",
             "The {feat} on {prod} is {pos_adj}.",
-            "{artist} on repeat all week, thank you {co}.",
+            "{artist} on repeat all week, thank you {prod}.",
             "Saw {artist} live in {place} last night and I've been streaming the setlist all day. Best concert of my life.",
         ],
         neg=[
-            "Another price increase for {prod}? I'm paying {price} and getting more podcast ads.",
+            "[Spotify]Another price increase for {prod}? I'm paying {price} and getting more podcast ads.",
             "The {feat} on {prod} is {neg_adj}.",
-            "Shuffle keeps playing the same 20 songs out of a 900-song playlist. Fix it.",
-            "Artists like {artist} get fractions of a cent per stream while {boss} gets richer.",
-            "The new UI buried my library three taps deep. Who approved this?",
+            "Shuffle on {prod} keeps playing the same 20 songs out of a 900-song playlist. Fix it.",
+            "[Spotify]Artists like {artist} get fractions of a cent per stream while {boss} gets richer.",
+            "The new UI on {prod} buried my library three taps deep. Who approved this?",
             "[Spotify]Audiobooks in Premium nobody asked for, and the {feat} got worse. Great trade.",
             "{co} removed my favorite playlist feature without any warning. Not happy.",
         ],
@@ -284,7 +301,7 @@ TOPICS = {
             "Is the {prod} family plan worth it for four people?",
             "{co} posted its quarterly numbers: {url}",
             "How do I move my playlists from {old} to {prod}?",
-            "What's everyone listening to this week? Here's mine: {url}",
+            "[Spotify]What's everyone listening to this week? Here's mine: {url}",
             "{artist} just announced a stadium show in {place} for next summer.",
         ],
         spike_neg=[
@@ -319,66 +336,73 @@ TOPICS = {
     ),
     "travel": dict(
         products=[
-            P("ICE", "Deutsche Bahn", art="the ", tag="#ICE"),
-            P("Deutschlandticket", "Deutsche Bahn", art="the ", tag="#Deutschlandticket"),
-            P("DB Navigator app", "Deutsche Bahn", art="the "),
-            P("Lufthansa business class", "Lufthansa", art=""),
-            P("Miles & More", "Lufthansa", art="", feats=["award availability", "customer service", "status tiers"]),
-            P("Ryanair app", "Ryanair", art="the "),
-            P("Eurostar", "Eurostar", art="the ", tag="#Eurostar"),
-            P("Airbnb", "Airbnb", art="", tag="#Airbnb",
-              feats=["cleaning fees", "host communication", "refund process", "search filters"]),
+            P("ICE", "Deutsche Bahn", "train", tag="#ICE",
+              feats=["Wi-Fi", "punctuality", "on-board bistro", "seat reservation system", "legroom", "cleanliness"]),
+            P("Deutschlandticket", "Deutsche Bahn", "ticket", tag="#Deutschlandticket",
+              feats=["price", "coverage", "sign-up process", "app integration"], prices=["€58", "€63"]),
+            P("DB Navigator app", "Deutsche Bahn", "app", feats=["real-time info", "booking flow", "UI", "delay alert"]),
+            P("Lufthansa business class", "Lufthansa", "flight", art="",
+              feats=["legroom", "food", "lounge access", "crew", "seat"], prices=["€2,400", "€1,890"]),
+            P("Miles & More", "Lufthansa", "loyalty", art="",
+              feats=["award availability", "customer service", "status program"]),
+            P("Ryanair app", "Ryanair", "app", feats=["check-in flow", "UI", "fee transparency", "boarding pass download"]),
+            P("Eurostar", "Eurostar", "train", tag="#Eurostar",
+              feats=["check-in", "punctuality", "legroom", "price", "security queue"], prices=["£89", "€120", "£149"]),
+            P("Airbnb", "Airbnb", "stay", art="", tag="#Airbnb",
+              feats=["cleaning fee", "host communication", "refund process", "search filter"]),
         ],
-        feats=["delays", "Wi-Fi", "seat reservations", "baggage fees", "customer service", "legroom",
-               "punctuality", "lounges", "refund process", "on-board bistro", "cleanliness"],
+        feats=["customer service", "refund process", "punctuality", "price"],
         places=["Berlin", "Munich", "Hamburg", "Frankfurt", "Cologne", "Paris", "Amsterdam", "Vienna",
-                "Berlin Hauptbahnhof", "Leipzig", "Brussels", "London"],
+                "Leipzig", "Brussels", "Stuttgart"],
         old=["the night train", "a FlixBus", "driving", "a rental car"],
         prices=["€70", "€49", "€129", "£89", "€58", "€240"],
-        tags=["#travel", "#Bahnchaos", "#Berlin", "#Europe"],
+        tags=["#travel", "#Berlin", "#Europe"],
         urls=["https://www.bahn.de/service/{slug}", "https://www.lufthansa.com/de/en/{slug}",
               "https://www.reuters.com/world/europe/{slug}-2026-10-{d:02d}/", "https://www.thelocal.de/20261{d:03d}/{slug}"],
-        extra_people=["Carsten Spohr", "Michael O'Leary"],
         usage=["a weekly Berlin–Munich commute", "family trips", "business travel", "weekend city breaks"],
+        context=["I travel for work about twice a month.", "We were travelling with two small kids."],
         pos=[
-            "ICE from {place} to {place2} was on time to the minute, first time this year.",
-            "The Lufthansa crew on my flight from Frankfurt to {place2} were {pos_adj}.",
-            "The Deutschlandticket is honestly one of the best things to happen to public transport here.",
-            "{The_prod} was {pos_adj}, would book again.",
-            "Great stay in {place} via Airbnb, the host was super friendly.",
+            "[Deutsche Bahn]ICE from {place} to {place2} was on time to the minute, first time this year.",
+            "[Lufthansa]The Lufthansa crew on my flight to {place2} were {pos_adj}.",
+            "[Deutschlandticket]The Deutschlandticket is honestly one of the best things to happen to public transport here.",
+            "[Lufthansa business class|Eurostar|Airbnb]{The_prod} was {pos_adj}, would book again.",
+            "[Airbnb]Great stay in {place} via Airbnb, the host was super friendly.",
             "Got a full refund from {co} within a week, surprisingly painless.",
-            "Eurostar from London to {place2} in a bit over two hours, so much nicer than flying.",
+            "[Eurostar]Eurostar from London to Paris in two and a half hours, so much nicer than flying.",
+            "[app]The {feat} in {the_prod} is {pos_adj} since the last update.",
         ],
         neg=[
-            "ICE from {place} to {place2} delayed 95 minutes and then cancelled. Classic Deutsche Bahn.",
-            "{co} charged me {price} for a bag that fit the sizer. Never flying them again.",
-            "Wi-Fi on the ICE is {neg_adj}, can't even load an email.",
-            "Missed my connection in {place} because of {co}, no hotel voucher, nothing.",
+            "[Deutsche Bahn]ICE from {place} to {place2} delayed 95 minutes and then cancelled. Classic Deutsche Bahn.",
+            "[Lufthansa|Ryanair]{co} charged me {price} for a bag that fit the sizer. Never flying them again.",
+            "[ICE]Wi-Fi on the ICE is {neg_adj}, can't even load an email.",
+            "[Deutsche Bahn|Lufthansa|Eurostar|Ryanair]Missed my connection in {place} because of {co}, no hotel voucher, nothing.",
             "The {feat} at {co} is {neg_adj}.",
-            "Airbnb cleaning fee of €120 for a two-night stay in {place}? No thanks.",
+            "[Airbnb]Airbnb cleaning fee of €120 for a two-night stay in {place}? No thanks.",
             "[Ryanair]{boss} keeps finding new ways to charge for air. Printing a boarding pass: {price}.",
-            "Lost luggage in {place} for four days and {co} still hasn't called back.",
+            "[Lufthansa|Ryanair]Lost luggage in {place} for four days and {co} still hasn't called back.",
+            "[app]{The_prod} crashed right when I needed my ticket. Of course.",
         ],
         neu=[
-            "Anyone know if the Deutschlandticket covers regional trains to {place2}?",
-            "Flying {co} from {place} next week, how strict are they with carry-ons?",
-            "Is the BahnCard 50 worth it if I travel {place}–{place2} twice a month?",
-            "{co} updated its strike schedule: {url}",
+            "[Deutschlandticket]Anyone know if the Deutschlandticket covers regional trains to {place2}?",
+            "[Lufthansa|Ryanair]Flying {co} from {place} next week, how strict are they with carry-ons?",
+            "[Deutsche Bahn]Is the BahnCard 50 worth it if I travel {place}–{place2} twice a month?",
+            "[Lufthansa|Deutsche Bahn]{co} updated its strike schedule: {url}",
             "Best way to get from BER to Berlin Hauptbahnhof late at night?",
             "Landed in {place}, the queue at passport control is about 40 minutes right now.",
-            "Does {the_prod} run on Sundays between {place} and {place2}?",
+            "[ICE]Do ICE trains still run between {place} and {place2} on Sundays during the construction work?",
         ],
     ),
 }
 
+HARDWARE = "phone|audio|console|car"
 GENERIC = dict(
     pos=[
         "Really happy with {the_prod} so far.",
-        "{The_prod} has been {pos_adj} for me, no complaints.",
+        "[phone|audio|console|game|car|service|flight|train|stay]{The_prod} has been {pos_adj} for me, no complaints.",
         "I was skeptical about {the_prod} but the {feat} won me over.",
         "{co} actually listened to feedback this time and it shows.",
         "Have to say, the {feat} on {the_prod} is {pos_adj}.",
-        "Best money I've spent this year, {the_prod} is {pos_adj}.",
+        "[phone|audio|console|game|car|ticket]Best money I've spent this year, {the_prod} is {pos_adj}.",
         "Gotta give {co} credit, {the_prod} is a huge step up.",
         "Honestly {the_prod} exceeded every expectation I had.",
     ],
@@ -390,15 +414,15 @@ GENERIC = dict(
         "Save your money and skip {the_prod}.",
         "{co} support was useless when I reported the {feat} problem.",
         "Sorry but {the_prod} is overpriced and underwhelming.",
-        "Oh great, another {co} update that breaks the {feat}. Love that for us.",
+        "[" + HARDWARE + "|service|app]Oh great, another {co} update that breaks the {feat}. Love that for us.",
     ],
     neu=[
         "Has anyone compared {the_prod} with {the_rival}?",
         "What's the deal with the {feat} on {the_prod}? Seeing mixed reports.",
         "For what it's worth, {co} published the details here: {url}",
-        "Waiting for more reviews before deciding on {the_prod}.",
-        "I'm in {place}, anyone know when {the_prod} restocks?",
-        "Curious how {the_prod} holds up after a few months.",
+        "[" + HARDWARE + "|game]Waiting for more reviews before deciding on {the_prod}.",
+        "[phone|audio|console]I'm in {place}, anyone know when {the_prod} restocks?",
+        "[" + HARDWARE + "]Curious how {the_prod} holds up after a few months.",
         "Does anyone have a link to the official {prod} FAQ?",
     ],
     mixed=[
@@ -416,7 +440,7 @@ NEG_ADJ = ["awful", "terrible", "a joke", "garbage", "really disappointing", "wo
            "embarrassing", "unacceptable", "so bad", "a complete mess", "frustrating", "pathetic"]
 
 SUPPORT = dict(
-    pos=["Couldn't be happier.", "Highly recommend.", "10/10 would buy again.", "Worth every penny.",
+    pos=["Couldn't be happier.", "Highly recommend.", "10/10 would recommend.", "Worth every penny.",
          "Pleasantly surprised, honestly.", "Really impressed.", "Great job, {co}.", "No regrets at all.",
          "This is how it should be done.", "Loving it so far.", "Absolutely love it."],
     neg=["Absolutely ridiculous.", "Never again.", "What a joke.", "Really disappointed.", "Complete waste of money.",
@@ -424,12 +448,11 @@ SUPPORT = dict(
          "It gets worse every year.", "Hate this so much."],
     neu=["Just curious.", "Will report back.", "Not sure what to think yet.", "Any info appreciated.", "Thoughts?",
          "Thanks in advance.", "Asking for a friend.", "Happy to share more details if useful."],
+    mixed=["Still on the fence.", "Could go either way.", "We'll see how it goes."],
 )
-SUPPORT["mixed"] = ["Still on the fence.", "Could go either way.", "We'll see how it goes."]
 
 CONTEXT = ["I've been using it for about {weeks} weeks now.", "For context, I came from {old}.",
-           "I mostly use it for {usage}.", "Long-time {co} customer here.", "I live in {place}, for what it's worth.",
-           "Bit of background: this is my first {co} purchase in years."]
+           "I mostly use it for {usage}.", "Long-time {co} customer here.", "I live in {place}, for what it's worth."]
 
 SHORT_REPLIES = dict(
     pos=["This.", "Same here, love it.", "Agreed 100%.", "Exactly this!", "Glad it's not just me, mine's great too."],
@@ -505,6 +528,18 @@ def weighted(rng: random.Random, items, weights):
 # Text composition
 # ---------------------------------------------------------------------------
 
+def _matches(restrict: str | None, prod: dict) -> bool:
+    if not restrict:
+        return True
+    keys = {prod["co"], prod["kind"], prod["name"]}
+    return any(all(tok in keys for tok in alt.split("+")) for alt in restrict.split("|"))
+
+
+def _split(tmpl: str) -> tuple[str | None, str]:
+    m = re.match(r"\[([^\]]+)\]", tmpl)
+    return (m.group(1), tmpl[m.end():]) if m else (None, tmpl)
+
+
 class Composer:
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -513,13 +548,13 @@ class Composer:
         rng, t = self.rng, TOPICS[topic]
         prods = t["products"]
         if prod is None:
-            pool = [p for p in prods if restrict is None or p["co"] == restrict] or prods
-            prod = rng.choice(pool)
-        co = prod["co"]
-        same = [p for p in prods if p is not prod]
-        rivals = [p for p in prods if p["co"] != co] or same
-        rival = rng.choice(rivals)
-        prod2 = rng.choice(same)
+            pool = [p for p in prods if _matches(restrict, p) and (p["kind"] != "upcoming" or restrict)]
+            prod = rng.choice(pool or prods)
+        co, kind = prod["co"], prod["kind"]
+        others = [p for p in prods if p is not prod and p["kind"] != "upcoming"]
+        same_kind = [p for p in others if p["kind"] == kind]
+        rival = rng.choice([p for p in same_kind if p["co"] != co] or [p for p in others if p["co"] != co] or others)
+        prod2 = rng.choice(same_kind or others)
         feats = prod["feats"] or t["feats"]
         feat = rng.choice(feats)
         feat2 = rng.choice([f for f in feats if f != feat])
@@ -528,17 +563,15 @@ class Composer:
         place2 = rng.choice([p for p in places if p != place])
         name = prod["name"]
         the_prod = prod["art"] + name
-        slug = slugify(name)
-        d = rng.randint(1, 14)
-        url = rng.choice(t["urls"]).format(d=d, slug=slug, code=rand_str(rng, ALNUM, 22))
-        alt = rng.choice(["Apple Music", "YouTube Music", "Tidal", "Deezer", "Amazon Music"])
+        url = rng.choice(t["urls"]).format(d=rng.randint(1, 14), slug=slugify(name), code=rand_str(rng, ALNUM, 22))
         s = dict(
             prod=name, the_prod=the_prod, The_prod=the_prod[0].upper() + the_prod[1:],
             prod2=prod2["name"], the_prod2=prod2["art"] + prod2["name"],
             rival=rival["name"], the_rival=rival["art"] + rival["name"],
-            co=co, boss=COMPANIES[co]["boss"], feat=feat, feat2=feat2, Feat=feat[0].upper() + feat[1:],
-            place=place, place2=place2, old=rng.choice(t["old"]), price=rng.choice(t["prices"]),
-            url=url, alt=alt, hours=rng.choice(["two", "three", "four", "five", "six"]),
+            co=co, boss=COMPANIES[co]["boss"], feat=feat, feat2=feat2,
+            place=place, place2=place2, old=rng.choice(t["old"]), price=rng.choice(prod["prices"] or t["prices"]),
+            url=url, alt=rng.choice(["Apple Music", "YouTube Music", "Tidal", "Deezer", "Amazon Music"]),
+            hours=rng.choice(["two", "three", "four", "five", "six"]),
             weeks=rng.choice(["two", "three", "four", "six"]), usage=rng.choice(t["usage"]),
             artist=rng.choice(t.get("artists", ["Taylor Swift"])),
             pos_adj=rng.choice(POS_ADJ), neg_adj=rng.choice(NEG_ADJ),
@@ -546,42 +579,56 @@ class Composer:
         s["_prod"] = prod
         return s
 
-    def pick_template(self, topic: str, sent: str, spike: bool) -> str:
+    def pick_template(self, topic: str, sent: str, spike: bool, prod: dict | None = None) -> str:
+        """A template for this sentiment; when `prod` is fixed, only templates that fit it."""
         rng, t = self.rng, TOPICS[topic]
         if spike and "spike_neg" in t:
             return rng.choice(t["spike_" + (sent if sent != "mixed" else "neu")])
         if sent == "mixed":
-            return rng.choice(GENERIC["mixed"])
-        if rng.random() < 0.72:
-            return rng.choice(t[sent])
+            pools = [GENERIC["mixed"]]
+        elif rng.random() < 0.72 or (prod and prod["kind"] == "upcoming"):
+            pools = [t[sent], GENERIC[sent]]
+        else:
+            pools = [GENERIC[sent], t[sent]]
+        for pool in pools:
+            fits = [x for x in pool if prod is None or _matches(_split(x)[0], prod)]
+            if fits:
+                return rng.choice(fits)
         return rng.choice(GENERIC[sent])
 
     def fill(self, tmpl: str, topic: str, slots: dict | None = None) -> tuple[str, dict]:
-        restrict = None
-        m = re.match(r"\[([^\]]+)\]", tmpl)
-        if m:
-            restrict, tmpl = m.group(1), tmpl[m.end():]
-        if slots is None or (restrict and slots["co"] != restrict):
+        restrict, body = _split(tmpl)
+        if slots is None or not _matches(restrict, slots["_prod"]):
             slots = self.slots(topic, restrict=restrict)
-        text = tmpl.format(**slots)
-        return text[0].upper() + text[1:], slots
+        text = body.format(**slots)
+        if not (len(text) > 1 and text[1].isupper()):  # "iPhone 17 ..." stays as it is
+            text = text[0].upper() + text[1:]
+        return text, slots
 
     def compose(self, topic: str, sent: str, n_extra: int, spike: bool = False,
                 context_p: float = 0.0, prod: dict | None = None) -> tuple[list[str], dict]:
-        """Sentences for one comment: main opinion + supporting / context sentences."""
+        """Sentences for one comment: a main opinion, then supporting sentences about the
+        same product (at most one more full template, two in an outage rant)."""
         rng = self.rng
-        tmpl = self.pick_template(topic, sent, spike)
+        if spike and topic == "music":
+            prod = TOPICS["music"]["products"][0]  # the outage is Spotify's
+        tmpl = self.pick_template(topic, sent, spike, prod)
         main, slots = self.fill(tmpl, topic, self.slots(topic, prod=prod) if prod else None)
-        sentences = [main]
-        if context_p and rng.random() < context_p and not spike:
-            ctx, _ = self.fill(rng.choice(CONTEXT), topic, slots)
+        sentences, used, full = [main], {tmpl}, 0
+        if context_p and not spike and rng.random() < context_p:
+            pool = CONTEXT + TOPICS[topic].get("context", [])
+            ctx, _ = self.fill(rng.choice(pool), topic, slots)
             sentences.insert(0 if rng.random() < 0.5 else 1, ctx)
         for _ in range(n_extra):
-            r = rng.random()
-            if r < 0.45:
-                extra, _ = self.fill(rng.choice(SUPPORT[sent]), topic, slots)
+            if full < (2 if spike else 1) and rng.random() < 0.4:
+                t2 = self.pick_template(topic, sent, spike, slots["_prod"])
+                if t2 in used:
+                    continue
+                used.add(t2)
+                full += 1
+                extra, _ = self.fill(t2, topic, slots)
             else:
-                extra, _ = self.fill(self.pick_template(topic, sent, spike), topic, slots)
+                extra, _ = self.fill(rng.choice(SUPPORT[sent]), topic, slots)
             if extra not in sentences:
                 sentences.append(extra)
         return sentences, slots
@@ -634,24 +681,24 @@ FLAIRS = {"apple": ["iPhone 17 Pro", "iPhone 15", "Apple Watch"], "iphone": ["iP
 
 SUB_TITLES = {
     "phones": [
-        ("{The_prod} two weeks in: the battery life is genuinely impressive", "pos"),
-        ("Is anyone else's {prod} overheating after the latest update?", "neg"),
-        ("{prod} vs {rival}: which one would you pick in 2026?", "neu"),
-        ("Just switched from {the_rival} to {the_prod}, AMA", "pos"),
+        ("[phone]{The_prod} two weeks in: the battery life is genuinely impressive", "pos"),
+        ("[phone]Is anyone else's {prod} overheating after the latest update?", "neg"),
+        ("[phone]{prod} vs {rival}: which one would you pick in 2026?", "neu"),
+        ("[phone]Just switched from {the_rival} to {the_prod}, AMA", "pos"),
         ("{co} quietly raised the price of {the_prod} in Europe", "neg"),
         ("PSA: check the box before leaving the {place} store, mine was missing the cable", "neu"),
-        ("Unpopular opinion: {the_prod} is the best phone {co} has made in years", "pos"),
-        ("Camera comparison: {prod} vs {rival} in low light", "neu"),
+        ("[phone]Unpopular opinion: {the_prod} is the best phone {co} has made in years", "pos"),
+        ("[phone]Camera comparison: {prod} vs {rival} in low light", "neu"),
     ],
     "gaming": [
         ("Mario Kart World online has been a blast this week", "pos"),
         ("Joy-Con 2 drift already? Mine is three weeks old", "neg"),
-        ("{prod} is on sale – worth it?", "neu"),
-        ("{co} announces price increase for {the_prod} in {place}", "neg"),
-        ("Just finished {prod}, what a ride (no spoilers)", "pos"),
+        ("[game]{prod} is on sale – worth it?", "neu"),
+        ("[console]{co} announces price increase for {the_prod} in {place}", "neg"),
+        ("[game]Just finished {prod}, what a ride (no spoilers)", "pos"),
         ("Weekly question thread: what are you playing?", "neu"),
-        ("{prod} patch 1.2 notes are out", "neu"),
-        ("Finally got {the_prod} after months of waiting", "pos"),
+        ("[game]{prod} patch 1.2 notes are out", "neu"),
+        ("[console]Finally got {the_prod} after months of waiting", "pos"),
     ],
     "ev": [
         ("{The_prod} after 60,000 km: long-term review", "pos"),
@@ -667,7 +714,7 @@ SUB_TITLES = {
         ("Discover Weekly has been weirdly good this month", "pos"),
         ("{artist} just broke another streaming record", "pos"),
         ("The new UI is a step backwards, change my mind", "neg"),
-        ("Is lossless finally rolling out in {place}?", "neu"),
+        ("[Spotify]Is lossless finally rolling out in {place}?", "neu"),
         ("Shuffle is definitely not random", "neg"),
         ("What's on your Wrapped prediction list this year?", "pos"),
         ("Best playlists for focus / deep work?", "neu"),
@@ -677,7 +724,7 @@ SUB_TITLES = {
         ("Deutsche Bahn punctuality hits a new low this month", "neg"),
         ("Is the Deutschlandticket still worth it?", "neu"),
         ("Lufthansa strike next week? What we know so far", "neu"),
-        ("Eurostar London–{place2} was a dream, never flying that route again", "pos"),
+        ("Eurostar London–Paris was a dream, never flying that route again", "pos"),
         ("Ryanair charged me for a bag that fit the sizer", "neg"),
         ("Berlin BER airport actually worked today", "pos"),
         ("Moving to {place}: tips for getting around without a car?", "neu"),
@@ -777,7 +824,8 @@ def reddit(out: Path) -> dict:
                 s["selftext"] = ""
                 s["link_url"] = s["slots"]["url"]
             else:
-                sents, _ = comp.compose(s["topic"], s["bias"], rng.randint(1, 3), context_p=0.8)
+                sents, _ = comp.compose(s["topic"], s["bias"], rng.randint(1, 3), context_p=0.8,
+                                        prod=s["slots"]["_prod"])
                 s["selftext"] = " ".join(sents)
         s["link_url"] = s.get("link_url") or f"https://www.reddit.com/r/{s['sr']}/comments/{s['id']}/{slugify(s['title'], '_')[:50]}/"
         s["permalink"] = f"/r/{s['sr']}/comments/{s['id']}/{slugify(s['title'], '_')[:50]}/"
@@ -807,7 +855,8 @@ def reddit(out: Path) -> dict:
                 body = rng.choice(SHORT_REPLIES[sent])
             else:
                 n_extra = weighted(rng, [0, 1, 2, 3, 4], [30, 32, 20, 12, 6])
-                sents, _ = comp.compose(topic, sent, n_extra, spike=spike, context_p=0.3)
+                sents, _ = comp.compose(topic, sent, n_extra, spike=spike, context_p=0.3,
+                                        prod=s["slots"]["_prod"] if rng.random() < 0.5 else None)
                 if len(sents) >= 3 and rng.random() < 0.5:
                     cut = rng.randint(1, len(sents) - 1)
                     body = " ".join(sents[:cut]) + "\n\n" + " ".join(sents[cut:])
@@ -815,7 +864,8 @@ def reddit(out: Path) -> dict:
                     body = " ".join(sents)
                 r = rng.random()
                 if parent and parent["kind"] == "text" and r < 0.08:
-                    quoted = re.split(r"(?<=[.!?])\s", parent["body_raw"])[0]
+                    own = "\n".join(l for l in parent["body_raw"].split("\n") if l and not l.startswith(">"))
+                    quoted = re.split(r"(?<=[.!?])\s", own)[0]
                     body = f"> {quoted}\n\n{body}"
                 elif r < 0.13:
                     label = rng.choice(["source", "here", "this article", "link"])
@@ -1024,6 +1074,7 @@ class TweetText:
         self.rng = rng
         self.comp = Composer(rng)
         self.links: dict[str, str] = {}
+        self.display: dict[str, str] = {sn: v[0] for sn, v in OFFICIAL.items()}
 
     def tco(self, expanded: str) -> str:
         short = "https://t.co/" + rand_str(self.rng, ALNUM, 10)
@@ -1051,9 +1102,9 @@ class TweetText:
                 if rng.random() < 0.3:
                     tags.append("#Spotify")
             else:
-                cands = [x for x in (prod["tag"], co["tag"]) if x] + TOPICS[topic]["tags"]
+                own = [x for x in (prod["tag"], co["tag"]) if x]
                 for _ in range(weighted(rng, [0, 1, 2, 3], [35, 38, 20, 7])):
-                    tg = rng.choice(cands)
+                    tg = rng.choice(own if own and rng.random() < 0.7 else TOPICS[topic]["tags"])
                     if tg not in tags and tg not in text:
                         tags.append(tg)
             if tags:
@@ -1080,7 +1131,7 @@ class TweetText:
                 ent["hashtags"].append({"text": m.group("tag"), "indices": [a, b]})
             elif m.group("mention"):
                 sn = m.group("mention")
-                ent["user_mentions"].append({"screen_name": sn, "name": OFFICIAL.get(sn, (sn,))[0],
+                ent["user_mentions"].append({"screen_name": sn, "name": self.display.get(sn, sn),
                                              "id": user_id_for(sn), "id_str": str(user_id_for(sn)), "indices": [a, b]})
             else:
                 ent["symbols"].append({"text": m.group("sym"), "indices": [a, b]})
@@ -1119,11 +1170,13 @@ def make_users(rng: random.Random, kind: str, n: int) -> list[dict]:
     bios = ["", "", "tech, coffee, bad puns", "EV nerd. Opinions my own.", "🎮 | 🎧 | 📱", "Swiftie since 2008",
             "train delays survivor", "product designer", "dad of two, gamer of many"]
     for sn in names.pool:
-        first = re.sub(r"[^A-Za-z].*$", "", sn).capitalize() or "Alex"
-        users.append(dict(screen_name=sn, name=rng.choice([first, f"{first} {rng.choice(LAST)}", sn]),
+        first = next((f for f in FIRST if f.lower() in sn.lower()), None)
+        last = next((l for l in LAST if l.lower() in sn.lower()), None) or rng.choice(LAST)
+        name = rng.choice([first, f"{first} {last}", f"{first} {last}", f"{first} 🌻"]) if first else sn
+        users.append(dict(screen_name=sn, name=name,
                           followers=int(rng.paretovariate(1.1) * 40), friends=rng.randint(20, 2500),
                           location=rng.choice(locs), description=rng.choice(bios),
-                          created=T0 - rng.randint(200, 5500) * DAY, verified=False))
+                          created=T0 - rng.randint(200, 5500) * DAY - rng.randrange(DAY), verified=False))
     return users, names
 
 
@@ -1139,6 +1192,7 @@ def tweets_v1(out: Path) -> dict:
     tt = TweetText(rng)
     users, names = make_users(rng, "twitter", 520)
     by_sn = {u["screen_name"]: u for u in users}
+    tt.display.update({u["screen_name"]: u["name"] for u in users})
     for sn, (nm, fol) in OFFICIAL.items():
         by_sn[sn] = dict(screen_name=sn, name=nm, followers=fol, friends=rng.randint(100, 900), location="",
                          description="Official account.", created=T0 - 3000 * DAY, verified=True)
@@ -1191,14 +1245,14 @@ def tweets_v1(out: Path) -> dict:
     rows = [dict(o, kind="orig") for o in originals]
     popular = sorted(originals, key=lambda o: -o["rt"])[:60]
     offic = [o for o in originals if o.get("official")]
-    for _ in range(115):
+    for _ in range(128):
         src = rng.choice(offic) if rng.random() < 0.45 else rng.choice(popular)
         ts = src["ts"] + int(rng.expovariate(1 / 5400)) + 5
         if ts > T_END:
             continue
         rows.append(dict(kind="rt", src=src, ts=ts, user=names.pick(), lang=src["lang"], topic=src["topic"]))
     copyable = [o for o in originals if not o.get("official") and o["lang"] == "en"]
-    for _ in range(45):
+    for _ in range(58):
         src = rng.choice(copyable)
         ts = src["ts"] + rng.randint(60, 2 * DAY)
         if ts > T_END:
@@ -1346,7 +1400,7 @@ def tweets_v2(out: Path) -> dict:
 # ---------------------------------------------------------------------------
 
 YT_FILE = "youtube_comments_iphone17pro_review.jsonl"
-YT_PUBLISHED = int(datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc).timestamp())
+YT_PUBLISHED = int(datetime(2026, 10, 8, 15, 0, tzinfo=timezone.utc).timestamp())
 YT_DOWNLOADED = int(datetime(2026, 10, 15, 8, 0, tzinfo=timezone.utc).timestamp())
 YT_SPECIFIC = dict(
     pos=["Great review as always, the battery test at {ts} was super helpful.",
@@ -1454,7 +1508,7 @@ def youtube(out: Path) -> dict:
             rel, delta = yt_relative(YT_DOWNLOADED - c["ts"])
             if rng.random() < 0.05:
                 rel += " (edited)"
-            votes = int(rng.paretovariate(1.2)) - 1
+            votes = min(900, int(rng.paretovariate(0.75 if not is_reply else 1.4)) - 1)
             if not is_reply and rng.random() < 0.03:
                 votes = rng.randint(1000, 14000)
             tick += rng.uniform(0.01, 0.3)
@@ -1481,7 +1535,7 @@ def generic_csv(out: Path) -> dict:
     rng = random.Random(505)
     comp = Composer(rng)
     names = Names(rng, "generic", 260)
-    prods = [(t, p) for t in TOPIC_NAMES for p in TOPICS[t]["products"] if p["name"] not in ("the Spotify app",)]
+    prods = [(t, p) for t in TOPIC_NAMES for p in TOPICS[t]["products"] if p["name"] != "Spotify"]
     rows = []
     for _ in range(290):
         topic, prod = rng.choice(prods)
@@ -1495,21 +1549,17 @@ def generic_csv(out: Path) -> dict:
     rows.sort(key=lambda r: r[0])
     recs = []
     for i, (ts, topic, prod, sent, spike) in enumerate(rows):
-        if spike:
-            sents, _ = comp.compose(topic, sent, rng.randint(0, 2), spike=True)
-        else:
-            tmpl_slots = comp.slots(topic, prod=prod)
-            main, _ = comp.fill(rng.choice(GENERIC[sent] if sent != "mixed" else GENERIC["mixed"]), topic, tmpl_slots)
-            sents = [main]
-            for _ in range(weighted(rng, [0, 1, 2], [40, 40, 20])):
-                e, _ = comp.fill(rng.choice(SUPPORT[sent] + CONTEXT), topic, tmpl_slots)
-                sents.append(e)
+        sents, _ = comp.compose(topic, sent, weighted(rng, [0, 1, 2], [40, 40, 20]), spike=spike,
+                                context_p=0.25, prod=prod)
         msg = " ".join(sents)
         if rng.random() < 0.04:
             msg = f'Title: "{prod["name"]}" – ' + msg
         stamp = datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         recs.append([f"C{100000 + i * 7 + rng.randrange(7)}", stamp, names.pick(), prod["name"], msg])
-    RAGGED, EMPTY, MULTILINE = 88, 173, 240  # 0-based record index
+    EMPTY, MULTILINE = 173, 240  # 0-based record indices
+    # the ragged row: the first message from record 88 on with exactly one comma, written unquoted
+    RAGGED = next(i for i in range(88, len(recs)) if recs[i][4].count(",") == 1 and '"' not in recs[i][4]
+                  and not any("," in f for f in recs[i][:4]))
     recs[EMPTY][4] = ""
     recs[MULTILINE][4] = recs[MULTILINE][4] + "\nUpdate after a week: still the same."
     buf = io.StringIO()
@@ -1518,9 +1568,7 @@ def generic_csv(out: Path) -> dict:
     for i, r in enumerate(recs):
         if i == RAGGED:
             # an export that forgot to quote a message containing a comma: one column too many
-            msg = re.sub(r'[",\n]', "", r[4])
-            head, tail = msg.split(" ", 1) if " " in msg else (msg, "")
-            buf.write(",".join(r[:4]) + f",{head},{tail}\n")
+            buf.write(",".join(r) + "\n")
         else:
             w.writerow(r)
     (out / "generic_comments.csv").write_text(buf.getvalue(), encoding="utf-8")

@@ -100,9 +100,12 @@ SELECT
     $source AS source,
     created_at,
     author_v ->> '$' AS author,
-    coalesce(topic_v ->> '$', lower(tags_v[1]), $source_topic) AS topic,
+    -- subreddits and hashtags are case-insensitive names; video ids and user topics are not
+    CASE WHEN $lower_topics THEN lower(coalesce(topic_v ->> '$', tags_v[1]))
+         ELSE coalesce(topic_v ->> '$', lower(tags_v[1]), $source_topic) END AS topic,
     list_distinct(list_filter(
-        [coalesce(topic_v ->> '$', $source_topic)] || list_transform(tags_v, lambda t: lower(t)),
+        [CASE WHEN $lower_topics THEN lower(topic_v ->> '$') ELSE coalesce(topic_v ->> '$', $source_topic) END]
+            || list_transform(tags_v, lambda t: lower(t)),
         lambda t: t IS NOT NULL AND t <> ''
     )) AS topics,
     parent_v ->> '$' AS parent_id,

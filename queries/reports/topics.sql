@@ -31,7 +31,8 @@ previous AS (
         (count(*) FILTER (label = 'positive') - count(*) FILTER (label = 'negative'))
             / nullif(count(label), 0) AS net_sentiment
     FROM labelled, bounds b
-    WHERE created_at >= b.since - (b.until - b.since) AND created_at < b.since
+    WHERE $since IS NOT NULL  -- without --since there is no previous period to compare with
+      AND created_at >= b.since - (b.until - b.since) AND created_at < b.since
     GROUP BY topic
 )
 SELECT
@@ -42,7 +43,7 @@ SELECT
     c.n_neu / nullif(c.analysed, 0) AS neutral,
     c.n_neg / nullif(c.analysed, 0) AS negative,
     (c.n_pos - c.n_neg) / nullif(c.analysed, 0) AS net_sentiment,
-    c.comments - coalesce(p.comments, 0) AS volume_change,
+    CASE WHEN $since IS NOT NULL THEN c.comments - coalesce(p.comments, 0) END AS volume_change,
     (c.n_pos - c.n_neg) / nullif(c.analysed, 0) - p.net_sentiment AS net_change
 FROM current c
 LEFT JOIN previous p USING (topic)

@@ -65,7 +65,8 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
 
 
 def _ingest_with_bar(con: Any, paths: list[str], options: IngestOptions) -> RunSummary:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     console = _stderr_console()
     with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),

@@ -93,10 +93,11 @@ def fit(
     config: TrainConfig,
     pad_id: int,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
     device: str = "cpu",
 ) -> TrainResult:
     """Train `model` in place on pre-tokenised `features` and return the history."""
+    log = log or (lambda message: print(message, flush=True))
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)

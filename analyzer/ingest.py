@@ -9,6 +9,7 @@ chunk and `runs` always matches what was stored:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -133,11 +134,10 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], options: IngestOpti
 
 
 def _finish(con: duckdb.DuckDBPyConnection, summary: RunSummary, error: str | None) -> None:
-    try:
+    # if the database itself failed, the caller reports the original error
+    with contextlib.suppress(duckdb.Error):
         run_sql(con, "ingest/run_finish", {"run_id": summary.run_id, "status": summary.status, "error": error,
                                            "device": summary.device})
-    except duckdb.Error:
-        pass  # the database itself failed; the caller reports the original error
 
 
 def _record_source_failure(con: duckdb.DuckDBPyConnection, summary: RunSummary, error: SourceError) -> None:

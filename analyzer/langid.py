@@ -32,11 +32,11 @@ English Reddit comments from GoEmotions dev:
 * The cleaned text is lower-cased (tweets shout in part): 97.8% -> 98.1%.
 * If the top language has probability < `MIN_CONFIDENCE` (0.3) the answer is None, unless
   English has at least `ENGLISH_FALLBACK_RATIO` (0.3) of the top probability, then "en".
-  On short English comments, wrong non-English labels fall from 12.0% to 2.6% (95.2% "en",
-  2.2% None); the xlm-t no-hi accuracy costs 0.7 points (98.1% -> 97.4%: tiny texts such as
+  On short English comments, wrong non-English labels fall from 11.3% to 2.3% (95.6% "en",
+  2.1% None); the xlm-t no-hi accuracy costs 0.7 points (98.1% -> 97.4%: tiny texts such as
   "tchau :-)" become None or "en"); English val stays at 99.4% (the misses are Taglish), and
   on the 2,000-tweet TweetEval validation set 99.8% is "en". A higher threshold (0.5) gets short
-  English to 0.4% wrong but turns plain Portuguese/Spanish tweets into None (no-hi 95.9%).
+  English to 0.3% wrong but turns plain Portuguese/Spanish tweets into None (no-hi 95.9%).
 """
 
 from __future__ import annotations

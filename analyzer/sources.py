@@ -294,10 +294,8 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -
     if head.startswith(TWEETS_JS_PREFIX):
         stream = io.BufferedReader(_SkipPrefix(stream))
         head = _peek(stream, 64).lstrip()
-    if head.startswith(b"{"):
-        prefix = "data.item"  # Twitter API v2 response page: {"data": [...], "includes": ...}
-    else:
-        prefix = "item"
+    # a Twitter API v2 response page is {"data": [...], "includes": ...}; anything else an array
+    prefix = "data.item" if head.startswith(b"{") else "item"
     batch = RecordBatch(source)
     index = 0
     try:
@@ -365,7 +363,7 @@ def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iter
     if source.path is not None and not isinstance(stream, (gzip.GzipFile,)) and _format_from_name(source.name) == "parquet":
         target: str | IO[bytes] = str(source.path)
     else:
-        spooled = tempfile.TemporaryFile()
+        spooled = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the batches are read
         while chunk := stream.read(BLOCK_BYTES):
             spooled.write(chunk)
         spooled.seek(0)

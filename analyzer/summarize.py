@@ -73,8 +73,7 @@ class SentenceEncoder:
 # ----------------------------------------------------------------------------- sentence splitting
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie approx appt apt dept est fig inc ltd co corp no nos vol "
-    "min max oz lb lbs ft sq pt qt tbsp tsp hr hrs mins sec secs wk wks mo mos yr yrs av ave rd blvd mt u.s u.k".split()
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "approx", "appt", "apt", "dept", "est", "fig", "inc", "ltd", "co", "corp", "no", "nos", "vol", "min", "max", "oz", "lb", "lbs", "ft", "sq", "pt", "qt", "tbsp", "tsp", "hr", "hrs", "mins", "sec", "secs", "wk", "wks", "mo", "mos", "yr", "yrs", "av", "ave", "rd", "blvd", "mt", "u.s", "u.k"]
 )
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # a run of terminators (with closing quotes/brackets), then whitespace: a candidate boundary

@@ -118,10 +118,10 @@ def _numeric(section: Section, index: int) -> bool:
 
 
 def _rich_tables(sections: list[Section]) -> str:
+    import shutil
+
     from rich.console import Console
     from rich.table import Table
-
-    import shutil
 
     color = os.environ.get("NO_COLOR") is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((80, 24)).columns
@@ -138,7 +138,7 @@ def _rich_tables(sections: list[Section]) -> str:
             for column, value in zip(section.columns, row, strict=True):
                 text = _cell(column, value)
                 style = None
-                if column in {"negative", "label", "sentiment"} and value == "negative" or column == "negative":
+                if (column in {"negative", "label", "sentiment"} and value == "negative") or column == "negative":
                     style = "red"
                 elif column in {"positive"} or value == "positive":
                     style = "green"

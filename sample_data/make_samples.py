@@ -25,15 +25,15 @@ import json
 import random
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import zstandard
 
-T0 = int(datetime(2026, 10, 1, tzinfo=timezone.utc).timestamp())
-T_END = int(datetime(2026, 10, 15, tzinfo=timezone.utc).timestamp()) - 1
+T0 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+T_END = int(datetime(2026, 10, 15, tzinfo=UTC).timestamp()) - 1
 DAY = 86400
-SPIKE_START = int(datetime(2026, 10, 13, 14, 20, tzinfo=timezone.utc).timestamp())
+SPIKE_START = int(datetime(2026, 10, 13, 14, 20, tzinfo=UTC).timestamp())
 SPIKE_END = T_END
 TOPIC_NAMES = ["phones", "gaming", "ev", "music", "travel"]
 
@@ -769,12 +769,12 @@ class Names:
             w1, w2 = rng.sample(WORDS, 2)
             return rng.choice([f"{w1}_{w2}", f"{w1.capitalize()}{w2.capitalize()}{rng.randint(1, 99)}", f"{w1}{w2}{rng.randint(70, 99)}"])
         if kind == "twitter":
-            f, l = rng.choice(FIRST), rng.choice(LAST)
-            return rng.choice([f"{f.lower()}_{l.lower()}", f"{f}{l[0]}{rng.randint(1, 999)}", f"{rng.choice(WORDS)}_{f.lower()}",
-                               f"{f.lower()}{rng.randint(80, 99)}", f"the{rng.choice(WORDS)}{l.lower()}"])
+            f, ln = rng.choice(FIRST), rng.choice(LAST)
+            return rng.choice([f"{f.lower()}_{ln.lower()}", f"{f}{ln[0]}{rng.randint(1, 999)}", f"{rng.choice(WORDS)}_{f.lower()}",
+                               f"{f.lower()}{rng.randint(80, 99)}", f"the{rng.choice(WORDS)}{ln.lower()}"])
         if kind == "youtube":
-            f, l = rng.choice(FIRST), rng.choice(LAST)
-            return rng.choice([f"@{f.lower()}{l.lower()}{rng.randint(1, 9999)}", f"@{rng.choice(WORDS)}{rng.choice(WORDS)}",
+            f, ln = rng.choice(FIRST), rng.choice(LAST)
+            return rng.choice([f"@{f.lower()}{ln.lower()}{rng.randint(1, 9999)}", f"@{rng.choice(WORDS)}{rng.choice(WORDS)}",
                                f"@{f}-{rand_str(rng, string.ascii_lowercase + string.digits, 3)}", f"@user-{rand_str(rng, string.ascii_lowercase + string.digits, 10)}"])
         return f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}{rng.randint(1, 99)}"
 
@@ -836,7 +836,7 @@ def reddit(out: Path) -> dict:
         thread = []
         base = SPIKE_PROBS if s["spike"] else (SUB_BIAS.get(s["bias"]) or BASE_PROBS[s["topic"]])
         mean_delay = 2.5 * 3600 if s["spike"] else 7 * 3600
-        for k in range(s["n"]):
+        for _ in range(s["n"]):
             parent = None
             if thread and rng.random() < 0.42:
                 parent = rng.choice(thread[-12:])
@@ -864,7 +864,7 @@ def reddit(out: Path) -> dict:
                     body = " ".join(sents)
                 r = rng.random()
                 if parent and parent["kind"] == "text" and r < 0.08:
-                    own = "\n".join(l for l in parent["body_raw"].split("\n") if l and not l.startswith(">"))
+                    own = "\n".join(x for x in parent["body_raw"].split("\n") if x and not x.startswith(">"))
                     quoted = re.split(r"(?<=[.!?])\s", own)[0]
                     body = f"> {quoted}\n\n{body}"
                 elif r < 0.13:
@@ -958,9 +958,9 @@ def reddit(out: Path) -> dict:
     t = out_lines[FAULT_TRUNC - 1]
     out_lines[FAULT_TRUNC - 1] = t[: t.index('"body":"') + 8 + 25]          # cut inside the body string
     out_lines[FAULT_NOTJSON - 1] = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
-    row = dict(lines[FAULT_NUMBODY - 1]); row["body"] = 1000
+    row = dict(lines[FAULT_NUMBODY - 1], body=1000)
     out_lines[FAULT_NUMBODY - 1] = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-    row = dict(lines[FAULT_NOBODY - 1]); del row["body"]
+    row = {k: v for k, v in lines[FAULT_NOBODY - 1].items() if k != "body"}
     out_lines[FAULT_NOBODY - 1] = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
     faults = {FAULT_TRUNC: "truncated JSON object", FAULT_NOTJSON: "not JSON (HTML error page)",
               FAULT_NUMBODY: "body is a number (1000)", FAULT_NOBODY: "no body key"}
@@ -1059,12 +1059,12 @@ def snowflake(rng: random.Random, ts: float) -> int:
 
 
 def created_at_v1(ts: int) -> str:
-    d = datetime.fromtimestamp(ts, tz=timezone.utc)
+    d = datetime.fromtimestamp(ts, tz=UTC)
     return f"{DOW[d.weekday()]} {MON[d.month - 1]} {d.day:02d} {d:%H:%M:%S} +0000 {d.year}"
 
 
 def iso_z(ts: int) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 class TweetText:
@@ -1171,7 +1171,7 @@ def make_users(rng: random.Random, kind: str, n: int) -> list[dict]:
             "train delays survivor", "product designer", "dad of two, gamer of many"]
     for sn in names.pool:
         first = next((f for f in FIRST if f.lower() in sn.lower()), None)
-        last = next((l for l in LAST if l.lower() in sn.lower()), None) or rng.choice(LAST)
+        last = next((x for x in LAST if x.lower() in sn.lower()), None) or rng.choice(LAST)
         name = rng.choice([first, f"{first} {last}", f"{first} {last}", f"{first} 🌻"]) if first else sn
         users.append(dict(screen_name=sn, name=name,
                           followers=int(rng.paretovariate(1.1) * 40), friends=rng.randint(20, 2500),
@@ -1347,7 +1347,7 @@ def tweets_v2(out: Path) -> dict:
         ts = SPIKE_START + rng.randrange(T_END - SPIKE_START)
         sent = pick_sentiment(rng, SPIKE_PROBS)
         items.append(dict(ts=ts, text=tt.make("music", sent, True), lang="en", user=names.pick()))
-    for lang, sent, text, spike_only in [f for f in FOREIGN if f[3]][:4] + [FOREIGN[2], FOREIGN[14]]:
+    for lang, _sent, text, spike_only in [*[f for f in FOREIGN if f[3]][:4], FOREIGN[2], FOREIGN[14]]:
         ts = SPIKE_START + rng.randrange(T_END - SPIKE_START) if spike_only else lo + rng.randrange(T_END - lo)
         items.append(dict(ts=ts, text=html_escape_min(text), lang=lang, user=names.pick()))
     for it in items:
@@ -1392,7 +1392,7 @@ def tweets_v2(out: Path) -> dict:
     norm = [re.sub(r"^RT @\w+: ", "", t) for t in texts]
     return dict(rows=len(data), users=len(inc), retweets=sum("referenced_tweets" in d for d in data),
                 dup_after_rt_strip=len(norm) - len(set(norm)), dup_exact=len(texts) - len(set(texts)),
-                langs={l: sum(d["lang"] == l for d in data) for l in sorted({d["lang"] for d in data})})
+                langs={x: sum(d["lang"] == x for d in data) for x in sorted({d["lang"] for d in data})})
 
 
 # ---------------------------------------------------------------------------
@@ -1400,8 +1400,8 @@ def tweets_v2(out: Path) -> dict:
 # ---------------------------------------------------------------------------
 
 YT_FILE = "youtube_comments_iphone17pro_review.jsonl"
-YT_PUBLISHED = int(datetime(2026, 10, 8, 15, 0, tzinfo=timezone.utc).timestamp())
-YT_DOWNLOADED = int(datetime(2026, 10, 15, 8, 0, tzinfo=timezone.utc).timestamp())
+YT_PUBLISHED = int(datetime(2026, 10, 8, 15, 0, tzinfo=UTC).timestamp())
+YT_DOWNLOADED = T_END + 1  # fetched at 2026-10-15 00:00 UTC
 YT_SPECIFIC = dict(
     pos=["Great review as always, the battery test at {ts} was super helpful.",
          "Best {prod} review on YouTube, no fluff, straight to the point.",
@@ -1481,7 +1481,7 @@ def youtube(out: Path) -> dict:
         age_pub = int(rng.expovariate(1 / (1.6 * DAY)))
         if YT_PUBLISHED + age_pub > YT_DOWNLOADED - 120:
             age_pub = rng.randrange(YT_DOWNLOADED - YT_PUBLISHED - 120)
-        ts = YT_PUBLISHED + age_pub + rng.randint(30, 600)
+        ts = min(YT_DOWNLOADED - 60, YT_PUBLISHED + age_pub + rng.randint(30, 600))
         sent = pick_sentiment(rng, probs)
         threads.append(dict(ts=ts, sent=sent, author=names.pick(), text=body(sent), replies=[]))
     for _ in range(85):
@@ -1511,7 +1511,7 @@ def youtube(out: Path) -> dict:
             votes = min(900, int(rng.paretovariate(0.75 if not is_reply else 1.4)) - 1)
             if not is_reply and rng.random() < 0.03:
                 votes = rng.randint(1000, 14000)
-            tick += rng.uniform(0.01, 0.3)
+            tick += rng.uniform(0.001, 0.02)
             rows.append({
                 "cid": this_cid, "text": c["text"], "time": rel, "author": c["author"],
                 "channel": channels[c["author"]], "votes": yt_votes(votes),
@@ -1554,7 +1554,7 @@ def generic_csv(out: Path) -> dict:
         msg = " ".join(sents)
         if rng.random() < 0.04:
             msg = f'Title: "{prod["name"]}" – ' + msg
-        stamp = datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         recs.append([f"C{100000 + i * 7 + rng.randrange(7)}", stamp, names.pick(), prod["name"], msg])
     EMPTY, MULTILINE = 173, 240  # 0-based record indices
     # the ragged row: the first message from record 88 on with exactly one comma, written unquoted

@@ -31,7 +31,12 @@ TINY_CORPUS = [
 
 def _build_tiny(folder: Path, kind: str, labels: list[str]) -> Path:
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification, PreTrainedTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertForTokenClassification,
+        PreTrainedTokenizerFast,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))

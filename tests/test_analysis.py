@@ -51,7 +51,7 @@ def test_social_tokens_are_entities_with_exact_offsets(runner, db, tmp_path, tin
     ingest(runner, db, str(write_jsonl(tmp_path / "a.jsonl", [reddit(1, body=text)])))
     rows = sql(db, "SELECT label, text, start, \"end\" FROM entities WHERE label IN ('HASHTAG','MENTION','CASHTAG') ORDER BY start")
     assert rows == [("HASHTAG", "#GoPackers", 7, 17), ("MENTION", "@bob", 23, 27), ("CASHTAG", "$AAPL", 36, 41)]
-    for label, surface, start, end in rows:
+    for _label, surface, start, end in rows:
         assert text[start:end] == surface
 
 

@@ -133,14 +133,15 @@ def with_overrides(preset: Preset, text: str | None = None, id: str | None = Non
 def mapping_params(preset: Preset, source_name: str, source_stem: str) -> dict[str, object]:
     """The bound parameters of map_batch.sql for this preset and source."""
 
-    def paths(values: list[str]) -> list[str]:
-        return values or ["$.__opinions_none__"]  # json_extract needs a non-empty list
-
+    slices: dict[str, object] = {}
+    all_paths: list[str] = []
+    for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang"):
+        candidates = getattr(preset, column) or ["$.__opinions_none__"]  # an empty slice needs a placeholder
+        slices[f"{column}_lo"] = len(all_paths) + 1  # DuckDB lists are 1-based, slices inclusive
+        all_paths.extend(candidates)
+        slices[f"{column}_hi"] = len(all_paths)
     return {
-        "text_paths": paths(preset.text), "compose_paths": paths(preset.compose), "id_paths": paths(preset.id),
-        "time_paths": paths(preset.time), "author_paths": paths(preset.author), "topic_paths": paths(preset.topic),
-        "tag_array_path": preset.tags, "parent_paths": paths(preset.parent), "thread_paths": paths(preset.thread),
-        "score_paths": paths(preset.score), "lang_paths": paths(preset.lang), "reddit_ids": preset.reddit_ids,
+        "all_paths": all_paths, **slices, "tag_array_path": preset.tags, "reddit_ids": preset.reddit_ids,
         "platform": preset.platform, "source": source_name, "lower_topics": preset.lower_topics,
         "source_topic": source_stem if preset.topic_from_source else None,
         "max_chars": MAX_TEXT_CHARS, "min_time": MIN_TIME,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 MAX_TOKENS = 256
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 class SentenceEncoder:
@@ -72,8 +78,9 @@ class SentenceEncoder:
 
 # ----------------------------------------------------------------------------- sentence splitting
 
-_ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "approx", "appt", "apt", "dept", "est", "fig", "inc", "ltd", "co", "corp", "no", "nos", "vol", "min", "max", "oz", "lb", "lbs", "ft", "sq", "pt", "qt", "tbsp", "tsp", "hr", "hrs", "mins", "sec", "secs", "wk", "wks", "mo", "mos", "yr", "yrs", "av", "ave", "rd", "blvd", "mt", "u.s", "u.k"]
+_ABBREVIATIONS = _word_set(
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie approx appt apt dept est fig inc ltd co corp no nos vol min max oz"
+    " lb lbs ft sq pt qt tbsp tsp hr hrs mins sec secs wk wks mo mos yr yrs av ave rd blvd mt u.s u.k"
 )
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # a run of terminators (with closing quotes/brackets), then whitespace: a candidate boundary
@@ -149,3 +156,196 @@ def split_sentences(text: str) -> list[str]:
             continue
         sentences.extend(s for s in _split_line(line) if _HAS_WORD.search(s))
     return sentences
+
+
+# ----------------------------------------------------------------------------- sentence salience
+
+
+_STOPWORDS = _word_set(
+    """a an the and or but if so of to in on at for with from by as is are was were be been being am do does did
+    have has had it its it's this that these those there here they them their he she him her his i me my mine we
+    us our you your yours not no very just really also too than then what which who whom when where why how all
+    any some more most much many can could would should will shall may might must get got go went one out up down
+    about into over after before because while only own same such both each few other s t don't didn't doesn't
+    i'm i've i'd i'll we're we've"""
+)
+# evaluative words: a sentence that carries an opinion beats a neutral narrative one
+_OPINION_WORDS = _word_set(
+    """good great excellent amazing awesome perfect love loved lovely nice best fantastic wonderful delicious tasty
+    fresh friendly helpful comfortable comfy recommend recommended happy pleased beautiful cute soft sturdy durable
+    quality worth fun easy favorite favourite fast quick clean cozy attentive reasonable affordable solid reliable
+    impressed enjoy enjoyed fabulous superb yummy well pretty fine decent bad poor terrible awful horrible worst
+    cheap cheaply broke broken disappointed disappointing disappointment waste rude slow dirty overpriced expensive
+    bland cold small tight uncomfortable return returned returning flimsy problem problems issue issues fell
+    defective mediocre meh stale greasy salty dry unfortunately never hate hated wrong"""
+)
+_WORD = re.compile(r"[a-z0-9']+")
+_FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours|i'm|i've|i'd|i'll|we're|we've|we'd|im|ive)\b")
+_SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll|'d|'ve)?\b")
+_DEDUP_KEY = re.compile(r"[\W_]+")
+
+
+def _stem(word: str) -> str:
+    """A light suffix stripper: enough to match "fits"/"fit", "shoes"/"shoe", "priced"/"price"."""
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def _content_stems(sentence: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(sentence.lower()) if len(w) > 1 and w not in _STOPWORDS}
+
+
+@dataclass(frozen=True)
+class SummaryConfig:
+    """Knobs of `extractive_summary`; the defaults are the measured best (see the module docstring)."""
+
+    mmr_lambda: float = 0.7  # relevance vs redundancy in MMR
+    first_person_penalty: float = 2.0  # x share of first-person words ("I", "my", "we"...)
+    frequency_weight: float = 0.5  # x mean share of comments that use the sentence's content words
+    opinion_bonus: float = 0.03  # sentence has an evaluative word
+    second_person_penalty: float = 0.1  # sentence addresses "you"
+    min_sentence_words: int = 4
+    max_sentence_words: int = 30
+    duplicate_threshold: float = 0.85  # cosine above which a candidate repeats a picked sentence
+    order: str = "position"  # "position" (earliest in their comments first) or "selection" (MMR order)
+
+    @classmethod
+    def baseline(cls) -> SummaryConfig:
+        """Plain centroid + MMR over whole sentences: the reference point of the measurements."""
+        return cls(
+            first_person_penalty=0.0,
+            frequency_weight=0.0,
+            opinion_bonus=0.0,
+            second_person_penalty=0.0,
+            min_sentence_words=1,
+            max_sentence_words=10_000,
+            order="selection",
+        )
+
+
+def sentence_salience(
+    sentences: list[str], comment_ids: list[int], embeddings: np.ndarray, config: SummaryConfig
+) -> np.ndarray:
+    """Relevance of each sentence: centroid cosine plus the surface salience terms of `config`."""
+    centroid = embeddings.mean(axis=0)
+    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+    score = embeddings @ centroid
+    lowered = [s.lower() for s in sentences]
+    words = np.array([max(len(s.split()), 1) for s in sentences], dtype=np.float64)
+    if config.first_person_penalty:
+        first = np.array([len(_FIRST_PERSON.findall(s)) for s in lowered], dtype=np.float64)
+        score = score - config.first_person_penalty * first / words
+    if config.frequency_weight:
+        stems = [_content_stems(s) for s in sentences]
+        per_comment: dict[int, set[str]] = {}
+        for cid, sentence_stems in zip(comment_ids, stems, strict=True):
+            per_comment.setdefault(cid, set()).update(sentence_stems)
+        doc_freq: Counter[str] = Counter()
+        for comment_stems in per_comment.values():
+            doc_freq.update(comment_stems)
+        others = max(len(per_comment) - 1, 1)
+        share = np.array(
+            [np.mean([(doc_freq[w] - 1) / others for w in s]) if s else 0.0 for s in stems], dtype=np.float64
+        )
+        score = score + config.frequency_weight * share
+    if config.opinion_bonus:
+        opinion = np.array([any(w in _OPINION_WORDS for w in _WORD.findall(s)) for s in lowered], dtype=np.float64)
+        score = score + config.opinion_bonus * opinion
+    if config.second_person_penalty:
+        second = np.array([bool(_SECOND_PERSON.search(s)) for s in lowered], dtype=np.float64)
+        score = score - config.second_person_penalty * second
+    return score
+
+
+def select_sentences(
+    sentences: list[str],
+    comment_ids: list[int],
+    embeddings: np.ndarray,
+    max_words: int = 60,
+    config: SummaryConfig | None = None,
+) -> list[int]:
+    """Indices of the sentences to show, in display order (MMR under a word budget)."""
+    config = config or SummaryConfig()
+    n = len(sentences)
+    if n == 0 or max_words <= 0:
+        return []
+    words = np.array([len(s.split()) for s in sentences])
+    relevance = sentence_salience(sentences, comment_ids, embeddings, config)
+    allowed = (words >= config.min_sentence_words) & (words <= config.max_sentence_words)
+    if not allowed.any():
+        allowed[:] = True
+    # exact repeats (copy-paste, retweets) still pull the centroid, but only one copy is a candidate
+    seen: set[str] = set()
+    for i, sentence in enumerate(sentences):
+        key = _DEDUP_KEY.sub(" ", sentence.lower()).strip()
+        if key in seen:
+            allowed[i] = False
+        seen.add(key)
+    chosen: list[int] = []
+    redundancy = np.zeros(n)
+    budget = max_words
+    available = allowed.copy()
+    while True:
+        fits = available & (words <= budget) & (redundancy <= config.duplicate_threshold)
+        if not fits.any():
+            break
+        value = np.where(fits, config.mmr_lambda * relevance - (1 - config.mmr_lambda) * redundancy, -np.inf)
+        best = int(np.argmax(value))
+        chosen.append(best)
+        available[best] = False
+        budget -= int(words[best])
+        redundancy = np.maximum(redundancy, embeddings @ embeddings[best])
+    if config.order == "position":
+        members: dict[int, list[int]] = {}
+        for i, cid in enumerate(comment_ids):
+            members.setdefault(cid, []).append(i)
+        rank: dict[int, float] = {}
+        for indices in members.values():
+            for k, i in enumerate(indices):
+                rank[i] = k / max(len(indices) - 1, 1)
+        chosen.sort(key=lambda i: (rank[i], i))
+    return chosen
+
+
+_DEFAULT_ENCODER: SentenceEncoder | None = None
+
+
+def default_encoder() -> SentenceEncoder:
+    global _DEFAULT_ENCODER
+    if _DEFAULT_ENCODER is None:
+        _DEFAULT_ENCODER = SentenceEncoder()
+    return _DEFAULT_ENCODER
+
+
+def extractive_summary(
+    comments: list[str],
+    max_words: int = 60,
+    encoder: SentenceEncoder | None = None,
+    config: SummaryConfig | None = None,
+) -> str:
+    """A summary of at most `max_words` words made of whole sentences taken from `comments`.
+
+    Returns "" when there is no text. If every sentence is longer than the budget, the most
+    representative one is cut to `max_words` words and ends with "…".
+    """
+    sentences: list[str] = []
+    comment_ids: list[int] = []
+    for cid, comment in enumerate(comments):
+        for sentence in split_sentences(comment or ""):
+            sentences.append(" ".join(sentence.split()))
+            comment_ids.append(cid)
+    if not sentences or max_words <= 0:
+        return ""
+    encoder = encoder or default_encoder()
+    unique = list(dict.fromkeys(sentences))
+    unique_rows = encoder.encode(unique)
+    row_of = {s: k for k, s in enumerate(unique)}
+    embeddings = unique_rows[[row_of[s] for s in sentences]]
+    chosen = select_sentences(sentences, comment_ids, embeddings, max_words, config)
+    if not chosen:
+        relevance = sentence_salience(sentences, comment_ids, embeddings, config or SummaryConfig())
+        top = sentences[int(np.argmax(relevance))].split()
+        return " ".join(top[:max_words]) + "…"
+    return " ".join(sentences[i] for i in chosen)

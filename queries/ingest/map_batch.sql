@@ -6,27 +6,40 @@ WITH docs AS (
            CASE WHEN json_valid(record) THEN record::JSON END AS j
     FROM batch
 ),
-picked AS (
-    SELECT line_no, record, j,
-        json_type(j) AS doc_type,
-        list_filter(json_extract(j, $text_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS text_v,
-        list_filter(json_extract_string(j, $compose_paths), lambda x: x IS NOT NULL AND trim(x) <> '') AS compose_v,
-        list_filter(json_extract(j, $id_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS id_v,
-        list_filter(json_extract(j, $time_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS time_v,
-        list_filter(json_extract(j, $author_paths), lambda x: x IS NOT NULL AND json_type(x) = 'VARCHAR')[1] AS author_v,
-        list_filter(json_extract(j, $topic_paths), lambda x: x IS NOT NULL AND json_type(x) IN ('VARCHAR', 'BIGINT', 'UBIGINT'))[1] AS topic_v,
-        -- hashtags: an array of strings or of objects with `text` (API v1.1) or `tag` (v2)
-        list_filter(list_transform(
-            coalesce(json_extract(j, $tag_array_path || '[*]'), []),
-            lambda x: coalesce(json_extract_string(x, '$.text'), json_extract_string(x, '$.tag'),
-                               CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
-        ), lambda x: x IS NOT NULL) AS tags_v,
-        list_filter(json_extract(j, $parent_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS parent_v,
-        list_filter(json_extract(j, $thread_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS thread_v,
-        list_filter(json_extract(j, $score_paths), lambda x: x IS NOT NULL AND json_type(x) <> 'NULL')[1] AS score_v,
-        list_filter(json_extract_string(j, $lang_paths), lambda x: x IS NOT NULL AND x NOT IN ('und', 'zxx', 'qme', 'qht'))[1] AS lang_v,
-        $reddit_ids AND json_exists(j, '$.title') AND NOT json_exists(j, '$.body') AS is_submission
+extracted AS (
+    -- one parse per record: every candidate path of every column in a single json_extract;
+    -- $<column>_lo/_hi are that column's slice of $all_paths
+    SELECT line_no, record, j, json_type(j) AS doc_type,
+        json_extract(j, $all_paths) AS v,
+        json_extract(j, $tag_array_path) AS tags_raw
     FROM docs
+),
+picked AS (
+    SELECT line_no, record, j, doc_type,
+        list_filter(v[$text_lo:$text_hi], lambda x: json_type(x) <> 'NULL')[1] AS text_v,
+        list_filter(
+            list_transform(list_filter(v[$compose_lo:$compose_hi], lambda x: json_type(x) = 'VARCHAR'), lambda x: x ->> '$'),
+            lambda x: trim(x) <> ''
+        ) AS compose_v,
+        list_filter(v[$id_lo:$id_hi], lambda x: json_type(x) <> 'NULL')[1] AS id_v,
+        list_filter(v[$time_lo:$time_hi], lambda x: json_type(x) <> 'NULL')[1] AS time_v,
+        list_filter(v[$author_lo:$author_hi], lambda x: json_type(x) = 'VARCHAR')[1] AS author_v,
+        list_filter(v[$topic_lo:$topic_hi], lambda x: json_type(x) IN ('VARCHAR', 'BIGINT', 'UBIGINT'))[1] AS topic_v,
+        -- hashtags: an array of strings or of objects with `text` (API v1.1) or `tag` (v2)
+        CASE WHEN json_type(tags_raw) = 'ARRAY' THEN list_filter(list_transform(
+            json_extract(tags_raw, '$[*]'),
+            lambda x: coalesce(x ->> '$.text', x ->> '$.tag', CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
+        ), lambda x: x IS NOT NULL) ELSE [] END AS tags_v,
+        list_filter(v[$parent_lo:$parent_hi], lambda x: json_type(x) <> 'NULL')[1] AS parent_v,
+        list_filter(v[$thread_lo:$thread_hi], lambda x: json_type(x) <> 'NULL')[1] AS thread_v,
+        list_filter(v[$score_lo:$score_hi], lambda x: json_type(x) <> 'NULL')[1] AS score_v,
+        list_filter(
+            list_transform(v[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht')
+        )[1] AS lang_v,
+        -- a Pushshift submission has a title and no body
+        $reddit_ids AND len(list_filter(v[$text_lo:$text_hi], lambda x: json_type(x) <> 'NULL')) = 0
+            AND v[$compose_lo] IS NOT NULL AS is_submission
+    FROM extracted
 ),
 typed AS (
     SELECT *,

@@ -1,0 +1,75 @@
+"""bench/ingest: `opinions ingest --tasks none` against a bare Polars → DuckDB load, and memory flatness.
+
+    python -m bench.ingest [--rows 1000000] [--repeats 3]
+
+1. Throughput: the same generated 1M-row Reddit dump, loaded by (a) `opinions ingest
+   --tasks none` (validation, presets, dedup, rejects, accounting) and (b) the bare
+   `pl.scan_ndjson(...).collect()` → DuckDB `CREATE TABLE AS` from Arrow. Goal: ours ≥ 0.7× of bare.
+2. Memory: peak RSS on a 2M-row dump divided by peak RSS on a 200k-row dump. Goal ≤ 1.3.
+Medians of --repeats runs, each measured side by side in this one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import median, peak_rss_of, reddit_dump
+
+BARE = """
+import sys, duckdb, polars as pl
+frame = pl.scan_ndjson(sys.argv[1]).collect()
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE comments AS SELECT * FROM frame")
+con.close()
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "opinions-bench")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    opinions = [sys.executable, "-m", "analyzer.cli"]
+    dump = reddit_dump(args.workdir / f"reddit-{args.rows}.jsonl", args.rows)
+    ours, bare = [], []
+    import time
+
+    for attempt in range(args.repeats):
+        for label, command, bucket in (
+            ("opinions", [*opinions, "ingest", str(dump), "--tasks", "none", "--quiet"], ours),
+            ("bare", [sys.executable, "-c", BARE, str(dump)], bare),
+        ):
+            db = args.workdir / f"{label}.duckdb"
+            db.unlink(missing_ok=True)
+            cmd = [*command, "--db", str(db)] if label == "opinions" else [*command, str(db)]
+            started = time.perf_counter()
+            peak_rss_of(cmd)
+            seconds = time.perf_counter() - started
+            bucket.append(seconds)
+            print(f"run {attempt + 1}: {label:8s} {args.rows / seconds:>10,.0f} rows/s ({seconds:.1f} s)", flush=True)
+    ratio = median(bare) / median(ours)
+    print(f"\nmedian rows/s: opinions {args.rows / median(ours):,.0f}, bare polars→duckdb {args.rows / median(bare):,.0f}")
+    print(f"ratio opinions/bare = {ratio:.2f}  (goal ≥ 0.70)")
+
+    small = reddit_dump(args.workdir / "reddit-200000.jsonl", 200_000)
+    large = reddit_dump(args.workdir / "reddit-2000000.jsonl", 2_000_000)
+    peaks = {}
+    for name, path in (("200k", small), ("2M", large)):
+        values = []
+        for _ in range(max(1, args.repeats - 1)):
+            db = args.workdir / f"rss-{name}.duckdb"
+            db.unlink(missing_ok=True)
+            values.append(peak_rss_of([*opinions, "ingest", str(path), "--tasks", "none", "--quiet", "--db", str(db)]))
+        peaks[name] = median(values)
+        print(f"peak RSS {name}: {peaks[name] / 2**20:,.0f} MiB", flush=True)
+    print(f"peak RSS ratio 2M/200k = {peaks['2M'] / peaks['200k']:.2f}  (goal ≤ 1.30)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -195,6 +195,27 @@ def report_runs(db: DbOption = None, fmt: FormatOption = "table",
 
 @app.command()
 @friendly_errors
+def summarize(
+    topic: Annotated[str | None, typer.Argument(help="The topic to summarise (or --all).")] = None,
+    all_topics: Annotated[bool, typer.Option("--all", help="Summarise every topic with at least 3 comments.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    max_words: Annotated[int, typer.Option(help="Length budget of each summary, in words.")] = 60,
+    model: Annotated[str | None, typer.Option(help="embedded (extractive), or a seq2seq hub id / folder (abstractive).")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+) -> None:
+    """Summarise what a topic's comments say, store it in `summaries`, and print it."""
+    from analyzer.commands import run_summarize
+
+    run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait)
+
+
+@app.command()
+@friendly_errors
 def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")], db: DbOption = None,
           fmt: FormatOption = "table") -> None:
     """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...)."""

@@ -139,6 +139,32 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> None:
     sys.stdout.write(render(sections, fmt))
 
 
+def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,
+                  until: str | None, max_words: int, model: str | None, device: str, fmt: str, wait: float) -> None:
+    from analyzer.reporting import ReportError, parse_when
+    from analyzer.topic_summaries import Summarizer, summarise_topics
+    from reports.render import Section, render
+
+    if fmt not in {"table", "json"}:
+        raise ReportError(f"--format {fmt!r}: choose table or json")
+    if bool(topic) == all_topics:
+        raise ReportError("give one TOPIC or --all")
+    if max_words < 5:
+        raise ReportError("--max-words must be at least 5")
+    spec = resolve("summary", model, load_config(config_path))
+    summarizer = Summarizer(spec, device=device, max_words=max_words)
+    con = open_store(db, wait_seconds=wait)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        results = summarise_topics(con, summarizer, None if all_topics else [topic or ""],
+                                   parse_when(since, "since"), parse_when(until, "until"))
+    finally:
+        con.close()
+    section = Section("summaries", ["topic", "summary", "n_comments"],
+                      [(r.topic, r.summary, r.n_comments) for r in results], title="Summaries")
+    sys.stdout.write(render([section], fmt, single=True))
+
+
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
                 batch_tokens: int) -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""

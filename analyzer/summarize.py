@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -15,6 +16,12 @@ MAX_TOKENS = 256
 
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
+
+
+class Encoder(Protocol):
+    """Anything that maps texts to L2-normalised embedding rows (tests and evaluation wrap one)."""
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
 
 class SentenceEncoder:
@@ -36,8 +43,9 @@ class SentenceEncoder:
             from analyzer.modelpack import base_dir
 
             self._folder = base_dir()
-        if self._threads:
-            torch.set_num_threads(self._threads)
+        threads = self._threads or int(os.environ.get("OPINIONS_THREADS", "0") or 0)
+        if threads:
+            torch.set_num_threads(threads)
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._folder))
         self._tokenizer.model_max_length = MAX_TOKENS
         model = AutoModel.from_pretrained(str(self._folder))
@@ -322,7 +330,7 @@ def default_encoder() -> SentenceEncoder:
 def extractive_summary(
     comments: list[str],
     max_words: int = 60,
-    encoder: SentenceEncoder | None = None,
+    encoder: Encoder | None = None,
     config: SummaryConfig | None = None,
 ) -> str:
     """A summary of at most `max_words` words made of whole sentences taken from `comments`.

@@ -227,13 +227,14 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
 @models_app.callback()
 @friendly_errors
 def models_list(ctx: typer.Context, config: ConfigOption = None,
-                profile: Annotated[str | None, typer.Option(help="embedded | hub")] = None) -> None:
+                profile: Annotated[str | None, typer.Option(help="embedded | hub | hub-multilingual")] = None,
+                fmt: FormatOption = "table") -> None:
     """List the model each task uses and where it comes from."""
     if ctx.invoked_subcommand:
         return
     from analyzer.commands import list_models
 
-    list_models(config, profile)
+    list_models(config, profile, fmt)
 
 
 @models_app.command("path")

@@ -249,7 +249,7 @@ def print_metrics(task: str, metrics: dict[str, Any]) -> None:
     sys.stdout.write(render(sections, "table"))
 
 
-def list_models(config_path: Path | None, profile: str | None) -> None:
+def list_models(config_path: Path | None, profile: str | None, fmt: str = "table") -> None:
     from reports.render import Section, render
 
     config = load_config(config_path)
@@ -257,7 +257,7 @@ def list_models(config_path: Path | None, profile: str | None) -> None:
     for task in TASKS:
         spec = resolve(task, None, config, profile)
         rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if task != "summary" else "en"))
-    sys.stdout.write(render([Section("models", ["task", "model", "from", "languages"], rows, title="Models in use")]))
+    sys.stdout.write(render([Section("models", ["task", "model", "from", "languages"], rows, title="Models in use")], fmt))
 
 
 def model_path(task: str, config_path: Path | None) -> str:

@@ -90,7 +90,7 @@ _ABBREVIATIONS = _word_set(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie approx appt apt dept est fig inc ltd co corp no nos vol min max oz"
     " lb lbs ft sq pt qt tbsp tsp hr hrs mins sec secs wk wks mo mos yr yrs av ave rd blvd mt u.s u.k"
 )
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]\"']*(?:\s|$))", re.IGNORECASE)  # minus end punctuation
 # a run of terminators (with closing quotes/brackets), then whitespace: a candidate boundary
 _BOUNDARY = re.compile(r"(?:[.!?\u2026]+|(?<=\s)[:;]-?[()DPp](?=\s))[\"'\u201d\u2019)\]]*\s+")
 # "sunglasses.I guess": a missing space after the terminator, before a capitalised word

@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-WORDS = ("phone battery camera update price service love hate great awful fine screen app music game car train "
-         "slow fast broken amazing support refund delivery quality design sound").split()
+WORDS = ["phone", "battery", "camera", "update", "price", "service", "love", "hate", "great", "awful", "fine", "screen", "app", "music", "game", "car", "train", "slow", "fast", "broken", "amazing", "support", "refund", "delivery", "quality", "design", "sound"]
 SUBS = ["apple", "android", "gaming", "music", "teslamotors", "europe", "spotify", "travel"]
 
 

@@ -34,7 +34,7 @@ DbOption = Annotated[
     Path | None, typer.Option("--db", help="Database file (default: $OPINIONS_DB, else ./opinions.duckdb).")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default: ./opinions.toml if present).")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown | html")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
 
@@ -191,6 +191,60 @@ def report_runs(db: DbOption = None, fmt: FormatOption = "table",
     from analyzer.commands import show_report
 
     show_report("runs", fmt, db, limit=limit)
+
+
+@report_app.command("entities")
+@friendly_errors
+def report_entities(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
+                    label: Annotated[str | None, typer.Option(help="Only this label: PER ORG LOC PRODUCT WORK HASHTAG ...")] = None,
+                    topic: Annotated[str | None, typer.Option(help="Only comments of this topic.")] = None,
+                    fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help="At most this many.")] = 30) -> None:
+    """Entity-level sentiment: mentions, sentiment split, net sentiment and topics of each entity."""
+    from analyzer.commands import show_report
+
+    show_report("entities", fmt, db, since=since, until=until, label=label, topic=topic, limit=limit)
+
+
+@report_app.command("trend")
+@friendly_errors
+def report_trend(topics: Annotated[list[str] | None, typer.Argument(help="Topics to chart (default: all comments).")] = None,
+                 db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
+                 by: Annotated[str, typer.Option(help="day | week | month")] = "day", fmt: FormatOption = "table") -> None:
+    """Volume and net sentiment over time, for all comments or per chosen topic."""
+    from analyzer.commands import show_report
+
+    show_report("trend", fmt, db, topics=topics, since=since, until=until, by=by)
+
+
+@report_app.command("alerts")
+@friendly_errors
+def report_alerts(
+    db: DbOption = None,
+    until: UntilOption = None,
+    period: Annotated[str, typer.Option(help="day | week: the latest one is compared with those before it.")] = "day",
+    history: Annotated[int | None, typer.Option(help="Preceding periods to compare with (default 14 days / 8 weeks).")] = None,
+    min_volume: Annotated[int, typer.Option(help="Ignore topics/entities with fewer comments in the latest period.")] = 10,
+    threshold: Annotated[float, typer.Option(help="Robust z-score that counts as anomalous.")] = 3.5,
+    fail_on_alert: Annotated[bool, typer.Option(help="Exit 3 when there is any alert (for cron).")] = False,
+    fmt: FormatOption = "table",
+) -> None:
+    """Topics and entities whose volume or negative share just jumped (robust z-score against their history)."""
+    from analyzer.commands import show_report
+
+    sections = show_report("alerts", fmt, db, until=until, period=period, history=history, min_volume=min_volume,
+                           threshold=threshold)
+    if fail_on_alert and sections[0].rows:
+        raise typer.Exit(3)
+
+
+@report_app.command("rejects")
+@friendly_errors
+def report_rejects(db: DbOption = None, run: Annotated[int | None, typer.Option(help="Only this run id.")] = None,
+                   fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50) -> None:
+    """Rejected rows by reason, and the rows themselves with source and line number."""
+    from analyzer.commands import show_report
+
+    show_report("rejects", fmt, db, run_id=run, limit=limit)
 
 
 @app.command()

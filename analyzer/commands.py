@@ -113,7 +113,7 @@ def print_summary(summary: RunSummary) -> None:
         print(text)
 
 
-def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> None:
+def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any]:
     from analyzer import reporting
     from reports.render import FORMATS, render
 
@@ -130,6 +130,16 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> None:
             sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50))
         elif kind == "runs":
             sections = reporting.runs_report(con, limit=params.get("limit", 20))
+        elif kind == "entities":
+            sections = reporting.entities_report(con, since, until, params.get("label"), params.get("topic"),
+                                                 limit=params.get("limit", 30))
+        elif kind == "trend":
+            sections = reporting.trend_report(con, params.get("topics"), since, until, by=params.get("by", "day"))
+        elif kind == "alerts":
+            sections = reporting.alerts_report(con, params.get("period", "day"), until, params.get("history"),
+                                               params.get("min_volume", 10), params.get("threshold", 3.5))
+        elif kind == "rejects":
+            sections = reporting.rejects_report(con, params.get("run_id"), limit=params.get("limit", 50))
         elif kind == "query":
             sections = reporting.query_report(con, params["sql"])
         else:

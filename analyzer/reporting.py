@@ -79,3 +79,46 @@ def query_report(con: duckdb.DuckDBPyConnection, sql: str) -> list[Section]:
     if cursor.description is None:
         return [Section("query", [], [])]
     return [Section("query", [d[0] for d in cursor.description], cursor.fetchall(), title="query")]
+
+
+def entities_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                    label: str | None = None, topic: str | None = None, limit: int = 30) -> list[Section]:
+    section = _section(con, "entities", "reports/entities",
+                       {"since": since, "until": until, "label": label, "topic": topic, "limit": limit},
+                       title="Entities by mentions")
+    section.table_columns = ["entity", "label", "mentions", "positive", "negative", "net_sentiment", "topics"]
+    return [section]
+
+
+def trend_report(con: duckdb.DuckDBPyConnection, topics: list[str] | None = None, since: dt.datetime | None = None,
+                 until: dt.datetime | None = None, by: str = "day") -> list[Section]:
+    if by not in PERIODS:
+        raise ReportError(f"--by {by!r}: choose one of {', '.join(PERIODS)}")
+    section = _section(con, "trend", "reports/trend", {"since": since, "until": until, "by": by, "topics": topics or []},
+                       title=f"Volume and net sentiment by {by}")
+    by_topic: dict[str, list[tuple]] = {}
+    for row in section.rows:
+        by_topic.setdefault(row[1], []).append(row)
+    for name, rows in by_topic.items():
+        section.notes.append(f"{name}: volume {sparkline([r[2] for r in rows])}   net {sparkline([r[5] for r in rows])}")
+    return [section]
+
+
+def alerts_report(con: duckdb.DuckDBPyConnection, period: str = "day", until: dt.datetime | None = None,
+                  history: int | None = None, min_volume: int = 10, threshold: float = 3.5) -> list[Section]:
+    if period not in {"day", "week"}:
+        raise ReportError(f"--period {period!r}: choose day or week")
+    if min_volume < 1 or threshold <= 0:
+        raise ReportError("--min-volume must be ≥ 1 and --threshold > 0")
+    history = history or (14 if period == "day" else 8)
+    section = _section(con, "alerts", "reports/alerts",
+                       {"period": period, "until": until, "history": history, "min_volume": min_volume,
+                        "threshold": threshold}, title=f"Alerts: latest {period} against the {history} before it")
+    section.table_columns = ["kind", "name", "period", "reasons"]
+    return [section]
+
+
+def rejects_report(con: duckdb.DuckDBPyConnection, run_id: int | None = None, limit: int = 50) -> list[Section]:
+    rows = _section(con, "rejects", "reports/rejects", {"run_id": run_id, "limit": limit}, title="Rejected rows")
+    rows.table_columns = ["run_id", "source", "line_no", "reason"]
+    return [_section(con, "reasons", "reports/reject_reasons", {"run_id": run_id}, title="Rejected rows by reason"), rows]

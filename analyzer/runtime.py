@@ -57,12 +57,22 @@ def torch_dtype(runtime: Runtime) -> Any:
     return getattr(torch, runtime.dtype)
 
 
+def quiet_transformers() -> None:
+    """No weight-loading progress bars or advisory warnings on our stderr."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def load_model(kind: str, name_or_path: str, runtime: Runtime, allow_pickle: bool = False) -> Any:
     """Load a model class for `kind` (sequence | token | seq2seq) safely.
 
     Never sets trust_remote_code. Requires safetensors unless `allow_pickle` is given.
     """
     import transformers
+
+    quiet_transformers()
 
     classes = {
         "sequence": transformers.AutoModelForSequenceClassification,

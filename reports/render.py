@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "csv", "markdown", "html")
 SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "negative_share", "positive_share", "unsupported"}
 SIGNED_COLUMNS = {"net_sentiment", "net", "change", "net_change", "volume_change"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -34,6 +34,7 @@ class Section:
     rows: list[tuple]
     title: str | None = None
     notes: list[str] = field(default_factory=list)
+    table_columns: list[str] | None = None  # the terminal table shows only these (machine formats show all)
 
     def records(self) -> list[dict[str, Any]]:
         return [{c: _plain(v) for c, v in zip(self.columns, row, strict=True)} for row in self.rows]
@@ -79,6 +80,10 @@ def render(sections: list[Section], fmt: str = "table", single: bool | None = No
         return out.getvalue()
     if fmt == "markdown":
         return "\n".join(_markdown(section, single) for section in sections)
+    if fmt == "html":
+        from reports.html import render_html
+
+        return render_html(sections, title=sections[0].title if single else "opinions report")
     return _rich_tables(sections)
 
 
@@ -92,7 +97,7 @@ def _cell(column: str, value: Any) -> str:
     if column in SIGNED_COLUMNS and isinstance(value, (float, Decimal)):
         return f"{float(value):+.2f}"
     if isinstance(value, float):
-        return f"{value:,.3f}"
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, dt.datetime):
@@ -129,13 +134,14 @@ def _rich_tables(sections: list[Section]) -> str:
                       color_system="standard" if color else None)
     for section in sections:
         table = Table(title=section.title or section.name, title_justify="left", expand=False)
-        for i, column in enumerate(section.columns):
+        shown = [i for i, c in enumerate(section.columns) if section.table_columns is None or c in section.table_columns]
+        for i in shown:
             numeric = _numeric(section, i)
-            table.add_column(TABLE_HEADERS.get(column, column), justify="right" if numeric else "left",
-                             overflow="fold", max_width=None if numeric else 60)
-        for row in section.rows:
+            table.add_column(TABLE_HEADERS.get(section.columns[i], section.columns[i]),
+                             justify="right" if numeric else "left", overflow="fold", max_width=None if numeric else 60)
+        for full_row in section.rows:
             cells = []
-            for column, value in zip(section.columns, row, strict=True):
+            for column, value in [(section.columns[i], full_row[i]) for i in shown]:
                 text = _cell(column, value)
                 style = None
                 if (column in {"negative", "label", "sentiment"} and value == "negative") or column == "negative":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analyzer.embeddings import SentenceEncoder
 from analyzer.summarize import (
-    SentenceEncoder,
     SummaryConfig,
     extractive_summary,
     select_sentences,
@@ -176,6 +176,11 @@ def test_oversized_single_sentence_is_cut_to_the_budget(encoder: SentenceEncoder
     summary = extractive_summary([long_comment], max_words=10, encoder=encoder)
     assert len(summary.split()) == 10
     assert summary.endswith("…")
+
+
+def test_short_sentences_are_used_when_nothing_else_fits(encoder: SentenceEncoder) -> None:
+    comments = ["Love it!", "The sound quality is superb for such a small speaker."]
+    assert extractive_summary(comments, max_words=3, encoder=encoder) == "Love it!"
 
 
 def test_selection_orders_by_relative_position_in_comments() -> None:

@@ -1,0 +1,34 @@
+-- Entity-level sentiment: each entity (lower-cased surface form + label) with its mentions,
+-- sentiment split, net sentiment and the topics it appears in.
+-- Params: $since, $until, $label (NULL = all), $topic (NULL = all), $limit.
+WITH models AS (
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
+           max(value) FILTER (key = 'model.ner') AS ner_model
+    FROM meta
+),
+mentions AS (
+    SELECT DISTINCT c.platform, c.id, c.text_hash, c.topic, lower(e.text) AS entity, e.label
+    FROM entities e
+    JOIN comments c ON c.text_hash = e.text_hash
+    WHERE e.model = (SELECT ner_model FROM models)
+      AND ($label IS NULL OR e.label = upper($label))
+      AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
+      AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
+      AND ($topic IS NULL OR EXISTS (
+            SELECT 1 FROM comment_topics ct WHERE ct.platform = c.platform AND ct.id = c.id AND ct.topic = $topic))
+)
+SELECT
+    m.entity,
+    m.label,
+    count(*) AS mentions,
+    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
+    count(*) FILTER (s.label = 'neutral') / nullif(count(s.label), 0) AS neutral,
+    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
+    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
+        / nullif(count(s.label), 0) AS net_sentiment,
+    array_to_string(list_slice(list(DISTINCT m.topic ORDER BY m.topic) FILTER (m.topic IS NOT NULL), 1, 5), ', ') AS topics
+FROM mentions m
+LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)
+GROUP BY m.entity, m.label
+ORDER BY mentions DESC, m.entity
+LIMIT $limit

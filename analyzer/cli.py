@@ -26,7 +26,9 @@ app = typer.Typer(
 report_app = typer.Typer(help="SQL reports over the database (read-only; never loads a model).", no_args_is_help=True)
 models_app = typer.Typer(help="The models each task uses and where they come from.", invoke_without_command=True)
 app.add_typer(report_app, name="report")
+topics_app = typer.Typer(help="Keyword and discovered topics (no sentiment model runs).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(topics_app, name="topics")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -266,6 +268,31 @@ def summarize(
     from analyzer.commands import run_summarize
 
     run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait)
+
+
+@topics_app.command("apply")
+@friendly_errors
+def topics_apply(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = "table",
+                 wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0) -> None:
+    """Re-apply the [topics] keyword rules of the config file to every stored comment."""
+    from analyzer.commands import run_topics_apply
+
+    run_topics_apply(db, config, fmt, wait)
+
+
+@topics_app.command("discover")
+@friendly_errors
+def topics_discover(
+    db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
+    limit: Annotated[int, typer.Option(help="At most this many distinct texts are clustered.")] = 20_000,
+    min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: 1% of texts, at least 5).")] = None,
+    fmt: FormatOption = "table",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0,
+) -> None:
+    """Cluster comments by meaning (MiniLM + HDBSCAN) and store the clusters as topics labelled by their terms."""
+    from analyzer.commands import run_topics_discover
+
+    run_topics_discover(db, since, until, limit, min_cluster_size, fmt, wait)
 
 
 @app.command()

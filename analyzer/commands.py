@@ -147,6 +147,7 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any
     finally:
         con.close()
     sys.stdout.write(render(sections, fmt))
+    return sections
 
 
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,
@@ -173,6 +174,37 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
     section = Section("summaries", ["topic", "summary", "n_comments"],
                       [(r.topic, r.summary, r.n_comments) for r in results], title="Summaries")
     sys.stdout.write(render([section], fmt, single=True))
+
+
+def run_topics_apply(db: Path | None, config_path: Path | None, fmt: str, wait: float) -> None:
+    from analyzer.topics import apply_keyword_topics
+    from reports.render import Section, render
+
+    config = load_config(config_path)
+    if not config.get("topics"):
+        raise ModelConfigError("no [topics] rules in the config file (see README: Config file)")
+    con = open_store(db, wait_seconds=wait)
+    try:
+        counts = apply_keyword_topics(con, config)
+    finally:
+        con.close()
+    sys.stdout.write(render([Section("keyword_topics", ["topic", "comments"], counts, title="Keyword topics")], fmt))
+
+
+def run_topics_discover(db: Path | None, since: str | None, until: str | None, limit: int,
+                        min_cluster_size: int | None, fmt: str, wait: float) -> None:
+    from analyzer.reporting import parse_when
+    from analyzer.topics import discover_topics
+    from reports.render import Section, render
+
+    con = open_store(db, wait_seconds=wait)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        clusters = discover_topics(con, parse_when(since, "since"), parse_when(until, "until"), limit, min_cluster_size)
+    finally:
+        con.close()
+    rows = [(c.topic, c.size, ", ".join(c.terms)) for c in clusters]
+    sys.stdout.write(render([Section("clusters", ["topic", "texts", "terms"], rows, title="Discovered topics")], fmt))
 
 
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,

@@ -37,6 +37,9 @@ class SentenceEncoder:
         threads = self._threads or int(os.environ.get("OPINIONS_THREADS", "0") or 0)
         if threads:
             torch.set_num_threads(threads)
+        from analyzer.runtime import quiet_transformers
+
+        quiet_transformers()
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._folder))
         self._tokenizer.model_max_length = MAX_TOKENS
         model = AutoModel.from_pretrained(str(self._folder))

@@ -22,6 +22,12 @@ import queries
 SCHEMA_VERSION = 1
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+def _param_names(statement: str) -> set[str]:
+    """Named parameters a statement uses (ignoring those mentioned in comments)."""
+    return set(_PARAM.findall(_LINE_COMMENT.sub("", statement)))
 
 
 class StoreError(RuntimeError):
@@ -140,7 +146,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     """Execute the statements of queries/<name>.sql with named parameters."""
     result = con
     for statement in queries.statements(name):
-        names = set(_PARAM.findall(statement))
+        names = _param_names(statement)
         used = {k: v for k, v in (params or {}).items() if k in names}
         result = con.execute(statement, used)
     return result
@@ -149,7 +155,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
 def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> Any:
     """Run the single statement of queries/<name>.sql and return a Polars DataFrame."""
     statement = queries.statements(name)[-1]
-    names = set(_PARAM.findall(statement))
+    names = _param_names(statement)
     return con.sql(statement, params={k: v for k, v in (params or {}).items() if k in names} or None).pl()
 
 

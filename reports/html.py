@@ -57,7 +57,7 @@ def _line_chart(title: str, periods: list[str], series: dict[str, list[float | N
         numbers = [v for v in values if v is not None]
         if len(numbers) < 2:
             continue
-        low, high = min(numbers + [0.0]), max(numbers)
+        low, high = min([*numbers, 0.0]), max(numbers)
         span = (high - low) or 1.0
         step = (width - 2 * pad) / max(1, len(values) - 1)
         points = " ".join(

@@ -73,7 +73,7 @@ SELECT kind, name, period, volume, volume_median AS usual_volume, round(volume_z
     negative AS negative_share, negative_median AS usual_negative, round(negative_z, 1) AS negative_z,
     concat_ws('; ',
         CASE WHEN volume_z >= $threshold THEN
-            format('volume {} vs usual {} (z={:.1f})', volume, volume_median, volume_z) END,
+            format('volume {} vs usual {:g} (z={:.1f})', volume, volume_median, volume_z) END,
         CASE WHEN negative_z >= $threshold THEN
             format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END
     ) AS reasons

@@ -1,0 +1,9 @@
+-- Re-apply keyword topic rules to every stored comment (no model runs).
+-- Params: $keyword_topics, $keyword_patterns (parallel VARCHAR[] lists).
+DELETE FROM comment_topics WHERE origin = 'keyword';
+
+INSERT OR IGNORE INTO comment_topics
+SELECT c.platform, c.id, k.topic, 'keyword'
+FROM comments c
+JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
+  ON regexp_matches(c.text, k.pattern)

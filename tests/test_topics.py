@@ -1,0 +1,63 @@
+"""Keyword topics (config rules, `topics apply`) and discovered topics (`topics discover`, real MiniLM)."""
+
+from __future__ import annotations
+
+import json
+
+from analyzer.cli import app
+from tests.helpers import reddit, sql, write_jsonl
+
+RULES = '[topics]\niphone = ["iphone", "ios 18"]\nrail = ["deutsche bahn"]\n'
+
+
+def test_keyword_rules_apply_at_ingest_case_insensitive_on_word_boundaries(runner, db, tmp_path):
+    config = tmp_path / "opinions.toml"
+    config.write_text(RULES)
+    texts = ["My iPhone is great", "IOS 18 broke it", "iphones everywhere", "Deutsche  Bahn late again", "nothing"]
+    dump = write_jsonl(tmp_path / "a.jsonl", [reddit(i, body=t) for i, t in enumerate(texts)])
+    runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", "--config", str(config)])
+    rows = sql(db, "SELECT id, topic FROM comment_topics WHERE origin = 'keyword' ORDER BY id")
+    assert rows == [("t1_c0", "iphone"), ("t1_c1", "iphone"), ("t1_c3", "rail")]
+
+
+def test_topics_apply_reapplies_edited_rules_without_models(runner, db, tmp_path):
+    dump = write_jsonl(tmp_path / "a.jsonl", [reddit(1, body="Pixel camera rocks"), reddit(2, body="my iphone")])
+    runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none"])
+    config = tmp_path / "opinions.toml"
+    config.write_text('[topics]\npixel = ["pixel"]\n')
+    result = runner.invoke(app, ["topics", "apply", "--db", str(db), "--config", str(config), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"topic": "pixel", "comments": 1}]
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text("[topics]\n\"x'; DROP TABLE comments; --\" = [\"camera'); DELETE FROM comments; --\"]\n")
+    runner.invoke(app, ["topics", "apply", "--db", str(db), "--config", str(hostile)])
+    assert sql(db, "SELECT count(*) FROM comments") == [(2,)]
+
+
+def test_discover_finds_the_groups_and_labels_them_by_terms(runner, db, tmp_path):
+    groups = {
+        "battery": ["battery drains fast on my phone", "phone battery dies by noon", "terrible battery life this phone",
+                    "battery lasts two days, impressive phone", "charging the phone battery takes forever"],
+        "train": ["the train was late again this morning", "train cancelled, stuck at the station",
+                  "rail strike means no trains today", "the station announced the train delay", "train seats were dirty"],
+        "pizza": ["best pizza in town, crispy crust", "pizza dough was soggy", "ordered pizza with extra cheese",
+                  "this pizza place has great toppings", "pizza delivery took an hour"],
+    }
+    records, i = [], 0
+    for texts in groups.values():
+        for repeat in range(3):
+            for text in texts:
+                records.append(reddit(i, body=f"{text} #{repeat}" if repeat else text))
+                i += 1
+    runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", records)), "--db", str(db), "--tasks", "none"])
+    result = runner.invoke(app, ["topics", "discover", "--db", str(db), "--format", "json", "--min-cluster-size", "5"])
+    assert result.exit_code == 0, result.output
+    clusters = json.loads(result.stdout)
+    assert len(clusters) >= 3
+    for word in groups:
+        assert any(word in c["topic"] for c in clusters), (word, clusters)
+    per_text = sql(db, """SELECT c.text, ct.topic FROM comment_topics ct JOIN comments c USING (platform, id)
+                          WHERE ct.origin = 'cluster'""")
+    for text, topic in per_text:
+        group = next(g for g, texts in groups.items() if any(text.startswith(t) for t in texts))
+        assert group in topic or not any(g in topic for g in groups), (text, topic)

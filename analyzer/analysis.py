@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from analyzer.models import ModelSpec
-from analyzer.store import query_frame, run_sql, transaction
+from analyzer.store import Store, query_frame, run_sql, transaction
 
 ANALYSIS_CHUNK = 2048  # texts per model call and per write transaction
 
@@ -104,41 +104,61 @@ def texts_needing(con: duckdb.DuckDBPyConnection, texts: pl.DataFrame, task: str
 
 
 def analyse(
-    con: duckdb.DuckDBPyConnection,
+    store: Store,
     predictor: Predictor,
     texts: pl.DataFrame,
     run_id: int,
     progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> AnalysisCounts:
-    """Analyse the distinct texts in `texts` (text_hash, text, lang) that are not cached."""
+    """Analyse the distinct texts in `texts` (text_hash, text, lang) that are not cached.
+
+    The database is open only to look up the cache and to write each chunk's results
+    (with the run's counters, in one transaction); models run with it closed.
+    """
     counts = AnalysisCounts()
     texts = texts.unique(subset="text_hash", keep="first", maintain_order=True)
-    needs = {task: texts_needing(con, texts, task, predictor.model_ids[task]) for task in predictor.settings.tasks}
-    todo_hashes = pl.concat([df.select("text_hash") for df in needs.values()]).unique() if needs else pl.DataFrame()
-    todo = texts.join(todo_hashes, on="text_hash", how="semi") if needs else texts.clear()
-    counts.texts_cached = texts.height - todo.height
+    with store.connect() as con:
+        needs = {task: texts_needing(con, texts, task, predictor.model_ids[task]) for task in predictor.settings.tasks}
+        todo_hashes = pl.concat([df.select("text_hash") for df in needs.values()]).unique()
+        todo = texts.join(todo_hashes, on="text_hash", how="semi")
+        counts.texts_cached = texts.height - todo.height
+        add_counters(con, run_id, {"texts_cached": counts.texts_cached})
     if progress and counts.texts_cached:
         progress(counts.texts_cached)
     need_sets = {task: set(df["text_hash"].to_list()) for task, df in needs.items()}
     before = predictor.model_seconds()
     for start in range(0, todo.height, ANALYSIS_CHUNK):
+        if should_stop and should_stop():
+            break
         chunk = todo.slice(start, ANALYSIS_CHUNK)
         hashes = chunk["text_hash"].to_list()
         tasks = [t for t in predictor.settings.tasks if any(h in need_sets[t] for h in hashes)]
         result = predictor(chunk.to_dict(as_series=False), tasks=tasks)
-        write_results(con, result, predictor.model_ids, run_id, need_sets)
-        counts.texts_analysed += chunk.height
-        counts.texts_unsupported += sum(
+        unsupported = sum(
             1 for i in range(chunk.height) if any(result[f"{t}_status"][i] == "unsupported" for t in tasks)
         )
+        with store.connect() as con:
+            write_results(con, result, predictor.model_ids, run_id, need_sets,
+                          {"texts_analysed": chunk.height, "texts_unsupported": unsupported})
+        counts.texts_analysed += chunk.height
+        counts.texts_unsupported += unsupported
         if progress:
             progress(chunk.height)
     counts.model_seconds = predictor.model_seconds() - before
     return counts
 
 
+def add_counters(con: duckdb.DuckDBPyConnection, run_id: int, delta: dict[str, int]) -> None:
+    """Add to the run's counters (inside the caller's transaction)."""
+    params = {"run_id": run_id, "rows_read": 0, "rows_new": 0, "rows_duplicate": 0, "rows_rejected": 0,
+              "rows_skipped": 0, "texts_analysed": 0, "texts_cached": 0, "texts_unsupported": 0}
+    params.update(delta)
+    run_sql(con, "ingest/run_progress", params)
+
+
 def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], model_ids: dict[str, str],
-                  run_id: int, need_sets: dict[str, set[str]]) -> None:
+                  run_id: int, need_sets: dict[str, set[str]], counters: dict[str, int] | None = None) -> None:
     """Land one chunk of predictions in one transaction: results + cache markers + langs."""
     hashes = result["text_hash"]
     markers = []
@@ -179,6 +199,8 @@ def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], 
         con.register("new_markers", marker_df)
         con.register("detected_langs", lang_df)
         run_sql(con, "ingest/write_results", {"run_id": run_id})
+        if counters:
+            add_counters(con, run_id, counters)
         for name in ("new_sentiment", "new_entities", "new_markers", "detected_langs"):
             con.unregister(name)
 

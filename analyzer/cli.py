@@ -102,20 +102,20 @@ def ingest(
 
         opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
     """
-    from analyzer.commands import run_ingest
+    from analyzer.commands import print_summary, run_ingest
+    from analyzer.ingest import Interrupted
 
-    summary = run_ingest(
-        paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
-        time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
-        batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
-        allow_pickle=allow_pickle, wait=wait, quiet=quiet or as_json,
-    )
-    if as_json:
-        typer.echo(json.dumps(summary.as_json()))
-    else:
-        from analyzer.commands import print_summary
-
-        print_summary(summary)
+    try:
+        summary = run_ingest(
+            paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
+            time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
+            batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
+            allow_pickle=allow_pickle, wait=wait, quiet=quiet or as_json,
+        )
+    except Interrupted as stopped:
+        typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
+        raise fail(str(stopped), 130) from None
+    typer.echo(json.dumps(summary.as_json())) if as_json else print_summary(summary)
     if summary.status == "failed":
         raise fail("nothing could be ingested: " + "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()))
 

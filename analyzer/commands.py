@@ -14,7 +14,7 @@ from typing import Any
 from analyzer.config import load_config
 from analyzer.ingest import IngestOptions, Progress, RunSummary, ingest
 from analyzer.models import TASKS, ModelConfigError, resolve
-from analyzer.store import open_readonly, open_store, resolve_db_path
+from analyzer.store import Store, open_readonly, open_store, resolve_db_path
 
 INGEST_TASKS = ("sentiment", "ner")
 
@@ -53,18 +53,15 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
         analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle)
     options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
                             author_field=author_field, topic_field=topic_field, analysis=analysis, config=config)
-    con = open_store(db, wait_seconds=wait)
-    try:
-        show_progress = not quiet and sys.stderr.isatty()
-        if not show_progress:
-            log = (lambda m: print(m, file=sys.stderr)) if not quiet else None
-            return ingest(con, paths, options, Progress(on_log=log))
-        return _ingest_with_bar(con, paths, options)
-    finally:
-        con.close()
+    store = Store(db, wait_seconds=wait)
+    show_progress = not quiet and sys.stderr.isatty()
+    if not show_progress:
+        log = (lambda m: print(m, file=sys.stderr)) if not quiet else None
+        return ingest(store, paths, options, Progress(on_log=log))
+    return _ingest_with_bar(store, paths, options)
 
 
-def _ingest_with_bar(con: Any, paths: list[str], options: IngestOptions) -> RunSummary:
+def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
@@ -87,7 +84,7 @@ def _ingest_with_bar(con: Any, paths: list[str], options: IngestOptions) -> RunS
         def on_total(n: int) -> None:
             bar.update(texts, total=(bar.tasks[texts].total or 0) + n)
 
-        return ingest(con, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m)))
+        return ingest(store, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m)))
 
 
 def print_summary(summary: RunSummary) -> None:

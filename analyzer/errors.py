@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzer.config import ConfigError
 from analyzer.ingest import IngestError
 from analyzer.labelled import LabelledDataError
+from analyzer.locking import LockedError
 from analyzer.modelpack import ModelIntegrityError, ModelNotFoundError
 from analyzer.models import ModelConfigError
 from analyzer.presets import PresetError
@@ -14,6 +15,6 @@ from analyzer.sources import SourceError
 from analyzer.store import StoreError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError, IngestError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
+    ConfigError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
     PresetError, ReportError, SourceError, StoreError, DeviceError, FileNotFoundError, PermissionError,
 )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,10 +23,11 @@ import polars as pl
 
 import queries
 from analyzer import presets
-from analyzer.analysis import AnalysisCounts, AnalysisSettings, Predictor, analyse
+from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
+from analyzer.locking import IngestLock
 from analyzer.sources import RecordBatch, Source, SourceError, expand_inputs, read_batches
-from analyzer.store import query_frame, run_sql, set_meta, transaction
+from analyzer.store import Store, query_frame, run_sql, set_meta, transaction
 
 
 class IngestError(RuntimeError):
@@ -82,92 +85,135 @@ class Progress:
             self.on_log(message)
 
 
-def ingest(con: duckdb.DuckDBPyConnection, paths: list[str], options: IngestOptions,
-           progress: Progress | None = None) -> RunSummary:
-    """Ingest `paths` into the open store and return the run's summary."""
+class GracefulStop:
+    """SIGTERM / SIGINT ask the run to stop after the current chunk; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> GracefulStop:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Interrupted(RuntimeError):
+    """The run stopped early on a signal; everything up to the last chunk is committed."""
+
+    def __init__(self, summary: RunSummary, signal_name: str) -> None:
+        super().__init__(f"{signal_name}: run {summary.run_id} interrupted after {summary.rows_read:,} rows; "
+                         "re-run the same command to continue (nothing is lost or doubled)")
+        self.summary = summary
+
+
+def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Progress | None = None) -> RunSummary:
+    """Ingest `paths` into the store and return the run's summary.
+
+    Holds the ingest lock for the run; opens the database only to write each chunk.
+    """
     progress = progress or Progress()
     started = time.perf_counter()
-    con.execute("SET TimeZone = 'UTC'")
     sources, errors = expand_inputs(paths)
     if not sources:
         raise IngestError("; ".join(str(e) for e in errors) or "no inputs given")
     if options.preset:
         presets.get_preset(options.preset)  # fail fast on an unknown name
-    predictor = Predictor(options.analysis) if options.analysis else None
-    device = predictor.runtime.describe() if predictor else None
-    tasks = options.analysis.tasks if options.analysis else []
-    with transaction(con):
-        run_id = run_sql(con, "ingest/run_start", {
-            "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
-        }).fetchone()[0]
-        if predictor:
-            for task, model_id in predictor.model_ids.items():
-                set_meta(con, f"model.{task}", model_id)
-    summary = RunSummary(run_id=run_id, device=device)
-    for error in errors:
-        _record_source_failure(con, summary, error)
-    try:
-        if predictor:
-            _catch_up(con, predictor, summary, progress)
-        for source in sources:
-            try:
-                _ingest_source(con, source, options, predictor, summary, progress)
-            except SourceError as exc:
-                _record_source_failure(con, summary, exc)
-        summary.status = "completed"
-        if summary.failed_sources and summary.rows_read == 0:
+    with IngestLock(store.path, store.wait_seconds) as lock, GracefulStop() as stop:
+        predictor = Predictor(options.analysis) if options.analysis else None
+        device = predictor.runtime.describe() if predictor else None
+        tasks = options.analysis.tasks if options.analysis else []
+        with store.connect() as con, transaction(con):
+            # we hold the ingest lock, so any run still marked running belongs to a dead process
+            run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})
+            run_id = run_sql(con, "ingest/run_start", {
+                "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
+            }).fetchone()[0]
+            if predictor:
+                for task, model_id in predictor.model_ids.items():
+                    set_meta(con, f"model.{task}", model_id)
+            for error in errors:
+                _record_source_failure(con, run_id, error)
+        lock.record(run_id)
+        summary = RunSummary(run_id=run_id, device=device)
+        summary.failed_sources.update({e.source: e.reason for e in errors})
+        try:
+            if predictor:
+                _catch_up(store, predictor, summary, progress, stop)
+            for source in sources:
+                if stop.requested:
+                    break
+                try:
+                    _ingest_source(store, source, options, predictor, summary, progress, stop)
+                except SourceError as exc:
+                    summary.failed_sources[exc.source] = exc.reason
+                    with store.connect() as con:
+                        _record_source_failure(con, run_id, exc)
+            if predictor:
+                summary.notes.extend(predictor.notes())
+        except KeyboardInterrupt:
+            summary.status = "interrupted"
+            _finish(store, summary, "interrupted by a second signal")
+            raise
+        except BaseException as exc:
             summary.status = "failed"
-        if predictor:
-            summary.notes.extend(predictor.notes())
-    except KeyboardInterrupt:
-        summary.status = "interrupted"
-        _finish(con, summary, "interrupted by signal")
-        raise
-    except BaseException as exc:
-        summary.status = "failed"
-        _finish(con, summary, f"{type(exc).__name__}: {exc}")
-        raise
-    summary.seconds = time.perf_counter() - started
-    error = "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None
-    _finish(con, summary, error)
+            _finish(store, summary, f"{type(exc).__name__}: {exc}")
+            raise
+        summary.seconds = time.perf_counter() - started
+        if stop.requested:
+            summary.status = "interrupted"
+            _finish(store, summary, f"stopped by {stop.requested}")
+            raise Interrupted(summary, stop.requested)
+        summary.status = "failed" if summary.failed_sources and summary.rows_read == 0 else "completed"
+        _finish(store, summary, "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
     return summary
 
 
-def _finish(con: duckdb.DuckDBPyConnection, summary: RunSummary, error: str | None) -> None:
+def _finish(store: Store, summary: RunSummary, error: str | None) -> None:
     # if the database itself failed, the caller reports the original error
-    with contextlib.suppress(duckdb.Error):
+    with contextlib.suppress(Exception), store.connect() as con:
         run_sql(con, "ingest/run_finish", {"run_id": summary.run_id, "status": summary.status, "error": error,
                                            "device": summary.device})
 
 
-def _record_source_failure(con: duckdb.DuckDBPyConnection, summary: RunSummary, error: SourceError) -> None:
-    summary.failed_sources[error.source] = error.reason
+def _record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: SourceError) -> None:
     con.execute("INSERT INTO rejects VALUES ($run_id, $source, NULL, $reason, NULL)",
-                {"run_id": summary.run_id, "source": error.source, "reason": f"file not readable: {error.reason}"})
+                {"run_id": run_id, "source": error.source, "reason": f"file not readable: {error.reason}"})
 
 
-def _catch_up(con: duckdb.DuckDBPyConnection, predictor: Predictor, summary: RunSummary, progress: Progress) -> None:
+def _catch_up(store: Store, predictor: Predictor, summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
     """Analyse stored comments that lack results for the current models (e.g. after a kill)."""
     for task, model_id in predictor.model_ids.items():
-        leftovers = query_frame(con, "ingest/unanalysed", {"task": task, "model": model_id})
+        with store.connect() as con:
+            leftovers = query_frame(con, "ingest/unanalysed", {"task": task, "model": model_id})
         if leftovers.height:
             progress.log(f"analysing {leftovers.height} stored texts that {task} has not seen yet")
-            _analyse(con, predictor, leftovers, summary, progress)
+            _analyse(store, predictor, leftovers, summary, progress, stop)
 
 
-def _analyse(con: duckdb.DuckDBPyConnection, predictor: Predictor, texts: pl.DataFrame, summary: RunSummary,
-             progress: Progress) -> None:
+def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: RunSummary, progress: Progress,
+             stop: GracefulStop) -> None:
     if progress.on_texts_total:
         progress.on_texts_total(texts.height)
-    counts = analyse(con, predictor, texts, summary.run_id, progress=progress.on_texts)
+    counts = analyse(store, predictor, texts, summary.run_id, progress=progress.on_texts,
+                     should_stop=lambda: stop.requested is not None)
     summary.texts_analysed += counts.texts_analysed
     summary.texts_cached += counts.texts_cached
     summary.texts_unsupported += counts.texts_unsupported
-    _add_counters(con, summary.run_id, texts_counts=counts)
 
 
-def _ingest_source(con: duckdb.DuckDBPyConnection, source: Source, options: IngestOptions,
-                   predictor: Predictor | None, summary: RunSummary, progress: Progress) -> None:
+def _ingest_source(store: Store, source: Source, options: IngestOptions, predictor: Predictor | None,
+                   summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
     params: dict[str, Any] | None = None
     names, patterns = keyword_patterns(options.config)
     for batch in read_batches(source, options.batch_rows):
@@ -178,11 +224,14 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, source: Source, options: Inge
             summary.presets[source.name] = preset.name
             progress.log(f"{source.name}: preset {preset.name}")
             params = presets.mapping_params(preset, source.name, source.stem)
-        new_texts = _land_batch(con, batch, params, summary, names, patterns)
+        with store.connect() as con:
+            new_texts = _land_batch(con, batch, params, summary, names, patterns)
         if progress.on_rows:
             progress.on_rows(batch.rows_read)
         if predictor and new_texts.height:
-            _analyse(con, predictor, new_texts, summary, progress)
+            _analyse(store, predictor, new_texts, summary, progress, stop)
+        if stop.requested:
+            return
 
 
 def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict[str, Any], summary: RunSummary,
@@ -199,15 +248,14 @@ def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict
                                  for line, reason, raw in batch.rejects])
             run_sql(con, "ingest/land_batch", {"run_id": summary.run_id, "keyword_topics": keyword_topics,
                                                 "keyword_patterns": keyword_regexes})
-            counts = con.execute(
+            ok, rejected, skipped, new = con.execute(
                 "SELECT count(*) FILTER (outcome = 'ok'), count(*) FILTER (outcome = 'reject'), "
                 "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_comments) FROM mapped"
             ).fetchone()
-            ok, rejected, skipped, new = counts
             rejected += len(batch.rejects)
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
-            _add_counters(con, summary.run_id, rows=delta)
+            add_counters(con, summary.run_id, delta)
             new_texts = con.sql("SELECT text_hash, text, lang FROM new_comments ORDER BY line_no").pl()
     finally:
         con.unregister("batch")
@@ -217,14 +265,3 @@ def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict
     summary.rows_rejected += rejected
     summary.rows_skipped += skipped
     return new_texts
-
-
-def _add_counters(con: duckdb.DuckDBPyConnection, run_id: int, rows: dict[str, int] | None = None,
-                  texts_counts: AnalysisCounts | None = None) -> None:
-    params = {"run_id": run_id, "rows_read": 0, "rows_new": 0, "rows_duplicate": 0, "rows_rejected": 0,
-              "rows_skipped": 0, "texts_analysed": 0, "texts_cached": 0, "texts_unsupported": 0}
-    params.update(rows or {})
-    if texts_counts:
-        params.update(texts_analysed=texts_counts.texts_analysed, texts_cached=texts_counts.texts_cached,
-                      texts_unsupported=texts_counts.texts_unsupported)
-    run_sql(con, "ingest/run_progress", params)

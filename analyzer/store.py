@@ -131,6 +131,36 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
     return con
 
 
+class Store:
+    """A database opened only while it is written to.
+
+    DuckDB lets one process hold a file at a time, and a read-only connection cannot
+    open while a writer holds it. Long work (reading dumps, running models) therefore
+    happens with the file closed; each `connect()` opens it for one chunk's writes, so
+    reports from other processes get in between chunks.
+    """
+
+    def __init__(self, db: str | os.PathLike | None = None, wait_seconds: float = 60.0) -> None:
+        self.path = resolve_db_path(db)
+        self.wait_seconds = wait_seconds
+        self._checked = False
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._checked:
+            con = _connect(self.path, read_only=False, wait_seconds=self.wait_seconds)
+        else:
+            con = open_store(self.path, wait_seconds=self.wait_seconds)
+            self._checked = True
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        except duckdb.Error as exc:
+            raise _explain(exc, self.path) from exc
+        finally:
+            con.close()
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     con.execute("BEGIN TRANSACTION")

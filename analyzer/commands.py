@@ -116,7 +116,7 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any
 
     if fmt not in FORMATS:
         raise reporting.ReportError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    con = open_readonly(db, wait_seconds=float(params.pop("wait", 10.0)))
+    con = open_readonly(db, wait_seconds=float(params.pop("wait", 30.0)))
     try:
         con.execute("SET TimeZone = 'UTC'")
         since = reporting.parse_when(params.pop("since", None), "since")

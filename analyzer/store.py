@@ -44,7 +44,8 @@ def _explain(exc: duckdb.Error, path: Path) -> StoreError:
     if "lock" in message.lower():
         holder = _LOCK_HOLDER.search(message)
         who = f" (held by pid {holder.group(1)})" if holder else ""
-        return StoreError(f"database {path} is locked by another opinions process{who}")
+        return StoreError(f"database {path} is being written by another process{who} and stayed locked; "
+                          "retry, or pass a longer --wait")
     if "read-only" in message.lower() or "permission denied" in message.lower():
         return StoreError(f"database {path} is not writable: {message.splitlines()[0]}")
     return StoreError(f"cannot open database {path}: {message.splitlines()[0]}")
@@ -52,15 +53,14 @@ def _explain(exc: duckdb.Error, path: Path) -> StoreError:
 
 def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
-    delay = 0.05
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise _explain(exc, path) from exc
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 1.0)
+        # poll often: a writer frees the file only for a moment between chunks
+        time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -159,6 +159,7 @@ class Store:
             raise _explain(exc, self.path) from exc
         finally:
             con.close()
+            time.sleep(0.005)  # a moment for a waiting reader to take the file between chunks
 
 
 @contextmanager

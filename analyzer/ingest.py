@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -138,6 +141,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})
             run_id = run_sql(con, "ingest/run_start", {
                 "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
+                "command": shlex.join(sys.argv), "host": socket.gethostname(),
             }).fetchone()[0]
             if predictor:
                 for task, model_id in predictor.model_ids.items():

@@ -19,7 +19,7 @@ import duckdb
 
 import queries
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
@@ -109,6 +109,9 @@ def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0) -
     except duckdb.Error as exc:
         con.close()
         raise _explain(exc, path) from exc
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

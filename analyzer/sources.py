@@ -29,6 +29,7 @@ from typing import IO
 
 BATCH_ROWS = 50_000
 BLOCK_BYTES = 8 << 20
+READ_BYTES = 1 << 20  # small reads: a damaged stream loses at most this much before the damage
 RAW_KEEP_CHARS = 65_536  # how much of a rejected record we keep in `rejects.raw`
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -85,9 +86,20 @@ def expand_inputs(paths: list[str]) -> tuple[list[Source], list[SourceError]]:
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_dump(p))
+            found = []
+            for entry in sorted(path.rglob("*")):
+                if not _looks_like_dump(entry) or entry.is_dir():
+                    continue
+                if entry.is_symlink() and not entry.exists():
+                    errors.append(SourceError(str(entry), "broken symbolic link"))
+                elif not entry.is_file():
+                    errors.append(SourceError(str(entry), "not a regular file"))
+                elif not os.access(entry, os.R_OK):
+                    errors.append(SourceError(str(entry), "permission denied"))
+                else:
+                    found.append(entry)
             if not found:
-                errors.append(SourceError(raw, "folder holds no dump files"))
+                errors.append(SourceError(raw, "folder holds no readable dump files"))
             sources.extend(Source(str(p), p) for p in found)
         elif path.exists():
             sources.append(Source(str(path), path))
@@ -146,9 +158,48 @@ def _decompressed(stream: IO[bytes]) -> IO[bytes]:
     if head.startswith(ZSTD_MAGIC):
         import zstandard
 
-        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(buffered, read_across_frames=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(_ZstdFrames(buffered, zstandard), buffer_size=1 << 20)
     return buffered
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Decompress concatenated zstd frames; a stream that ends inside a frame raises EOFError.
+
+    (zstandard's own stream_reader ends quietly on a truncated frame, which would hide
+    a damaged dump.) Pushshift dumps need the 2 GiB window.
+    """
+
+    def __init__(self, raw: IO[bytes], zstandard: object) -> None:
+        self._raw = raw
+        self._module = zstandard
+        self._decompressor = zstandard.ZstdDecompressor(max_window_size=2**31).decompressobj()  # type: ignore[attr-defined]
+        self._pending = b""
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                if self._in_frame:
+                    raise EOFError("zstd stream ended inside a frame (truncated file)")
+                return 0
+            while chunk:
+                self._in_frame = True
+                self._pending += self._decompressor.decompress(chunk)
+                if self._decompressor.eof:
+                    chunk = self._decompressor.unused_data
+                    self._decompressor = self._module.ZstdDecompressor(  # type: ignore[attr-defined]
+                        max_window_size=2**31).decompressobj()
+                    self._in_frame = False
+                else:
+                    chunk = b""
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def read_batches(source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[RecordBatch]:
@@ -237,7 +288,13 @@ def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterat
     pending = b""
     next_line = 1
     while True:
-        block = stream.read(BLOCK_BYTES)
+        try:
+            block = stream.read(READ_BYTES)
+        except Exception as exc:  # a truncated or corrupt gzip/zstd stream
+            if batch.rows_read:
+                yield batch  # keep every whole line read before the damage
+            raise SourceError(source.name, f"stream ended early or is corrupt after line {next_line - 1} "
+                                           f"({exc})") from exc
         if not block:
             break
         block = pending + block

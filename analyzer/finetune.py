@@ -186,3 +186,64 @@ def predict_logits(model: nn.Module, features: list[dict[str, Any]], pad_id: int
         for row, i in enumerate(ids):
             out[i] = logits[row]
     return out  # type: ignore[return-value]
+
+
+def encode_texts(tokenizer: Any, texts: Sequence[str], max_length: int, labels: Sequence[int] | None = None,
+                 normalise: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+    """Features for sentence classification (normalised the way inference normalises)."""
+    prepared = [normalise(t) for t in texts] if normalise else list(texts)
+    enc = tokenizer(prepared, truncation=True, max_length=max_length)
+    features = [{"input_ids": ids, "attention_mask": mask}
+                for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
+    if labels is not None:
+        for feature, label in zip(features, labels, strict=True):
+            feature["labels"] = label
+    return features
+
+
+def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: int,
+                  tags: Sequence[list[str]] | None = None, tag2id: dict[str, int] | None = None,
+                  ) -> tuple[list[dict[str, Any]], list[list[int | None]]]:
+    """Features for token classification; every subword is labelled (continuations get I-X),
+    which matches how inference decodes spans. Returns features and word ids per sentence."""
+    enc = tokenizer(list(sentences), is_split_into_words=True, truncation=True, max_length=max_length)
+    features, word_ids_all = [], []
+    for i in range(len(sentences)):
+        word_ids = enc.word_ids(i)
+        feature: dict[str, Any] = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+        if tags is not None and tag2id is not None:
+            labels, previous = [], None
+            for wid in word_ids:
+                if wid is None:
+                    labels.append(-100)
+                else:
+                    tag = tags[i][wid]
+                    if wid == previous and tag != "O":
+                        tag = "I-" + tag[2:]
+                    labels.append(tag2id[tag])
+                previous = wid
+            feature["labels"] = labels
+        features.append(feature)
+        word_ids_all.append(word_ids)
+    return features, word_ids_all
+
+
+def repair_bio(tags: list[str]) -> list[str]:
+    """An I-X that does not continue an X entity starts one (B-X)."""
+    out: list[str] = []
+    for tag in tags:
+        if tag.startswith("I-") and (not out or out[-1] == "O" or out[-1][2:] != tag[2:]):
+            tag = "B-" + tag[2:]
+        out.append(tag)
+    return out
+
+
+def word_tags(logits: torch.Tensor, word_ids: list[int | None], n_words: int, id2tag: Sequence[str]) -> list[str]:
+    """Word-level BIO tags from token logits: each word takes its first subword's tag."""
+    tags = ["O"] * n_words
+    seen: set[int] = set()
+    for position, wid in enumerate(word_ids):
+        if wid is not None and wid not in seen:
+            seen.add(wid)
+            tags[wid] = id2tag[int(logits[position].argmax())]
+    return repair_bio(tags)

@@ -19,16 +19,6 @@ from training.datasets import NER_TYPES, DatasetsMissing, ner_split
 TAGS = ["O"] + [f"{p}-{t}" for t in NER_TYPES for p in ("B", "I")]
 
 
-def repair_bio(tags: list[str]) -> list[str]:
-    """An I-X that does not continue an X entity starts one (B-X)."""
-    out: list[str] = []
-    for tag in tags:
-        if tag.startswith("I-") and (not out or out[-1] == "O" or out[-1][2:] != tag[2:]):
-            tag = "B-" + tag[2:]
-        out.append(tag)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=float, default=5.0)
@@ -57,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, fit, predict_logits, trainable_state
+    from analyzer.finetune import TrainConfig, encode_tagged, fit, predict_logits, trainable_state, word_tags
     from analyzer.metrics import entity_scores
 
     base = modelpack.base_dir()
@@ -67,45 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         str(base), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id=tag2id
     )
 
-    def encode(sentences: list[list[str]], sentence_tags: list[list[str]] | None) -> tuple[list[dict], list[list[int | None]]]:
-        enc = tokenizer(sentences, is_split_into_words=True, truncation=True, max_length=args.max_length)
-        features, word_ids_all = [], []
-        for i in range(len(sentences)):
-            word_ids = enc.word_ids(i)
-            feature = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
-            if sentence_tags is not None:
-                labels, previous = [], None
-                for wid in word_ids:
-                    if wid is None:
-                        labels.append(-100)
-                    else:
-                        tag = sentence_tags[i][wid]
-                        if wid == previous and tag != "O":
-                            tag = "I-" + tag[2:]
-                        labels.append(tag2id[tag])
-                    previous = wid
-                feature["labels"] = labels
-            features.append(feature)
-            word_ids_all.append(word_ids)
-        return features, word_ids_all
-
-    features, _ = encode(tokens, tags)
-    dev_encoded = {name: encode(toks, None) for name, (toks, _) in dev.items()}
+    features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id)
+    dev_encoded = {name: encode_tagged(tokenizer, toks, args.max_length) for name, (toks, _) in dev.items()}
 
     def evaluate(m: torch.nn.Module) -> dict:
         out = {}
         for name, (dev_tokens, dev_tags) in dev.items():
             feats, word_ids_all = dev_encoded[name]
             logits = predict_logits(m, feats, tokenizer.pad_token_id)
-            predicted = []
-            for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True):
-                word_tags = ["O"] * len(sent)
-                seen = set()
-                for pos, wid in enumerate(word_ids):
-                    if wid is not None and wid not in seen:
-                        seen.add(wid)
-                        word_tags[wid] = TAGS[int(lg[pos].argmax())]
-                predicted.append(repair_bio(word_tags))
+            predicted = [word_tags(lg, word_ids, len(sent), TAGS)
+                         for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True)]
             scores = entity_scores(dev_tags, predicted)
             out[f"{name}_dev_f1"] = scores["f1"]
             out[f"{name}_dev_per_type"] = {k: v["f1"] for k, v in scores["per_type"].items()}

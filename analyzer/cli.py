@@ -158,6 +158,30 @@ def evaluate(
     typer.echo(json.dumps(metrics, indent=2)) if as_json else print_metrics(task, metrics)
 
 
+@app.command("train")
+@friendly_errors
+def train_command(
+    file: Annotated[Path, typer.Argument(help="Labelled data: TSV (text, label) or JSONL for sentiment; CoNLL for ner.")],
+    task: Annotated[str, typer.Option(help="sentiment | ner")] = "sentiment",
+    base: Annotated[str, typer.Option(help="embedded, a hub id, or a model folder to start from.")] = "embedded",
+    epochs: Annotated[float, typer.Option(help="At most this many epochs (early stopping on validation).")] = 3.0,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: models/<task>-<file name>).")] = None,
+    eval_file: Annotated[Path | None, typer.Option("--eval", help="Validation file (default: a seeded 15% split).")] = None,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
+    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
+    seed: Annotated[int, typer.Option(help="Random seed (split, shuffling, new head).")] = 13,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+) -> None:
+    """Fine-tune a model on your own labelled comments; prints validation metrics before and after.
+
+        opinions train support_tickets.tsv --task sentiment --out models/support
+        opinions ingest dump.jsonl --sentiment-model models/support
+    """
+    from analyzer.commands import run_train
+
+    run_train(file, task, base, epochs, out, eval_file, lr, batch_size, seed, device)
+
+
 @report_app.command("topic")
 @friendly_errors
 def report_topic(

@@ -288,6 +288,29 @@ def print_metrics(task: str, metrics: dict[str, Any]) -> None:
     sys.stdout.write(render(sections, "table"))
 
 
+def run_train(file: Path, task: str, base: str, epochs: float, out: Path | None, eval_file: Path | None, lr: float,
+              batch_size: int, seed: int, device: str) -> None:
+    from analyzer.train import TrainRequest, train
+
+    if not file.exists():
+        raise FileNotFoundError(f"no such file: {file}")
+    if task not in INGEST_TASKS:
+        raise ModelConfigError(f"--task {task!r}: choose sentiment or ner")
+    spec = resolve(task, base)
+    out = out or Path("models") / f"{task}-{file.stem}"
+    console = _stderr_console()
+    report = train(TrainRequest(task=task, file=file, base=spec, out=out, eval_file=eval_file, epochs=epochs, lr=lr,
+                                batch_size=batch_size, seed=seed, device=device),
+                   log=lambda message: console.print(message, markup=False, highlight=False))
+    from reports.render import Section, render
+
+    keys = [k for k, v in report.after.items() if isinstance(v, (int, float))]
+    rows = [(k, (report.before or {}).get(k), report.after[k]) for k in keys]
+    sys.stdout.write(render([Section("metrics", ["metric", "before", "after"], rows,
+                                     title=f"validation ({report.n_val} examples): before and after")]))
+    print(f"model written to {out} (use --{task}-model {out})")
+
+
 def list_models(config_path: Path | None, profile: str | None, fmt: str = "table") -> None:
     from reports.render import Section, render
 

@@ -34,6 +34,8 @@ class TrainConfig:
     seed: int = 13
     log_every: int = 200
     threads: int | None = None
+    select_metric: str | None = None  # keep the epoch with the best value of this evaluate() key
+    patience: int = 1  # with select_metric: stop after this many epochs without improvement
 
 
 @dataclass
@@ -128,6 +130,8 @@ def fit(
     started = time.perf_counter()
     step = 0
     epoch = 0
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    stale = 0
     while step < total_steps:
         epoch += 1
         model.train()
@@ -158,7 +162,20 @@ def fit(
             entry.update(evaluate(model))
         result.history.append(entry)
         log(f"epoch {epoch} done: {entry}")
-    if config.average_last > 1 and len(snapshots) > 1:
+        if config.select_metric and config.select_metric in entry:
+            value = float(entry[config.select_metric])
+            if best is None or value > best[0]:
+                best, stale = (value, epoch, snapshots[-1]), 0
+            else:
+                stale += 1
+                if stale >= config.patience and step < total_steps:
+                    log(f"early stop: {config.select_metric} has not improved for {stale} epoch(s)")
+                    break
+    if best is not None:
+        model.load_state_dict(best[2], strict=False)
+        result.history.append({"epoch": f"best ({best[1]})", config.select_metric: best[0]})
+        log(f"kept epoch {best[1]}: {config.select_metric} = {best[0]}")
+    elif config.average_last > 1 and len(snapshots) > 1:
         last = snapshots[-config.average_last :]
         averaged = {k: sum(s[k] for s in last) / len(last) for k in last[0]}
         model.load_state_dict(averaged, strict=False)

@@ -1,0 +1,87 @@
+"""`opinions train`: fine-tune on a user's file, metrics before/after, a folder that works everywhere.
+
+Starts from the tiny STAND-IN model (randomly initialised) so that it runs in seconds;
+the real domain-adaptation numbers come from training on ../shared data (see the note).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from analyzer.cli import app
+
+GOOD = ["great battery and a lovely screen", "works perfectly, very happy", "fast delivery, love it",
+        "excellent support, solved in minutes", "best purchase this year"]
+BAD = ["broke after two days", "awful support, never again", "slow and buggy app", "refund still not paid",
+       "the screen cracked immediately"]
+
+
+def labelled_file(path: Path, n: int = 60, labels=("good", "bad")) -> Path:
+    rng = random.Random(1)
+    lines = []
+    for i in range(n):
+        label = labels[i % len(labels)]
+        text = rng.choice(GOOD if label == labels[0] else BAD)
+        lines.append(f"{text} #{i}\t{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_new_label_set_writes_a_folder_that_analyze_loads(runner, tmp_path, tiny_models):
+    data = labelled_file(tmp_path / "support.tsv")
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(data), "--task", "sentiment", "--base", str(tiny_models["sentiment"]),
+                                 "--epochs", "2", "--out", str(out), "--device", "cpu", "--batch-size", "8"])
+    assert result.exit_code == 0, result.output
+    assert "new head" in result.stderr
+    assert "before" in result.stdout and "after" in result.stdout and "macro_f1" in result.stdout
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "good, bad" in card or "bad, good" in card
+    assert json.loads((out / "opinions.json").read_text())["labels"] == ["bad", "good"]
+    analysed = runner.invoke(app, ["analyze", "-", "--model", str(out), "--device", "cpu"], input="love it\n")
+    assert analysed.exit_code == 0, analysed.output
+    line = json.loads(analysed.stdout)
+    assert line["label"] in {"good", "bad"} and set(line["scores"]) == {"good", "bad"}
+
+
+def test_train_with_the_base_label_set_keeps_the_head_and_scores_before(runner, tmp_path, tiny_models):
+    data = labelled_file(tmp_path / "s.tsv", labels=("positive", "negative"))
+    data.write_text(data.read_text() + "it is a phone\tneutral\nthe box arrived\tneutral\n" * 3)
+    result = runner.invoke(app, ["train", str(data), "--base", str(tiny_models["sentiment"]), "--epochs", "1",
+                                 "--out", str(tmp_path / "m"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "base head kept" in result.stderr
+    before = json.loads((tmp_path / "m" / "opinions.json").read_text())["before"]
+    assert before is not None and "macro_f1" in before
+
+
+def test_train_ner_on_conll_with_own_tags(runner, tmp_path, tiny_models):
+    sentences = []
+    for i in range(30):
+        sentences.append(f"I\tO\nlove\tO\nMacBooks\tB-GADGET\nfrom\tO\nApple\tB-ORG\n{i}\tO\n")
+    data = tmp_path / "g.conll"
+    data.write_text("\n".join(sentences))
+    out = tmp_path / "ner"
+    result = runner.invoke(app, ["train", str(data), "--task", "ner", "--base", str(tiny_models["ner"]),
+                                 "--epochs", "1", "--out", str(out), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert set(config["id2label"].values()) == {"O", "B-GADGET", "I-GADGET", "B-ORG", "I-ORG"}
+
+
+def test_bad_files_are_refused_before_training_with_line_numbers(runner, tmp_path, tiny_models):
+    base = ["--base", str(tiny_models["sentiment"]), "--device", "cpu"]
+    few = tmp_path / "few.tsv"
+    few.write_text("good stuff\tgood\nbad stuff\tbad\n")
+    result = runner.invoke(app, ["train", str(few), *base])
+    assert result.exit_code == 1 and "at least 20" in result.stderr
+    one = tmp_path / "one.tsv"
+    one.write_text("".join(f"text {i}\tgood\n" for i in range(30)))
+    result = runner.invoke(app, ["train", str(one), *base])
+    assert result.exit_code == 1 and "only one label" in result.stderr
+    broken = tmp_path / "broken.tsv"
+    broken.write_text("".join(f"text {i}\t{'good' if i % 2 else 'bad'}\n" for i in range(30)) + "no tab here\n\tbad\n")
+    result = runner.invoke(app, ["train", str(broken), *base])
+    assert result.exit_code == 1 and "line 31" in result.stderr and "line 32" in result.stderr

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shlex
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -154,15 +155,14 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         try:
             if predictor:
                 _catch_up(store, predictor, summary, progress, stop)
-            for source in sources:
-                if stop.requested:
-                    break
-                try:
-                    _ingest_source(store, source, options, predictor, summary, progress, stop)
-                except SourceError as exc:
-                    summary.failed_sources[exc.source] = exc.reason
-                    with store.connect() as con:
-                        _record_source_failure(con, run_id, exc)
+            landed = _landed_batches(store, sources, options, summary, progress, stop)
+            if predictor is None:
+                for _ in landed:
+                    pass
+            else:
+                # reading and landing the next chunk overlap with the model working on this one
+                for new_texts in _prefetched(landed, depth=2):
+                    _analyse(store, predictor, new_texts, summary, progress, stop)
             if predictor:
                 summary.notes.extend(predictor.notes())
         except KeyboardInterrupt:
@@ -216,26 +216,71 @@ def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: R
     summary.texts_unsupported += counts.texts_unsupported
 
 
-def _ingest_source(store: Store, source: Source, options: IngestOptions, predictor: Predictor | None,
-                   summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
-    params: dict[str, Any] | None = None
+def _landed_batches(store: Store, sources: list[Source], options: IngestOptions, summary: RunSummary,
+                    progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
+    """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
-    for batch in read_batches(source, options.batch_rows):
-        if params is None:
-            preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(batch.record)
-            preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
-                                            options.author_field, options.topic_field)
-            summary.presets[source.name] = preset.name
-            progress.log(f"{source.name}: preset {preset.name}")
-            params = presets.mapping_params(preset, source.name, source.stem)
-        with store.connect() as con:
-            new_texts = _land_batch(con, batch, params, summary, names, patterns)
-        if progress.on_rows:
-            progress.on_rows(batch.rows_read)
-        if predictor and new_texts.height:
-            _analyse(store, predictor, new_texts, summary, progress, stop)
+    for source in sources:
         if stop.requested:
             return
+        params: dict[str, Any] | None = None
+        try:
+            for batch in read_batches(source, options.batch_rows):
+                if params is None:
+                    preset = (presets.get_preset(options.preset) if options.preset
+                              else presets.detect_preset(batch.record))
+                    preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
+                                                    options.author_field, options.topic_field)
+                    summary.presets[source.name] = preset.name
+                    progress.log(f"{source.name}: preset {preset.name}")
+                    params = presets.mapping_params(preset, source.name, source.stem)
+                with store.connect() as con:
+                    new_texts = _land_batch(con, batch, params, summary, names, patterns)
+                if progress.on_rows:
+                    progress.on_rows(batch.rows_read)
+                if new_texts.height:
+                    yield new_texts
+                if stop.requested:
+                    return
+        except SourceError as exc:
+            summary.failed_sources[exc.source] = exc.reason
+            with store.connect() as con:
+                _record_source_failure(con, summary.run_id, exc)
+
+
+def _prefetched(items: Iterator[pl.DataFrame], depth: int) -> Iterator[pl.DataFrame]:
+    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    halt = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not halt.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if halt.is_set():
+                    return
+            box.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="opinions-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        halt.set()
+        worker.join(timeout=60)
 
 
 def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict[str, Any], summary: RunSummary,

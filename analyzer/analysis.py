@@ -29,6 +29,7 @@ class AnalysisSettings:
     device: str = "auto"
     batch_tokens: int = 8192
     allow_pickle: bool = False
+    quantize: str = "none"
 
     def model_ids(self) -> dict[str, str]:
         return {task: self.specs[task].identity() for task in self.tasks}
@@ -59,7 +60,8 @@ class Predictor:
 
         self.settings = settings
         self.runtime = choose_runtime(settings.device)
-        options = TaskOptions(batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle)
+        options = TaskOptions(batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle,
+                              quantize=settings.quantize)
         self.tasks = {name: TASK_REGISTRY[name](settings.specs[name], self.runtime, options) for name in settings.tasks}
         self.model_ids = settings.model_ids()
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
@@ -85,6 +87,10 @@ class Predictor:
             out[name] = column
             out[f"{name}_status"] = ["ok" if ok else "unsupported" for ok in supported]
         return out
+
+    def describe(self) -> str:
+        quantized = f", {self.settings.quantize}" if self.settings.quantize not in ("", "none") else ""
+        return self.runtime.describe().rstrip(")") + quantized + ")"
 
     def model_seconds(self) -> float:
         return sum(task.stats.model_seconds for task in self.tasks.values())

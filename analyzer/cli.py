@@ -39,6 +39,7 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown | html")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+QuantizeOption = Annotated[str, typer.Option(help="CPU speed-up: none | int8 (all Linear layers) | int8-ffn (feed-forward only).")]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -91,6 +92,7 @@ def ingest(
     sentiment_model: Annotated[str | None, typer.Option(help="Sentiment model: embedded, a hub id, or a folder.")] = None,
     ner_model: Annotated[str | None, typer.Option(help="NER model: embedded, a hub id, or a folder.")] = None,
     allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) checkpoints; unsafe for untrusted models.")] = False,
+    quantize: QuantizeOption = "none",
     wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
@@ -110,7 +112,7 @@ def ingest(
             paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
             time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
             batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
-            allow_pickle=allow_pickle, wait=wait, quiet=quiet or as_json,
+            allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json,
         )
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
@@ -130,6 +132,7 @@ def analyze(
     model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: the task's configured model).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     batch_tokens: Annotated[int, typer.Option(help="Tokens per model batch.")] = 8192,
+    quantize: QuantizeOption = "none",
 ) -> None:
     """Run one task on texts without a database; one JSON object per input line, in order.
 
@@ -137,7 +140,7 @@ def analyze(
     """
     from analyzer.commands import run_analyze
 
-    for line in run_analyze(file, task, text_field, config, model, device, batch_tokens):
+    for line in run_analyze(file, task, text_field, config, model, device, batch_tokens, quantize):
         sys.stdout.write(line + "\n")
 
 
@@ -149,12 +152,13 @@ def evaluate(
     model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: configured model).")] = None,
     config: ConfigOption = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
+    quantize: QuantizeOption = "none",
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Score a model on your own labelled data (macro recall/F1 for sentiment, entity F1 for ner)."""
     from analyzer.commands import print_metrics, run_evaluate
 
-    metrics = run_evaluate(file, task, model, config, device)
+    metrics = run_evaluate(file, task, model, config, device, quantize)
     typer.echo(json.dumps(metrics, indent=2)) if as_json else print_metrics(task, metrics)
 
 

@@ -41,7 +41,7 @@ def _stderr_console() -> Any:
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
                id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
                tasks: str, device: str, batch_tokens: int, profile: str | None, sentiment_model: str | None,
-               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool) -> RunSummary:
+               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "none") -> RunSummary:
     from analyzer.analysis import AnalysisSettings
 
     config = load_config(config_path)
@@ -50,7 +50,8 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
     analysis = None
     if chosen:
         specs = {t: resolve(t, flags.get(t), config, profile) for t in chosen}
-        analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle)
+        analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle,
+                                    quantize=quantize)
     options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
                             author_field=author_field, topic_field=topic_field, analysis=analysis, config=config)
     store = Store(db, wait_seconds=wait)
@@ -205,7 +206,7 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
 
 
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
-                batch_tokens: int) -> Iterator[str]:
+                batch_tokens: int, quantize: str = "none") -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
     from analyzer.analysis import AnalysisSettings, Predictor
 
@@ -214,7 +215,8 @@ def run_analyze(file: str, task: str, text_field: str, config_path: Path | None,
     texts = _read_texts(file, text_field)
     config = load_config(config_path)
     spec = resolve(task, model, config)
-    predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, batch_tokens=batch_tokens))
+    predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, batch_tokens=batch_tokens,
+                                           quantize=quantize))
     chunk = 2048
     for start in range(0, len(texts), chunk):
         part = texts[start : start + chunk]
@@ -262,11 +264,12 @@ def _read_texts(file: str, text_field: str) -> list[str]:
     return texts
 
 
-def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | None, device: str) -> dict[str, Any]:
+def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | None, device: str,
+                 quantize: str = "none") -> dict[str, Any]:
     from analyzer.evaluation import evaluate_file
 
     config = load_config(config_path)
-    return evaluate_file(file, task, resolve(task, model, config), device)
+    return evaluate_file(file, task, resolve(task, model, config), device, quantize)
 
 
 def print_metrics(task: str, metrics: dict[str, Any]) -> None:

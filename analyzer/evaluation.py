@@ -24,10 +24,10 @@ def canonical_entity_type(name: str) -> str:
     return ENTITY_ALIASES.get(name.lower(), name.upper())
 
 
-def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto") -> dict[str, Any]:
+def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto", quantize: str = "none") -> dict[str, Any]:
     from analyzer.analysis import AnalysisSettings, Predictor
 
-    predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device))
+    predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, quantize=quantize))
     if task == "sentiment":
         return _evaluate_sentiment(path, predictor, spec)
     return _evaluate_ner(path, predictor, spec)

@@ -135,7 +135,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         presets.get_preset(options.preset)  # fail fast on an unknown name
     with IngestLock(store.path, store.wait_seconds) as lock, GracefulStop() as stop:
         predictor = Predictor(options.analysis) if options.analysis else None
-        device = predictor.runtime.describe() if predictor else None
+        device = predictor.describe() if predictor else None
         tasks = options.analysis.tasks if options.analysis else []
         with store.connect() as con, transaction(con):
             # we hold the ingest lock, so any run still marked running belongs to a dead process

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from analyzer import modelpack
 from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
 from analyzer.models import ModelSpec, load_folder_or_id
-from analyzer.runtime import Runtime, load_model, load_tokenizer
+from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
 from analyzer.textnorm import normalise_for_sentiment
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -42,6 +42,7 @@ def social_entities(text: str) -> list[dict[str, Any]]:
 class TaskOptions:
     batch_tokens: int = DEFAULT_BATCH_TOKENS
     allow_pickle: bool = False
+    quantize: str = "none"
 
 
 class Task:
@@ -56,7 +57,8 @@ class Task:
         self.options = options or TaskOptions()
         folder = load_folder_or_id(spec)
         self.tokenizer = load_tokenizer(folder)
-        self.model = load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle)
+        self.model = quantize(load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle),
+                              self.options.quantize, runtime)
         self.max_length = self._max_length()
         self.stats = BatchStats()
 

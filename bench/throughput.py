@@ -1,0 +1,115 @@
+"""bench/throughput: `opinions` analysis against the naive transformers pipeline loop, same model, same threads.
+
+    python -m bench.throughput [--n 4000] [--repeats 3] [--task sentiment|ner|all] [--quantize int8-ffn]
+
+Each run is a whole process (start-up, model load, tokenizing, inference, output), the
+way a user meets it. Compared side by side in one run, medians of --repeats:
+
+1. sentiment on N real tweets: `pipeline("text-classification", model=FOLDER)(texts,
+   batch_size=32, truncation=True)` against `opinions analyze --task sentiment`;
+2. the same dump with 20% duplicated texts (a retweet storm): the naive loop against
+   `opinions ingest --tasks sentiment` (which analyses each distinct text once);
+3. NER: `pipeline("token-classification", aggregation_strategy="simple")` against
+   `opinions analyze --task ner`.
+The model is the embedded pack's folder (`opinions models path TASK`) unless --model.
+Goal: ≥ 3× on CPU for sentiment on tweets, ≥ 4× on the dump with duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.texts import real_texts, with_duplicates
+
+NAIVE = r"""
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[3]))
+from transformers import pipeline
+task, folder, threads, path = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+texts = open(path, encoding="utf-8").read().split("\n")
+if task == "sentiment":
+    pipe = pipeline("text-classification", model=folder, device=-1)
+    started = time.perf_counter()
+    out = pipe(texts, batch_size=32, truncation=True)
+else:
+    pipe = pipeline("token-classification", model=folder, aggregation_strategy="simple", device=-1)
+    started = time.perf_counter()
+    out = pipe(texts, batch_size=32)
+print(json.dumps({"model_seconds": time.perf_counter() - started, "n": len(out)}))
+"""
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command[:6])}...\n{done.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=4000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--task", choices=["sentiment", "ner", "all"], default="all")
+    parser.add_argument("--model", help="model folder (default: the embedded pack's)")
+    parser.add_argument("--quantize", default="none", help="passed to opinions (none | int8 | int8-ffn)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    opinions = [sys.executable, "-m", "analyzer.cli"]
+    env = {"OPINIONS_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "true"}
+    texts, origin = real_texts(args.n)
+    texts = [t.replace("\n", " ") for t in texts]
+    work = Path(tempfile.mkdtemp(prefix="opinions-bench-"))
+    plain = work / "texts.txt"
+    plain.write_text("\n".join(texts), encoding="utf-8")
+    dupes = with_duplicates(texts)
+    dupes_txt = work / "dupes.txt"
+    dupes_txt.write_text("\n".join(dupes), encoding="utf-8")
+    dump = work / "dupes.jsonl"
+    dump.write_text("\n".join(json.dumps({"id": str(i), "text": t}) for i, t in enumerate(dupes)) + "\n")
+    print(f"machine: {os.cpu_count()} CPUs, threads {args.threads}; texts: {args.n} {origin}; quantize {args.quantize}")
+    tasks = ["sentiment", "ner"] if args.task == "all" else [args.task]
+    for task in tasks:
+        folder = args.model or subprocess.run([*opinions, "models", "path", task], capture_output=True, text=True,
+                                              check=True).stdout.strip()
+        cases = {
+            f"{task}: naive pipeline": [sys.executable, "-c", NAIVE, task, folder, str(args.threads), str(plain)],
+            f"{task}: opinions analyze": [*opinions, "analyze", str(plain), "--task", task, "--model", folder,
+                                          "--device", "cpu", "--quantize", args.quantize],
+        }
+        if task == "sentiment":
+            cases[f"{task}: naive pipeline, 20% duplicates"] = [sys.executable, "-c", NAIVE, task, folder,
+                                                                 str(args.threads), str(dupes_txt)]
+            cases[f"{task}: opinions ingest, 20% duplicates"] = [
+                *opinions, "ingest", str(dump), "--tasks", task, "--sentiment-model", folder, "--device", "cpu",
+                "--quantize", args.quantize, "--quiet", "--db", str(work / "bench.duckdb")]
+        walls: dict[str, list[float]] = {name: [] for name in cases}
+        for repeat in range(args.repeats):
+            for name, command in cases.items():
+                (work / "bench.duckdb").unlink(missing_ok=True)
+                Path(str(work / "bench.duckdb") + ".lock").unlink(missing_ok=True)
+                seconds = run(command, env)
+                walls[name].append(seconds)
+                print(f"  run {repeat + 1} {name:42s} {seconds:6.1f} s  {args.n / seconds:7.1f} texts/s", flush=True)
+        med = {name: statistics.median(values) for name, values in walls.items()}
+        print(f"\n{task} medians over {args.repeats} runs (whole process):")
+        for name, seconds in med.items():
+            print(f"  {name:42s} {args.n / seconds:7.1f} texts/s")
+        print(f"  ratio opinions/naive: {med[f'{task}: naive pipeline'] / med[f'{task}: opinions analyze']:.2f}x")
+        if task == "sentiment":
+            ratio = med[f"{task}: naive pipeline, 20% duplicates"] / med[f"{task}: opinions ingest, 20% duplicates"]
+            print(f"  ratio with 20% duplicates (ingest vs naive): {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

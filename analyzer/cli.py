@@ -93,6 +93,10 @@ def ingest(
     ner_model: Annotated[str | None, typer.Option(help="NER model: embedded, a hub id, or a folder.")] = None,
     allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) checkpoints; unsafe for untrusted models.")] = False,
     quantize: QuantizeOption = "none",
+    engine: Annotated[str, typer.Option(help="local (default) | ray: map and analyse on a Ray cluster.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: a private local one).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray predictor actors (default: from the cluster's CPUs).")] = None,
+    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray predictor actor.")] = 0.0,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
@@ -112,7 +116,8 @@ def ingest(
             paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
             time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
             batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
-            allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json,
+            allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json, engine=engine,
+            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker,
         )
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)

@@ -41,7 +41,9 @@ def _stderr_console() -> Any:
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
                id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
                tasks: str, device: str, batch_tokens: int, profile: str | None, sentiment_model: str | None,
-               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "none") -> RunSummary:
+               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "none",
+               engine: str = "local", ray_address: str | None = None, workers: int | None = None,
+               gpus_per_worker: float = 0.0) -> RunSummary:
     from analyzer.analysis import AnalysisSettings
 
     config = load_config(config_path)
@@ -52,8 +54,14 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
         specs = {t: resolve(t, flags.get(t), config, profile) for t in chosen}
         analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle,
                                     quantize=quantize)
+    ray_options = None
+    if engine == "ray":
+        from analyzer.ray_engine import RayOptions
+
+        ray_options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
     options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
-                            author_field=author_field, topic_field=topic_field, analysis=analysis, config=config)
+                            author_field=author_field, topic_field=topic_field, analysis=analysis, config=config,
+                            engine=engine, ray=ray_options)
     store = Store(db, wait_seconds=wait)
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:

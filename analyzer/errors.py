@@ -9,6 +9,7 @@ from analyzer.locking import LockedError
 from analyzer.modelpack import ModelIntegrityError, ModelNotFoundError
 from analyzer.models import ModelConfigError
 from analyzer.presets import PresetError
+from analyzer.ray_engine import RayUnavailable
 from analyzer.reporting import ReportError
 from analyzer.runtime import DeviceError
 from analyzer.sources import SourceError
@@ -16,5 +17,5 @@ from analyzer.store import StoreError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
-    PresetError, ReportError, SourceError, StoreError, DeviceError, FileNotFoundError, PermissionError,
+    PresetError, RayUnavailable, ReportError, SourceError, StoreError, DeviceError, FileNotFoundError, PermissionError,
 )

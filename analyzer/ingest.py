@@ -49,6 +49,8 @@ class IngestOptions:
     analysis: AnalysisSettings | None = None  # None: --tasks none
     config: dict[str, Any] = field(default_factory=dict)
     batch_rows: int = 50_000
+    engine: str = "local"  # local | ray
+    ray: Any = None  # analyzer.ray_engine.RayOptions for engine="ray"
 
 
 @dataclass
@@ -134,9 +136,13 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
     if options.preset:
         presets.get_preset(options.preset)  # fail fast on an unknown name
     with IngestLock(store.path, store.wait_seconds) as lock, GracefulStop() as stop:
-        predictor = Predictor(options.analysis) if options.analysis else None
-        device = predictor.describe() if predictor else None
+        if options.engine not in ("local", "ray"):
+            raise IngestError(f"unknown engine {options.engine!r}: choose local or ray")
+        local = options.engine == "local"
+        predictor = Predictor(options.analysis) if options.analysis and local else None
+        device = predictor.describe() if predictor else ("ray" if options.analysis else None)
         tasks = options.analysis.tasks if options.analysis else []
+        model_ids = options.analysis.model_ids() if options.analysis else {}
         with store.connect() as con, transaction(con):
             # we hold the ingest lock, so any run still marked running belongs to a dead process
             run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})
@@ -144,18 +150,24 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
                 "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
                 "command": shlex.join(sys.argv), "host": socket.gethostname(),
             }).fetchone()[0]
-            if predictor:
-                for task, model_id in predictor.model_ids.items():
-                    set_meta(con, f"model.{task}", model_id)
+            for task, model_id in model_ids.items():
+                set_meta(con, f"model.{task}", model_id)
             for error in errors:
                 _record_source_failure(con, run_id, error)
         lock.record(run_id)
         summary = RunSummary(run_id=run_id, device=device)
         summary.failed_sources.update({e.source: e.reason for e in errors})
         try:
-            if predictor:
+            if not local:
+                from analyzer.ray_engine import RaySession, analyse_with_ray, land_sources_with_ray
+
+                with RaySession(options.ray) as ray:
+                    land_sources_with_ray(ray, store, sources, options, summary, progress, stop)
+                    if options.analysis and not stop.requested:
+                        analyse_with_ray(ray, store, options.analysis, model_ids, summary, options.ray, progress)
+            elif predictor:
                 _catch_up(store, predictor, summary, progress, stop)
-            landed = _landed_batches(store, sources, options, summary, progress, stop)
+            landed = _landed_batches(store, sources, options, summary, progress, stop) if local else iter(())
             if predictor is None:
                 for _ in landed:
                     pass
@@ -234,8 +246,9 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     summary.presets[source.name] = preset.name
                     progress.log(f"{source.name}: preset {preset.name}")
                     params = presets.mapping_params(preset, source.name, source.stem)
+                mapped = map_records(batch_frame(batch), params)  # before opening the database
                 with store.connect() as con:
-                    new_texts = _land_batch(con, batch, params, summary, names, patterns)
+                    new_texts = land_mapped(con, mapped, batch, summary, names, patterns)
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
                 if new_texts.height:
@@ -283,14 +296,36 @@ def _prefetched(items: Iterator[pl.DataFrame], depth: int) -> Iterator[pl.DataFr
         worker.join(timeout=60)
 
 
-def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict[str, Any], summary: RunSummary,
-                keyword_topics: list[str], keyword_regexes: list[str]) -> pl.DataFrame:
-    frame = pl.DataFrame({"line_no": batch.line_no, "record": batch.record},
-                         schema={"line_no": pl.Int64, "record": pl.String})
+_MAPPER = threading.local()
+
+
+def map_records(frame: pl.DataFrame | Any, params: dict[str, Any]) -> Any:
+    """Map raw records (line_no, record) onto canonical columns: an Arrow table with outcome
+    and reason per row. Runs in an in-memory DuckDB, so it needs no database file and can
+    run in any thread or Ray worker."""
+    con = getattr(_MAPPER, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        _MAPPER.con = con
     con.register("batch", frame)
     try:
+        return con.sql(queries.load("ingest/map_batch"), params=params).to_arrow_table()
+    finally:
+        con.unregister("batch")
+
+
+def batch_frame(batch: RecordBatch) -> pl.DataFrame:
+    return pl.DataFrame({"line_no": batch.line_no, "record": batch.record},
+                        schema={"line_no": pl.Int64, "record": pl.String})
+
+
+def land_mapped(con: duckdb.DuckDBPyConnection, mapped: Any, batch: RecordBatch, summary: RunSummary,
+                keyword_topics: list[str], keyword_regexes: list[str]) -> pl.DataFrame:
+    """Land one mapped chunk in one transaction: comments, topics, rejects and the run's counters."""
+    con.register("mapped", mapped)
+    try:
         with transaction(con):
-            con.execute("CREATE OR REPLACE TEMP TABLE mapped AS " + queries.load("ingest/map_batch"), params)
             if batch.rejects:
                 con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
                                 [(summary.run_id, batch.source.name, line, reason, raw)
@@ -307,7 +342,7 @@ def _land_batch(con: duckdb.DuckDBPyConnection, batch: RecordBatch, params: dict
             add_counters(con, summary.run_id, delta)
             new_texts = con.sql("SELECT text_hash, text, lang FROM new_comments ORDER BY line_no").pl()
     finally:
-        con.unregister("batch")
+        con.unregister("mapped")
     summary.rows_read += batch.rows_read
     summary.rows_new += new
     summary.rows_duplicate += ok - new

@@ -1,0 +1,244 @@
+"""The Ray engine: the same mapping and the same predictor, run as Ray Data tasks and actors.
+
+    opinions ingest ... --engine ray [--ray-address ADDR] [--workers N] [--gpus-per-worker G]
+
+Flow (one run, same accounting as the local engine):
+1. the driver reads the sources with the same readers (line numbers and undecodable lines
+   are kept exactly), one Arrow block per chunk;
+2. `map_batches(map_records)` maps records onto canonical columns in the workers;
+3. the driver lands the mapped blocks in order with the same SQL (dedup, rejects, topics);
+4. the texts no model has seen go through `map_batches(PredictorActor)` on an actor pool
+   (`ActorPoolStrategy`, fractional CPUs so reading never starves, `num_gpus` per actor);
+5. results are written as Parquet to a staging folder, and the single DuckDB writer
+   loads them with the same idempotent writes (cache markers, counters).
+
+Without `--ray-address` a private local Ray is started on 127.0.0.1 only and shut down
+afterwards. Ray is an optional extra: `pip install "opinions[ray]"`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from analyzer.analysis import AnalysisSettings, write_results
+from analyzer.store import Store, query_frame
+
+RESULT_COLUMNS = ("text_hash", "lang", "task", "status", "label", "score", "scores", "entities")
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed or cannot start."""
+
+
+@dataclass
+class RayOptions:
+    address: str | None = None
+    workers: int | None = None
+    gpus_per_worker: float = 0.0
+    object_store_mb: int = 512
+
+
+# Set before ray is imported: it keeps every listener of a private cluster on loopback
+# (ray otherwise binds all interfaces and silently replaces _node_ip_address), and no usage stats.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailable('the Ray engine needs Ray: pip install "opinions[ray]"') from exc
+    return ray
+
+
+class RaySession:
+    """ray.init for this run (a private loopback cluster unless an address is given)."""
+
+    def __init__(self, options: RayOptions) -> None:
+        self.options = options
+        self.started_here = False
+
+    def __enter__(self) -> Any:
+        ray = _ray()
+        for name in ("ray", "ray.data", "ray.train"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        if not ray.is_initialized():
+            if self.options.address:
+                ray.init(address=self.options.address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
+                         object_store_memory=self.options.object_store_mb * 2**20,
+                         _node_ip_address="127.0.0.1", logging_level=logging.WARNING)
+                self.started_here = True
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True  # land chunks in input order, like the local engine
+        ctx.enable_progress_bars = False
+        return ray
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started_here:
+            _ray().shutdown()
+
+
+def _map_block(block: Any, params_by_source: dict[str, dict[str, Any]]) -> Any:
+    from analyzer.ingest import map_records
+
+    source = block.column("source")[0].as_py()
+    mapped = map_records(block.select(["line_no", "record"]), params_by_source[source])
+    return mapped
+
+
+class PredictorActor:
+    """One loaded predictor per actor; called on Arrow blocks of (text_hash, text, lang)."""
+
+    def __init__(self, settings: AnalysisSettings, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+        from analyzer.analysis import Predictor
+
+        self.predictor = Predictor(settings)
+
+    def __call__(self, block: dict[str, Any]) -> dict[str, Any]:
+        batch = {"text_hash": list(block["text_hash"]), "text": list(block["text"]), "lang": list(block["lang"])}
+        result = self.predictor(batch)
+        rows: dict[str, list[Any]] = {c: [] for c in RESULT_COLUMNS}
+        for task in self.predictor.settings.tasks:
+            for i, text_hash in enumerate(result["text_hash"]):
+                prediction = result[task][i]
+                rows["text_hash"].append(text_hash)
+                rows["lang"].append(result["lang"][i])
+                rows["task"].append(task)
+                rows["status"].append(result[f"{task}_status"][i])
+                rows["label"].append(prediction.get("label") if isinstance(prediction, dict) else None)
+                rows["score"].append(prediction.get("score") if isinstance(prediction, dict) else None)
+                rows["scores"].append(json.dumps(prediction.get("scores")) if isinstance(prediction, dict) else None)
+                rows["entities"].append(json.dumps(prediction) if isinstance(prediction, list) else None)
+        return rows
+
+
+def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: Any, summary: Any, progress: Any,
+                          stop: Any) -> None:
+    """Read in the driver, map in Ray tasks, land in order in the driver."""
+    import pyarrow as pa
+
+    from analyzer import presets
+    from analyzer.config import keyword_patterns
+    from analyzer.ingest import _record_source_failure, land_mapped
+    from analyzer.sources import SourceError, read_batches
+
+    names, patterns = keyword_patterns(options.config)
+    blocks, batches, params_by_source = [], [], {}
+    for source in sources:
+        try:
+            for batch in read_batches(source, options.batch_rows):
+                if source.name not in params_by_source:
+                    preset = (presets.get_preset(options.preset) if options.preset
+                              else presets.detect_preset(batch.record))
+                    preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
+                                                    options.author_field, options.topic_field)
+                    summary.presets[source.name] = preset.name
+                    params_by_source[source.name] = presets.mapping_params(preset, source.name, source.stem)
+                blocks.append(pa.table({"source": [source.name] * len(batch.record),
+                                        "line_no": pa.array(batch.line_no, pa.int64()),
+                                        "record": pa.array(batch.record, pa.string())}))
+                batches.append(batch)
+        except SourceError as exc:
+            summary.failed_sources[exc.source] = exc.reason
+            with store.connect() as con:
+                _record_source_failure(con, summary.run_id, exc)
+    cpus = float(ray.available_resources().get("CPU", 1))
+    mapped_ds = ray.data.from_arrow(blocks).map_batches(
+        _map_block, batch_format="pyarrow", batch_size=None, fn_kwargs={"params_by_source": params_by_source},
+        num_cpus=min(1.0, cpus / 4))
+    # blocks keep their order (preserve_order) and size; pair each with its batch's own rejects
+    mapped_tables = [mapped for mapped in mapped_ds.iter_batches(batch_format="pyarrow", batch_size=None)]
+    mapped_all = pa.concat_tables(mapped_tables) if mapped_tables else None
+    offset = 0
+    for batch in batches:
+        if stop.requested:
+            return
+        n = len(batch.record)
+        mapped = mapped_all.slice(offset, n) if mapped_all is not None else pa.table({})
+        offset += n
+        with store.connect() as con:
+            land_mapped(con, mapped, batch, summary, names, patterns)
+        if progress.on_rows:
+            progress.on_rows(batch.rows_read)
+
+
+def analyse_with_ray(ray: Any, store: Store, settings: AnalysisSettings, model_ids: dict[str, str], summary: Any,
+                     ray_options: RayOptions, progress: Any) -> None:
+    """Texts no current model has seen → actor pool → Parquet staging → the same idempotent writes."""
+    from ray.data import ActorPoolStrategy
+
+    frames = []
+    with store.connect() as con:
+        for task in settings.tasks:
+            frames.append(query_frame(con, "ingest/unanalysed", {"task": task, "model": model_ids[task]}))
+    todo = pl.concat(frames).unique(subset="text_hash", keep="first", maintain_order=True) if frames else None
+    if todo is None or todo.height == 0:
+        return
+    need_sets = {task: set(frame["text_hash"].to_list()) for task, frame in zip(settings.tasks, frames, strict=True)}
+    cpus = float(ray.available_resources().get("CPU", 1))
+    workers = ray_options.workers or max(1, int(cpus // 2) or 1)
+    per_actor_cpus = max(0.25, min(1.0, (cpus - 0.5) / workers))  # leave room for the read/map tasks
+    staging = Path(tempfile.mkdtemp(prefix=f"opinions-run{summary.run_id}-"))
+    try:
+        dataset = ray.data.from_arrow(todo.select(["text_hash", "text", "lang"]).to_arrow())
+        results = dataset.map_batches(
+            PredictorActor, batch_size=512, batch_format="numpy",
+            fn_constructor_kwargs={"settings": settings, "threads": max(1, int(per_actor_cpus))},
+            compute=ActorPoolStrategy(size=workers), num_cpus=per_actor_cpus,
+            num_gpus=ray_options.gpus_per_worker or None)
+        results.write_parquet(str(staging))
+        _load_staged(store, staging, model_ids, need_sets, summary, progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _load_staged(store: Store, staging: Path, model_ids: dict[str, str], need_sets: dict[str, set[str]],
+                 summary: Any, progress: Any) -> None:
+    frame = pl.read_parquet(str(staging / "*.parquet")) if any(staging.glob("*.parquet")) else pl.DataFrame()
+    if frame.is_empty():
+        return
+    hashes = frame["text_hash"].unique(maintain_order=True).to_list()
+    by_task: dict[str, dict[str, dict[str, Any]]] = {}
+    langs: dict[str, Any] = {}
+    for row in frame.iter_rows(named=True):
+        by_task.setdefault(row["task"], {})[row["text_hash"]] = row
+        langs[row["text_hash"]] = row["lang"]
+    result: dict[str, list[Any]] = {"text_hash": hashes, "lang": [langs[h] for h in hashes]}
+    unsupported = 0
+    for task, rows in by_task.items():
+        predictions, statuses = [], []
+        for text_hash in hashes:
+            row = rows.get(text_hash)
+            statuses.append(row["status"] if row else "ok")
+            if row is None or row["status"] != "ok":
+                predictions.append(None)
+            elif task == "sentiment":
+                predictions.append({"label": row["label"], "score": row["score"], "scores": json.loads(row["scores"])})
+            else:
+                predictions.append(json.loads(row["entities"]))
+        result[task] = predictions
+        result[f"{task}_status"] = statuses
+    unsupported = sum(1 for i in range(len(hashes))
+                      if any(result[f"{t}_status"][i] == "unsupported" for t in by_task))
+    with store.connect() as con:
+        write_results(con, result, model_ids, summary.run_id, need_sets,
+                      {"texts_analysed": len(hashes), "texts_unsupported": unsupported})
+    summary.texts_analysed += len(hashes)
+    summary.texts_unsupported += unsupported
+    if progress.on_texts:
+        progress.on_texts(len(hashes))

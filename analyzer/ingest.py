@@ -248,7 +248,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     params = presets.mapping_params(preset, source.name, source.stem)
                 mapped = map_records(batch_frame(batch), params)  # before opening the database
                 with store.connect() as con:
-                    new_texts = land_mapped(con, mapped, batch, summary, names, patterns)
+                    new_texts = land_mapped(con, mapped, batch, summary, names, patterns,
+                                            want_texts=options.analysis is not None)
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
                 if new_texts.height:
@@ -321,7 +322,7 @@ def batch_frame(batch: RecordBatch) -> pl.DataFrame:
 
 
 def land_mapped(con: duckdb.DuckDBPyConnection, mapped: Any, batch: RecordBatch, summary: RunSummary,
-                keyword_topics: list[str], keyword_regexes: list[str]) -> pl.DataFrame:
+                keyword_topics: list[str], keyword_regexes: list[str], want_texts: bool = True) -> pl.DataFrame:
     """Land one mapped chunk in one transaction: comments, topics, rejects and the run's counters."""
     con.register("mapped", mapped)
     try:
@@ -340,7 +341,8 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: Any, batch: RecordBatch,
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
             add_counters(con, summary.run_id, delta)
-            new_texts = con.sql("SELECT text_hash, text, lang FROM new_comments ORDER BY line_no").pl()
+            new_texts = (con.sql("SELECT text_hash, text, lang FROM new_comments ORDER BY line_no").pl() if want_texts
+                         else pl.DataFrame())
     finally:
         con.unregister("mapped")
     summary.rows_read += batch.rows_read

@@ -4,7 +4,9 @@ SELECT $run_id, source, line_no, reason, left(record, 65536) FROM mapped WHERE o
 
 CREATE OR REPLACE TEMP TABLE new_comments AS
 WITH firsts AS (
-    SELECT * FROM mapped WHERE outcome = 'ok'
+    SELECT line_no, platform, id, source, created_at, author, topic, topics, parent_id, thread_id, score, lang, text,
+           text_hash
+    FROM mapped WHERE outcome = 'ok'
     QUALIFY row_number() OVER (PARTITION BY platform, id ORDER BY line_no) = 1
 )
 SELECT f.* FROM firsts f
@@ -14,11 +16,11 @@ INSERT INTO comments
 SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id
 FROM new_comments;
 
-INSERT OR IGNORE INTO comment_topics
+INSERT INTO comment_topics  -- new comments only, and topics are distinct per comment: no duplicates
 SELECT platform, id, unnest(topics) AS topic, 'field' FROM new_comments WHERE len(topics) > 0;
 
-INSERT OR IGNORE INTO comment_topics
-SELECT n.platform, n.id, k.topic, 'keyword'
+INSERT INTO comment_topics
+SELECT DISTINCT n.platform, n.id, k.topic, 'keyword'
 FROM new_comments n
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
   ON regexp_matches(n.text, k.pattern)

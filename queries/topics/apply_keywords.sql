@@ -2,8 +2,8 @@
 -- Params: $keyword_topics, $keyword_patterns (parallel VARCHAR[] lists).
 DELETE FROM comment_topics WHERE origin = 'keyword';
 
-INSERT OR IGNORE INTO comment_topics
-SELECT c.platform, c.id, k.topic, 'keyword'
+INSERT INTO comment_topics
+SELECT DISTINCT c.platform, c.id, k.topic, 'keyword'
 FROM comments c
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
   ON regexp_matches(c.text, k.pattern)

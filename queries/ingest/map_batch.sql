@@ -16,30 +16,30 @@ extracted AS (
 ),
 picked AS (
     SELECT line_no, record, j, doc_type,
-        list_filter(v[$text_lo:$text_hi], lambda x: json_type(x) <> 'NULL')[1] AS text_v,
-        list_filter(
-            list_transform(list_filter(v[$compose_lo:$compose_hi], lambda x: json_type(x) = 'VARCHAR'), lambda x: x ->> '$'),
-            lambda x: trim(x) <> ''
-        ) AS compose_v,
-        list_filter(v[$id_lo:$id_hi], lambda x: json_type(x) <> 'NULL')[1] AS id_v,
-        list_filter(v[$time_lo:$time_hi], lambda x: json_type(x) <> 'NULL')[1] AS time_v,
-        list_filter(v[$author_lo:$author_hi], lambda x: json_type(x) = 'VARCHAR')[1] AS author_v,
-        list_filter(v[$topic_lo:$topic_hi], lambda x: json_type(x) IN ('VARCHAR', 'BIGINT', 'UBIGINT'))[1] AS topic_v,
+        list_any_value(vn[$text_lo:$text_hi]) AS text_v,
+        list_transform(list_filter(vn[$compose_lo:$compose_hi], lambda x: json_type(x) = 'VARCHAR' AND trim(x ->> '$') <> ''),
+                       lambda x: x ->> '$') AS compose_v,
+        list_any_value(vn[$id_lo:$id_hi]) AS id_v,
+        list_any_value(vn[$time_lo:$time_hi]) AS time_v,
+        list_filter(vn[$author_lo:$author_hi], lambda x: json_type(x) = 'VARCHAR')[1] AS author_v,
+        list_filter(vn[$topic_lo:$topic_hi], lambda x: json_type(x) IN ('VARCHAR', 'BIGINT', 'UBIGINT'))[1] AS topic_v,
         -- hashtags: an array of strings or of objects with `text` (API v1.1) or `tag` (v2)
         CASE WHEN json_type(tags_raw) = 'ARRAY' THEN list_filter(list_transform(
             json_extract(tags_raw, '$[*]'),
             lambda x: coalesce(x ->> '$.text', x ->> '$.tag', CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
         ), lambda x: x IS NOT NULL) ELSE [] END AS tags_v,
-        list_filter(v[$parent_lo:$parent_hi], lambda x: json_type(x) <> 'NULL')[1] AS parent_v,
-        list_filter(v[$thread_lo:$thread_hi], lambda x: json_type(x) <> 'NULL')[1] AS thread_v,
-        list_filter(v[$score_lo:$score_hi], lambda x: json_type(x) <> 'NULL')[1] AS score_v,
+        list_any_value(vn[$parent_lo:$parent_hi]) AS parent_v,
+        list_any_value(vn[$thread_lo:$thread_hi]) AS thread_v,
+        list_any_value(vn[$score_lo:$score_hi]) AS score_v,
         list_filter(
-            list_transform(v[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht')
+            list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht')
         )[1] AS lang_v,
         -- a Pushshift submission has a title and no body
-        $reddit_ids AND len(list_filter(v[$text_lo:$text_hi], lambda x: json_type(x) <> 'NULL')) = 0
-            AND v[$compose_lo] IS NOT NULL AS is_submission
-    FROM extracted
+        $reddit_ids AND list_any_value(vn[$text_lo:$text_hi]) IS NULL AND vn[$compose_lo] IS NOT NULL AS is_submission
+    FROM (
+        SELECT *, list_transform(v, lambda x: CASE WHEN json_type(x) <> 'NULL' THEN x END) AS vn  -- JSON null → NULL
+        FROM extracted
+    )
 ),
 typed AS (
     SELECT *,
@@ -75,35 +75,28 @@ timed AS (
             )
         END AS created_at
     FROM typed
+),
+judged AS (
+    SELECT *,
+        CASE
+            WHEN j IS NULL THEN 'malformed JSON'
+            WHEN doc_type <> 'OBJECT' THEN 'record is a JSON ' || lower(doc_type) || ', not an object'
+            WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || lower(json_type(text_v)) || ', not a string'
+            WHEN text IS NULL OR trim(text) = '' THEN 'no text'
+            WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
+            WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
+            WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
+            WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || lower(json_type(id_v)) || ', not a string or integer'
+            WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'unparseable timestamp: ' || left(time_v::VARCHAR, 80)
+            WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'timestamp out of range: ' || created_at::VARCHAR
+        END AS reason
+    FROM timed
 )
 SELECT
     line_no,
     record,
-    CASE
-        WHEN j IS NULL THEN 'reject'
-        WHEN doc_type <> 'OBJECT' THEN 'reject'
-        WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'reject'
-        WHEN text IS NULL OR trim(text) = '' THEN 'reject'
-        WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'skip'
-        WHEN length(text) > $max_chars THEN 'reject'
-        WHEN contains(text, chr(0)) THEN 'reject'
-        WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'reject'
-        WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'reject'
-        WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'reject'
-        ELSE 'ok'
-    END AS outcome,
-    CASE
-        WHEN j IS NULL THEN 'malformed JSON'
-        WHEN doc_type <> 'OBJECT' THEN 'record is a JSON ' || lower(doc_type) || ', not an object'
-        WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || lower(json_type(text_v)) || ', not a string'
-        WHEN text IS NULL OR trim(text) = '' THEN 'no text'
-        WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
-        WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
-        WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
-        WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || lower(json_type(id_v)) || ', not a string or integer'
-        WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'unparseable timestamp: ' || left(time_v::VARCHAR, 80)
-        WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'timestamp out of range: ' || created_at::VARCHAR
-    END AS reason,
+    CASE WHEN reason IS NULL THEN 'ok' WHEN reason = 'deleted or removed' THEN 'skip' ELSE 'reject' END AS outcome,
+    reason,
     $platform AS platform,
     CASE
         WHEN raw_id IS NULL THEN 'h' || md5(record)  -- stable id from the content when the dump has none
@@ -127,5 +120,5 @@ SELECT
     lower(lang_v) AS lang,
     text,
     md5(text) AS text_hash
-FROM timed
+FROM judged
 ORDER BY line_no

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -147,9 +148,17 @@ class Store:
         self.path = resolve_db_path(db)
         self.wait_seconds = wait_seconds
         self._checked = False
+        # one writer transaction at a time within the process: the reader thread landing a chunk and
+        # the main thread writing model results both update the run's counters
+        self._writing = threading.RLock()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._writing, self._open() as con:
+            yield con
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._checked:
             con = _connect(self.path, read_only=False, wait_seconds=self.wait_seconds)
         else:

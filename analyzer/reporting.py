@@ -58,14 +58,20 @@ def topic_report(con: duckdb.DuckDBPyConnection, topic: str, since: dt.datetime 
     nets = [row[trend.columns.index("net_sentiment")] for row in trend.rows]
     if trend.rows:
         trend.notes.append(f"volume {sparkline(volumes)}   net sentiment {sparkline(nets)}")
+    strongest = [
+        _section(con, name, "reports/topic_comments", {**base, "label": label, "limit": limit},
+                 title=f"{topic}: most {label} comments")
+        for name, label in (("most_positive", "positive"), ("most_negative", "negative"))
+    ]
+    summary = _section(con, "summary", "reports/topic_summary", {"topic": topic}, title=f"{topic}: latest summary")
+    for section in strongest:
+        section.table_columns = ["engagement", "confidence", "text"]
+    summary.table_columns = ["summary", "n_comments"]
     return [
         trend,
         _section(con, "entities", "reports/topic_entities", {**base, "limit": 10}, title=f"{topic}: top entities"),
-        _section(con, "most_positive", "reports/topic_comments", {**base, "label": "positive", "limit": limit},
-                 title=f"{topic}: most positive comments"),
-        _section(con, "most_negative", "reports/topic_comments", {**base, "label": "negative", "limit": limit},
-                 title=f"{topic}: most negative comments"),
-        _section(con, "summary", "reports/topic_summary", {"topic": topic}, title=f"{topic}: latest summary"),
+        *strongest,
+        summary,
     ]
 
 

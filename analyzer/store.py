@@ -90,6 +90,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         for step in range((version or 1) + 1, SCHEMA_VERSION + 1):
             for statement in queries.statements(f"migrate_v{step}"):
                 con.execute(statement)
+        for statement in queries.statements("views"):
+            con.execute(statement)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)", {"v": str(SCHEMA_VERSION)}
         )

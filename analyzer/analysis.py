@@ -8,7 +8,6 @@ here and any scale-out engine use the same one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,12 +42,6 @@ class AnalysisCounts:
     model_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
-    def add(self, other: AnalysisCounts) -> None:
-        self.texts_analysed += other.texts_analysed
-        self.texts_cached += other.texts_cached
-        self.texts_unsupported += other.texts_unsupported
-        self.model_seconds += other.model_seconds
-        self.notes.extend(other.notes)
 
 
 class Predictor:
@@ -209,9 +202,3 @@ def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], 
             add_counters(con, run_id, counters)
         for name in ("new_sentiment", "new_entities", "new_markers", "detected_langs"):
             con.unregister(name)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - started

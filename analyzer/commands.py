@@ -14,7 +14,7 @@ from typing import Any
 from analyzer.config import load_config
 from analyzer.ingest import IngestOptions, Progress, RunSummary, ingest
 from analyzer.models import TASKS, ModelConfigError, resolve
-from analyzer.store import Store, open_readonly, open_store, resolve_db_path
+from analyzer.store import Store, open_readonly, open_store
 
 INGEST_TASKS = ("sentiment", "ner")
 
@@ -339,7 +339,3 @@ def model_path(task: str, config_path: Path | None) -> str:
     if task not in INGEST_TASKS:
         raise ModelConfigError(f"task {task!r}: choose sentiment or ner")
     return load_folder_or_id(resolve(task, None, load_config(config_path)))
-
-
-def db_path(db: Path | None) -> Path:
-    return resolve_db_path(db)

@@ -437,7 +437,3 @@ def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iter
         line += len(lines)
     if spooled is not None:
         spooled.close()
-
-
-def stdin_is_tty() -> bool:
-    return os.isatty(0)

@@ -8,7 +8,7 @@ token budgets, inference mode and the out-of-memory back-off live in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from analyzer import modelpack
@@ -206,9 +206,3 @@ class NerTask(Task):
 
 
 TASK_REGISTRY: dict[str, type[Task]] = {"sentiment": SentimentTask, "ner": NerTask}
-
-
-@dataclass
-class LoadedTasks:
-    runtime: Runtime
-    tasks: dict[str, Task] = field(default_factory=dict)

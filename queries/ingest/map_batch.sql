@@ -81,12 +81,12 @@ judged AS (
         CASE
             WHEN j IS NULL THEN 'malformed JSON'
             WHEN doc_type <> 'OBJECT' THEN 'record is a JSON ' || lower(doc_type) || ', not an object'
-            WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || lower(json_type(text_v)) || ', not a string'
+            WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || CASE WHEN json_type(text_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'a number' ELSE lower(json_type(text_v)) END || ', not a string'
             WHEN text IS NULL OR trim(text) = '' THEN 'no text'
             WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
             WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
             WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
-            WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || lower(json_type(id_v)) || ', not a string or integer'
+            WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || CASE WHEN json_type(id_v) = 'DOUBLE' THEN 'a fraction' ELSE lower(json_type(id_v)) END || ', not a string or integer'
             WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'unparseable timestamp: ' || left(time_v::VARCHAR, 80)
             WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'timestamp out of range: ' || created_at::VARCHAR
         END AS reason

@@ -135,10 +135,10 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         raise IngestError("; ".join(str(e) for e in errors) or "no inputs given")
     if options.preset:
         presets.get_preset(options.preset)  # fail fast on an unknown name
+    if options.engine not in ("local", "ray"):
+        raise IngestError(f"unknown engine {options.engine!r}: choose local or ray")
+    local = options.engine == "local"
     with IngestLock(store.path, store.wait_seconds) as lock, GracefulStop() as stop:
-        if options.engine not in ("local", "ray"):
-            raise IngestError(f"unknown engine {options.engine!r}: choose local or ray")
-        local = options.engine == "local"
         predictor = Predictor(options.analysis) if options.analysis and local else None
         device = predictor.describe() if predictor else ("ray" if options.analysis else None)
         tasks = options.analysis.tasks if options.analysis else []
@@ -165,17 +165,15 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
                     land_sources_with_ray(ray, store, sources, options, summary, progress, stop)
                     if options.analysis and not stop.requested:
                         analyse_with_ray(ray, store, options.analysis, model_ids, summary, options.ray, progress)
-            elif predictor:
-                _catch_up(store, predictor, summary, progress, stop)
-            landed = _landed_batches(store, sources, options, summary, progress, stop) if local else iter(())
-            if predictor is None:
-                for _ in landed:
+            elif predictor is None:
+                for _ in _landed_batches(store, sources, options, summary, progress, stop):
                     pass
             else:
+                _catch_up(store, predictor, summary, progress, stop)
                 # reading and landing the next chunk overlap with the model working on this one
+                landed = _landed_batches(store, sources, options, summary, progress, stop)
                 for new_texts in _prefetched(landed, depth=2):
                     _analyse(store, predictor, new_texts, summary, progress, stop)
-            if predictor:
                 summary.notes.extend(predictor.notes())
         except KeyboardInterrupt:
             summary.status = "interrupted"
@@ -228,6 +226,17 @@ def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: R
     summary.texts_unsupported += counts.texts_unsupported
 
 
+def source_mapping_params(source: Source, first: RecordBatch, options: IngestOptions,
+                          summary: RunSummary) -> dict[str, Any]:
+    """The mapping parameters for one source: its preset (forced or detected from the first
+    batch) with the --*-field overrides; records the preset in the summary."""
+    preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.record)
+    preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
+                                    options.author_field, options.topic_field)
+    summary.presets[source.name] = preset.name
+    return presets.mapping_params(preset, source.name, source.stem)
+
+
 def _landed_batches(store: Store, sources: list[Source], options: IngestOptions, summary: RunSummary,
                     progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
@@ -239,13 +248,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
         try:
             for batch in read_batches(source, options.batch_rows):
                 if params is None:
-                    preset = (presets.get_preset(options.preset) if options.preset
-                              else presets.detect_preset(batch.record))
-                    preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
-                                                    options.author_field, options.topic_field)
-                    summary.presets[source.name] = preset.name
-                    progress.log(f"{source.name}: preset {preset.name}")
-                    params = presets.mapping_params(preset, source.name, source.stem)
+                    params = source_mapping_params(source, batch, options, summary)
+                    progress.log(f"{source.name}: preset {summary.presets[source.name]}")
                 mapped = map_records(batch_frame(batch), params)  # before opening the database
                 with store.connect() as con:
                     new_texts = land_mapped(con, mapped, batch, summary, names, patterns,

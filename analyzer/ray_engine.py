@@ -132,9 +132,8 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
     """Read in the driver, map in Ray tasks, land in order in the driver."""
     import pyarrow as pa
 
-    from analyzer import presets
     from analyzer.config import keyword_patterns
-    from analyzer.ingest import _record_source_failure, land_mapped
+    from analyzer.ingest import _record_source_failure, land_mapped, source_mapping_params
     from analyzer.sources import SourceError, read_batches
 
     names, patterns = keyword_patterns(options.config)
@@ -143,12 +142,7 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
         try:
             for batch in read_batches(source, options.batch_rows):
                 if source.name not in params_by_source:
-                    preset = (presets.get_preset(options.preset) if options.preset
-                              else presets.detect_preset(batch.record))
-                    preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
-                                                    options.author_field, options.topic_field)
-                    summary.presets[source.name] = preset.name
-                    params_by_source[source.name] = presets.mapping_params(preset, source.name, source.stem)
+                    params_by_source[source.name] = source_mapping_params(source, batch, options, summary)
                 blocks.append(pa.table({"source": [source.name] * len(batch.record),
                                         "line_no": pa.array(batch.line_no, pa.int64()),
                                         "record": pa.array(batch.record, pa.string())}))

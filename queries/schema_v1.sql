@@ -100,16 +100,4 @@ CREATE TABLE IF NOT EXISTS rejects (
     raw VARCHAR                         -- first 64 KiB of the raw record
 );
 
--- The current models' results joined to each comment. `meta` names the current
--- model per task (the last one ingest used).
-CREATE OR REPLACE VIEW comments_enriched AS
-SELECT
-    c.*,
-    s.label AS sentiment,
-    s.score AS sentiment_score,
-    s.p_negative, s.p_neutral, s.p_positive,
-    s.model AS sentiment_model
-FROM comments c
-LEFT JOIN sentiment s
-    ON s.text_hash = c.text_hash
-   AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment');
+-- Views are created by views.sql after the schema (and any migration) is in place.

@@ -28,10 +28,22 @@ class AnalysisSettings:
     device: str = "auto"
     batch_tokens: int = 8192
     allow_pickle: bool = False
-    quantize: str = "none"
+    quantize: str = "auto"  # auto | none | int8 (see runtime.quantize)
 
-    def model_ids(self) -> dict[str, str]:
-        return {task: self.specs[task].identity() for task in self.tasks}
+    def quantize_for(self, task: str, device: str) -> str:
+        """The resolved mode for one task on `device` (none off the CPU)."""
+        if device != "cpu":
+            return "none"
+        return self.specs[task].cpu_quantize() if self.quantize == "auto" else self.quantize
+
+    def model_ids(self, device: str | None = None) -> dict[str, str]:
+        """The model recorded next to each result: a quantized model is a different model."""
+        if device is None:
+            from analyzer.runtime import choose_runtime
+
+            device = choose_runtime(self.device).device
+        return {task: self.specs[task].identity() + ("+int8" if self.quantize_for(task, device) == "int8" else "")
+                for task in self.tasks}
 
 
 @dataclass
@@ -53,10 +65,13 @@ class Predictor:
 
         self.settings = settings
         self.runtime = choose_runtime(settings.device)
-        options = TaskOptions(batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle,
-                              quantize=settings.quantize)
-        self.tasks = {name: TASK_REGISTRY[name](settings.specs[name], self.runtime, options) for name in settings.tasks}
-        self.model_ids = settings.model_ids()
+        self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
+        self.tasks = {
+            name: TASK_REGISTRY[name](settings.specs[name], self.runtime, TaskOptions(
+                batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle, quantize=self.quantized[name]))
+            for name in settings.tasks
+        }
+        self.model_ids = settings.model_ids(self.runtime.device)
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
 
     def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None) -> dict[str, list[Any]]:
@@ -82,7 +97,8 @@ class Predictor:
         return out
 
     def describe(self) -> str:
-        quantized = f", {self.settings.quantize}" if self.settings.quantize not in ("", "none") else ""
+        int8 = [name for name, mode in self.quantized.items() if mode == "int8"]
+        quantized = f", int8: {' '.join(int8)}" if int8 else ""
         return self.runtime.describe().rstrip(")") + quantized + ")"
 
     def model_seconds(self) -> float:

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from analyzer import modelpack
 from analyzer.config import load_config
 from analyzer.ingest import IngestOptions, Progress, RunSummary, ingest
-from analyzer.models import TASKS, ModelConfigError, resolve
+from analyzer.models import TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.store import Store, open_readonly, open_store
 
 INGEST_TASKS = ("sentiment", "ner")
@@ -41,7 +42,7 @@ def _stderr_console() -> Any:
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
                id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
                tasks: str, device: str, batch_tokens: int, profile: str | None, sentiment_model: str | None,
-               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "none",
+               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "auto",
                engine: str = "local", ray_address: str | None = None, workers: int | None = None,
                gpus_per_worker: float = 0.0) -> RunSummary:
     from analyzer.analysis import AnalysisSettings
@@ -214,7 +215,7 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
 
 
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
-                batch_tokens: int, quantize: str = "none") -> Iterator[str]:
+                batch_tokens: int, quantize: str = "auto") -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
     from analyzer.analysis import AnalysisSettings, Predictor
 
@@ -273,7 +274,7 @@ def _read_texts(file: str, text_field: str) -> list[str]:
 
 
 def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | None, device: str,
-                 quantize: str = "none") -> dict[str, Any]:
+                 quantize: str = "auto") -> dict[str, Any]:
     from analyzer.evaluation import evaluate_file
 
     config = load_config(config_path)
@@ -329,8 +330,18 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
     rows = []
     for task in TASKS:
         spec = resolve(task, None, config, profile)
-        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if task != "summary" else "en"))
-    sys.stdout.write(render([Section("models", ["task", "model", "from", "languages"], rows, title="Models in use")], fmt))
+        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if task != "summary" else "en",
+                     _on_cpu(spec) if task in INGEST_TASKS else "fp32"))
+    columns = ["task", "model", "from", "languages", "on_cpu"]
+    sys.stdout.write(render([Section("models", columns, rows, title="Models in use")], fmt))
+
+
+def _on_cpu(spec: ModelSpec) -> str:
+    """What `--quantize auto` runs on a CPU, with the measured cost when it is int8."""
+    if spec.cpu_quantize() != "int8":
+        return "fp32"
+    drops = modelpack.pack_entry(spec.task).manifest["int8"]["drop"]
+    return "int8 (measured drop: " + ", ".join(f"{k} {v:+.2f}" for k, v in drops.items()) + ")"
 
 
 def model_path(task: str, config_path: Path | None) -> str:

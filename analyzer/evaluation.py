@@ -24,7 +24,7 @@ def canonical_entity_type(name: str) -> str:
     return ENTITY_ALIASES.get(name.lower(), name.upper())
 
 
-def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto", quantize: str = "none") -> dict[str, Any]:
+def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto", quantize: str = "auto") -> dict[str, Any]:
     from analyzer.analysis import AnalysisSettings, Predictor
 
     predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, quantize=quantize))

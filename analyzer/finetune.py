@@ -29,7 +29,8 @@ class TrainConfig:
     warmup: float = 0.06
     weight_decay: float = 0.01
     label_smoothing: float = 0.0
-    frozen_layers: int = 1  # encoder layers kept frozen (word embeddings are always frozen)
+    frozen_layers: int = 1  # encoder layers kept frozen
+    freeze_embeddings: bool = True  # word embeddings (half the base's parameters) kept frozen
     average_last: int = 1  # average the weights at the end of the last N epochs
     seed: int = 13
     log_every: int = 200
@@ -49,10 +50,10 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def freeze_lower(model: nn.Module, frozen_layers: int) -> None:
-    """Freeze word embeddings and the lowest `frozen_layers` encoder layers."""
+def freeze_lower(model: nn.Module, frozen_layers: int, freeze_embeddings: bool = True) -> None:
+    """Freeze the lowest `frozen_layers` encoder layers, and the word embeddings unless told not to."""
     encoder_model = model.base_model
-    encoder_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    encoder_model.embeddings.word_embeddings.weight.requires_grad_(not freeze_embeddings)
     for layer in encoder_model.encoder.layer[:frozen_layers]:
         for param in layer.parameters():
             param.requires_grad_(False)
@@ -103,7 +104,7 @@ def fit(
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    freeze_lower(model, config.frozen_layers)
+    freeze_lower(model, config.frozen_layers, config.freeze_embeddings)
     model.to(device)
     rng = random.Random(config.seed)
     lengths = [len(f["input_ids"]) for f in features]
@@ -220,9 +221,10 @@ def encode_texts(tokenizer: Any, texts: Sequence[str], max_length: int, labels: 
 
 def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: int,
                   tags: Sequence[list[str]] | None = None, tag2id: dict[str, int] | None = None,
-                  ) -> tuple[list[dict[str, Any]], list[list[int | None]]]:
-    """Features for token classification; every subword is labelled (continuations get I-X),
-    which matches how inference decodes spans. Returns features and word ids per sentence."""
+                  label_subwords: str = "all") -> tuple[list[dict[str, Any]], list[list[int | None]]]:
+    """Features for token classification. `label_subwords="all"` labels continuations too
+    (I-X); `"first"` labels only each word's first subword, the one inference reads a word's
+    tag from. Returns features and word ids per sentence."""
     enc = tokenizer(list(sentences), is_split_into_words=True, truncation=True, max_length=max_length)
     features, word_ids_all = [], []
     for i in range(len(sentences)):
@@ -231,7 +233,7 @@ def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: in
         if tags is not None and tag2id is not None:
             labels, previous = [], None
             for wid in word_ids:
-                if wid is None:
+                if wid is None or (wid == previous and label_subwords == "first"):
                     labels.append(-100)
                 else:
                     tag = tags[i][wid]

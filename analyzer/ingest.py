@@ -66,6 +66,7 @@ class RunSummary:
     texts_cached: int = 0
     texts_unsupported: int = 0
     seconds: float = 0.0
+    model_seconds: float = 0.0  # time the model was computing: its busy share of `seconds` shows the overlap
     device: str | None = None
     presets: dict[str, str] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
@@ -74,6 +75,7 @@ class RunSummary:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["model_seconds"] = round(self.model_seconds, 3)
         return data
 
 
@@ -224,6 +226,7 @@ def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: R
     summary.texts_analysed += counts.texts_analysed
     summary.texts_cached += counts.texts_cached
     summary.texts_unsupported += counts.texts_unsupported
+    summary.model_seconds += counts.model_seconds
 
 
 def source_mapping_params(source: Source, first: RecordBatch, options: IngestOptions,

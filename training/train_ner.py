@@ -12,11 +12,40 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from training import pack_check
 from training.datasets import NER_TYPES, DatasetsMissing, ner_split
 
 TAGS = ["O"] + [f"{p}-{t}" for t in NER_TYPES for p in ("B", "I")]
+
+
+METRICS = ["wnut17_dev_f1", "btc_dev_f1"]
+
+
+def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None) -> Callable[[Any], dict]:
+    """evaluate(model) -> strict entity F1 (seqeval) on wnut17 dev and btc dev, overall and per type."""
+    from analyzer.finetune import encode_tagged, predict_logits, word_tags
+    from analyzer.metrics import entity_scores
+
+    dev = dev or {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
+    dev_encoded = {name: encode_tagged(tokenizer, toks, max_length) for name, (toks, _) in dev.items()}
+
+    def evaluate(m: Any) -> dict:
+        out = {}
+        for name, (dev_tokens, dev_tags) in dev.items():
+            feats, word_ids_all = dev_encoded[name]
+            logits = predict_logits(m, feats, tokenizer.pad_token_id)
+            predicted = [word_tags(lg, word_ids, len(sent), TAGS)
+                         for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True)]
+            scores = entity_scores(dev_tags, predicted)
+            out[f"{name}_dev_f1"] = scores["f1"]
+            out[f"{name}_dev_per_type"] = {k: v["f1"] for k, v in scores["per_type"].items()}
+        return out
+
+    return evaluate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--frozen-layers", type=int, default=1)
+    parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--wnut-repeat", type=int, default=2, help="oversample WNUT-17 train N times")
+    parser.add_argument("--label-subwords", choices=["first", "all"], default="all",
+                        help="label only each word's first subword, or continuations too")
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
     parser.add_argument("--no-save", action="store_true")
@@ -47,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, encode_tagged, fit, predict_logits, trainable_state, word_tags
-    from analyzer.metrics import entity_scores
+    from analyzer.finetune import TrainConfig, encode_tagged, fit, trainable_state
 
     base = modelpack.base_dir()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
@@ -57,23 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         str(base), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id=tag2id
     )
 
-    features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id)
-    dev_encoded = {name: encode_tagged(tokenizer, toks, args.max_length) for name, (toks, _) in dev.items()}
-
-    def evaluate(m: torch.nn.Module) -> dict:
-        out = {}
-        for name, (dev_tokens, dev_tags) in dev.items():
-            feats, word_ids_all = dev_encoded[name]
-            logits = predict_logits(m, feats, tokenizer.pad_token_id)
-            predicted = [word_tags(lg, word_ids, len(sent), TAGS)
-                         for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True)]
-            scores = entity_scores(dev_tags, predicted)
-            out[f"{name}_dev_f1"] = scores["f1"]
-            out[f"{name}_dev_per_type"] = {k: v["f1"] for k, v in scores["per_type"].items()}
-        return out
+    features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id, args.label_subwords)
+    evaluate = dev_evaluator(tokenizer, args.max_length, dev)
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
-                         frozen_layers=args.frozen_layers, average_last=args.average_last, seed=args.seed,
+                         frozen_layers=args.frozen_layers, freeze_embeddings=not args.train_embeddings, label_smoothing=args.label_smoothing,
+                         average_last=args.average_last, seed=args.seed,
                          threads=torch.get_num_threads(), log_every=100)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
@@ -92,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             "history": result.history, "train_seconds": round(time.time() - started),
         },
     )
-    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB)")
+    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored and as int8", flush=True)
+    manifest = pack_check.check("ner", args.out)
+    print(json.dumps({"scores": manifest["scores"], "int8": manifest["int8"]}, indent=1, default=float))
     return 0
 
 

@@ -12,9 +12,45 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from training import pack_check
 from training.datasets import SENTIMENT_LABELS, DatasetsMissing, goemotions, semeval_train, tweeteval_val
+
+METRICS = ["tweeteval_val_macro_recall", "goemotions_dev_macro_f1"]
+
+
+def encode_sentiment(tokenizer: Any, texts: list[str], max_length: int) -> list[dict]:
+    from analyzer.textnorm import normalise_for_sentiment
+
+    enc = tokenizer([normalise_for_sentiment(t) for t in texts], truncation=True, max_length=max_length)
+    return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
+
+
+def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], list[str]] | None = None,
+                  goemotions_dev: tuple[list[str], list[str]] | None = None) -> Callable[[Any], dict]:
+    """evaluate(model) -> TweetEval val macro recall/F1 and GoEmotions dev macro F1."""
+    from analyzer.finetune import predict_logits
+    from analyzer.metrics import classification_scores
+
+    val_texts, val_labels = tweeteval or tweeteval_val()
+    ge_texts, ge_labels = goemotions_dev or goemotions("dev")
+    val_features = encode_sentiment(tokenizer, val_texts, max_length)
+    ge_features = encode_sentiment(tokenizer, ge_texts, max_length)
+
+    def evaluate(m: Any) -> dict:
+        def scores(feats: list[dict], gold: list[str]) -> dict:
+            pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, feats, tokenizer.pad_token_id)]
+            return classification_scores(gold, pred, SENTIMENT_LABELS)
+
+        tv = scores(val_features, val_labels)
+        ge = scores(ge_features, ge_labels)
+        return {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
+                "goemotions_dev_macro_f1": ge["macro_f1"]}
+
+    return evaluate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--frozen-layers", type=int, default=1)
+    parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--goemotions", type=int, default=0, help="how many GoEmotions train rows to mix in")
     parser.add_argument("--seed", type=int, default=13)
@@ -54,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, fit, predict_logits, trainable_state
-    from analyzer.metrics import classification_scores
-    from analyzer.textnorm import normalise_for_sentiment
+    from analyzer.finetune import TrainConfig, fit, trainable_state
 
     base = modelpack.base_dir()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
@@ -65,28 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id
     )
 
-    def encode(batch_texts: list[str]) -> list[dict]:
-        enc = tokenizer([normalise_for_sentiment(t) for t in batch_texts], truncation=True, max_length=args.max_length)
-        return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
-
-    features = encode(texts)
+    features = encode_sentiment(tokenizer, texts, args.max_length)
     for f, label in zip(features, labels, strict=True):
         f["labels"] = label2id[label]
-    val_features = encode(val_texts)
-    ge_features = encode(ge_dev_texts)
-
-    def evaluate(m: torch.nn.Module) -> dict:
-        def scores(feats: list[dict], gold: list[str]) -> dict:
-            pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, feats, tokenizer.pad_token_id)]
-            return classification_scores(gold, pred, SENTIMENT_LABELS)
-
-        tv = scores(val_features, val_labels)
-        ge = scores(ge_features, ge_dev_labels)
-        return {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
-                "goemotions_dev_macro_f1": ge["macro_f1"]}
+    evaluate = dev_evaluator(tokenizer, args.max_length, (val_texts, val_labels), (ge_dev_texts, ge_dev_labels))
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
-                         label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers,
+                         label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers, freeze_embeddings=not args.train_embeddings,
                          average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads())
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
@@ -107,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             "history": result.history, "train_seconds": round(time.time() - started),
         },
     )
-    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB)")
+    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored and as int8", flush=True)
+    manifest = pack_check.check("sentiment", args.out)
+    print(json.dumps({"scores": manifest["scores"], "int8": manifest["int8"]}, indent=1, default=float))
     return 0
 
 

@@ -1,0 +1,85 @@
+"""Score a pack entry as it is stored, and its int8 CPU variant; record both in its manifest.
+
+    python -m training.pack_check sentiment|ner [--folder analyzer/pack/<task>]
+
+The stored weights are int8 row deltas against the base (see `analyzer.modelpack`), so the
+scores that ship are measured on the decoded model, not on the fp32 model in training
+memory. The int8 variant is what `--quantize int8` runs on a CPU; `--quantize auto` (the
+default) uses it only when every headline metric drops by less than half a point.
+The training scripts call this after writing a pack entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from training.datasets import DatasetsMissing
+
+PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
+INT8_MAX_DROP = 0.5  # points; the issue's rule for keeping a quantized variant
+
+
+def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
+    """(model, tokenizer, manifest) rebuilt from base + the stored tensors in `folder`."""
+    import transformers
+    from safetensors.torch import load_file
+
+    from analyzer import modelpack
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    base = modelpack.base_dir()
+    config = transformers.AutoConfig.from_pretrained(str(folder))
+    kind = transformers.AutoModelForSequenceClassification if task == "sentiment" else transformers.AutoModelForTokenClassification
+    model = kind.from_pretrained(str(base), config=config)
+    modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
+    stored = modelpack.decode_trained(load_file(str(folder / "weights.safetensors")),
+                                      modelpack.base_tensors(manifest.get("base_prefix", "bert."), base))
+    model.load_state_dict(stored, strict=False)
+    return model.eval(), transformers.AutoTokenizer.from_pretrained(str(base)), manifest
+
+
+def check(task: str, folder: Path) -> dict:
+    """Measure, write `scores` and `int8` into the manifest, and return the manifest."""
+    from analyzer.runtime import Runtime, quantize
+
+    model, tokenizer, manifest = load_stored(task, folder)
+    if task == "sentiment":
+        from training.train_sentiment import METRICS, dev_evaluator
+    else:
+        from training.train_ner import METRICS, dev_evaluator
+    evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)))
+    stored = evaluate(model)
+    quantized = evaluate(quantize(copy.deepcopy(model), "int8", Runtime("cpu", "float32")))
+    drop = {m: round(float(stored[m]) - float(quantized[m]), 2) for m in METRICS}
+    manifest["scores"] = {k: v for k, v in stored.items()}
+    manifest["int8"] = {
+        "scheme": "dynamic int8, per-channel weights, every Linear but the head",
+        "scores": {m: float(quantized[m]) for m in METRICS},
+        "drop": drop,
+        "default": all(d < INT8_MAX_DROP for d in drop.values()),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task", choices=["sentiment", "ner"])
+    parser.add_argument("--folder", type=Path, help="pack entry folder (default analyzer/pack/<task>)")
+    args = parser.parse_args(argv)
+    try:
+        manifest = check(args.task, args.folder or PACK / args.task)
+    except DatasetsMissing as exc:
+        print(exc, file=sys.stderr)
+        return 0
+    print(json.dumps({"scores": manifest["scores"], "int8": manifest["int8"]}, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

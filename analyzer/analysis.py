@@ -60,9 +60,11 @@ class Predictor:
     """Columnar in, columnar out: {text_hash, text, lang} → per-task result columns."""
 
     def __init__(self, settings: AnalysisSettings) -> None:
+        from analyzer import langid
         from analyzer.runtime import choose_runtime
         from analyzer.tasks import TASK_REGISTRY, TaskOptions
 
+        langid.preload()  # overlaps the model loads below
         self.settings = settings
         self.runtime = choose_runtime(settings.device)
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}

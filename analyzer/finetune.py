@@ -247,22 +247,19 @@ def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: in
     return features, word_ids_all
 
 
-def repair_bio(tags: list[str]) -> list[str]:
-    """An I-X that does not continue an X entity starts one (B-X)."""
-    out: list[str] = []
-    for tag in tags:
-        if tag.startswith("I-") and (not out or out[-1] == "O" or out[-1][2:] != tag[2:]):
-            tag = "B-" + tag[2:]
-        out.append(tag)
-    return out
-
-
 def word_tags(logits: torch.Tensor, word_ids: list[int | None], n_words: int, id2tag: Sequence[str]) -> list[str]:
-    """Word-level BIO tags from token logits: each word takes its first subword's tag."""
-    tags = ["O"] * n_words
-    seen: set[int] = set()
+    """Word-level BIO tags from token logits: each word is scored by its first subword, and the
+    sequence is the most probable valid one (`analyzer.bio`), exactly as inference decodes."""
+    from analyzer import bio
+
+    first: dict[int, int] = {}
     for position, wid in enumerate(word_ids):
-        if wid is not None and wid not in seen:
-            seen.add(wid)
-            tags[wid] = id2tag[int(logits[position].argmax())]
-    return repair_bio(tags)
+        if wid is not None and wid not in first:
+            first[wid] = position
+    probs = torch.softmax(logits.float(), dim=-1).numpy()
+    words = sorted(first)
+    path = bio.decode(probs[[first[w] for w in words]], id2tag)
+    tags = ["O"] * n_words  # words cut off by truncation stay O
+    for wid, index in zip(words, path, strict=True):
+        tags[wid] = id2tag[index]
+    return tags

@@ -130,6 +130,7 @@ class NerTask(Task):
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
 
     def predict(self, texts: list[str]) -> list[list[dict[str, Any]]]:
+        import numpy as np
         import torch
 
         encoding = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False,
@@ -153,31 +154,36 @@ class NerTask(Task):
         results = []
         for t, text in enumerate(texts):
             n_tokens = len(encoding["input_ids"][t])
-            token_probs: list[Any] = [None] * n_tokens
-            best_margin = [-1] * n_tokens
+            # each token takes its probabilities from the window where it is most central
+            probs = np.zeros((n_tokens, len(self.tags)), dtype=np.float32)
+            best_margin = np.full(n_tokens, -1)
             for _, first, seq_index in per_text[t]:
-                probs = torch.softmax(logits[seq_index], dim=-1)
                 count = min(body, n_tokens - first)
-                for k in range(count):
-                    margin = min(k, count - 1 - k)  # distance from the window edge: more context is better
-                    if margin > best_margin[first + k]:
-                        best_margin[first + k] = margin
-                        token_probs[first + k] = probs[k + 1]  # +1: skip [CLS]
-            results.append(self._spans(text, encoding.word_ids(t), encoding["offset_mapping"][t], token_probs))
+                window_probs = torch.softmax(logits[seq_index][1 : count + 1], dim=-1).numpy()  # [1:]: skip [CLS]
+                k = np.arange(count)
+                margin = np.minimum(k, count - 1 - k)  # distance from the window edge: more context is better
+                better = margin > best_margin[first : first + count]
+                probs[first : first + count][better] = window_probs[better]
+                best_margin[first : first + count][better] = margin[better]
+            results.append(self._spans(text, encoding.word_ids(t), encoding["offset_mapping"][t], probs))
         return results
 
     def _spans(self, text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
-               token_probs: list[Any]) -> list[dict[str, Any]]:
-        words: dict[int, dict[str, Any]] = {}
+               token_probs: Any) -> list[dict[str, Any]]:
+        from analyzer import bio
+
+        first: dict[int, int] = {}  # word → its first subword: the one a word's tag is read from
+        last: dict[int, int] = {}
         for k, wid in enumerate(word_ids):
-            if wid is None or token_probs[k] is None:
-                continue
-            if wid not in words:
-                best = int(token_probs[k].argmax())
-                words[wid] = {"tag": self.tags[best], "score": float(token_probs[k][best]),
-                              "start": offsets[k][0], "end": offsets[k][1]}
-            else:
-                words[wid]["end"] = offsets[k][1]
+            if wid is not None:
+                first.setdefault(wid, k)
+                last[wid] = k
+        order = sorted(first)
+        word_probs = token_probs[[first[w] for w in order]]
+        path = bio.decode(word_probs, self.tags)
+        words = {wid: {"tag": self.tags[tag], "score": float(word_probs[i, tag]),
+                       "start": offsets[first[wid]][0], "end": offsets[last[wid]][1]}
+                 for i, (wid, tag) in enumerate(zip(order, path, strict=True))}
         entities: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
         for wid in sorted(words):

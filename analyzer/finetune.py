@@ -37,6 +37,9 @@ class TrainConfig:
     threads: int | None = None
     select_metric: str | None = None  # keep the epoch with the best value of this evaluate() key
     patience: int = 1  # with select_metric: stop after this many epochs without improvement
+    # partial labels: label id num_labels + k means "any of label_groups[k]" (a corpus that never
+    # annotated a type marks its O tokens this way, so it does not teach that type away)
+    label_groups: list[list[int]] = field(default_factory=list)
 
 
 @dataclass
@@ -125,7 +128,8 @@ def fit(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-100)
+    loss_fn = (nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-100) if not config.label_groups
+               else PartialLabelLoss(config.label_groups, model.config.num_labels, config.label_smoothing).to(device))
     result = TrainResult()
     snapshots: list[dict[str, torch.Tensor]] = []
     started = time.perf_counter()
@@ -188,6 +192,26 @@ def fit(
         log(f"averaged: {entry}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+class PartialLabelLoss(nn.Module):
+    """Cross-entropy where a label may be a set: -log of the probability mass on the allowed labels."""
+
+    def __init__(self, groups: list[list[int]], num_labels: int, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        allowed = torch.cat([torch.eye(num_labels), torch.zeros(len(groups), num_labels)])
+        for k, members in enumerate(groups):
+            allowed[num_labels + k, members] = 1.0
+        self.register_buffer("log_allowed", torch.log(allowed))  # 0 where allowed, -inf elsewhere
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        keep = labels != -100
+        logp = torch.log_softmax(logits[keep].float(), dim=-1)
+        nll = -torch.logsumexp(logp + self.log_allowed[labels[keep]], dim=-1)
+        if self.label_smoothing:
+            nll = (1 - self.label_smoothing) * nll - self.label_smoothing * logp.mean(dim=-1)
+        return nll.mean()
 
 
 @torch.inference_mode()

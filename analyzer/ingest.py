@@ -144,7 +144,9 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         predictor = Predictor(options.analysis) if options.analysis and local else None
         device = predictor.describe() if predictor else ("ray" if options.analysis else None)
         tasks = options.analysis.tasks if options.analysis else []
-        model_ids = options.analysis.model_ids() if options.analysis else {}
+        # Ray workers run on GPUs when given some, else on CPUs: the recorded model (int8 or not) follows them
+        worker_device = None if local else ("cuda" if getattr(options.ray, "gpus_per_worker", 0) else "cpu")
+        model_ids = (predictor.model_ids if predictor else options.analysis.model_ids(worker_device)) if options.analysis else {}
         with store.connect() as con, transaction(con):
             # we hold the ingest lock, so any run still marked running belongs to a dead process
             run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})

@@ -85,3 +85,19 @@ def test_bad_files_are_refused_before_training_with_line_numbers(runner, tmp_pat
     broken.write_text("".join(f"text {i}\t{'good' if i % 2 else 'bad'}\n" for i in range(30)) + "no tab here\n\tbad\n")
     result = runner.invoke(app, ["train", str(broken), *base])
     assert result.exit_code == 1 and "line 31" in result.stderr and "line 32" in result.stderr
+
+
+def test_partial_label_loss_is_cross_entropy_for_plain_labels_and_allowed_mass_for_sets():
+    import torch
+
+    from analyzer.finetune import PartialLabelLoss
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 5)
+    plain = torch.tensor([0, 3, -100, 2])
+    loss = PartialLabelLoss([[0, 3, 4]], num_labels=5)
+    assert torch.allclose(loss(logits, plain), torch.nn.functional.cross_entropy(logits, plain, ignore_index=-100))
+    partial = torch.tensor([5, 5, 1, -100])  # 5 = "any of 0, 3, 4"
+    probs = logits.softmax(-1)
+    expected = -(torch.log(probs[0, [0, 3, 4]].sum()) + torch.log(probs[1, [0, 3, 4]].sum()) + torch.log(probs[2, 1])) / 3
+    assert torch.allclose(loss(logits, partial), expected, atol=1e-6)

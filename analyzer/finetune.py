@@ -40,6 +40,8 @@ class TrainConfig:
     # partial labels: label id num_labels + k means "any of label_groups[k]" (a corpus that never
     # annotated a type marks its O tokens this way, so it does not teach that type away)
     label_groups: list[list[int]] = field(default_factory=list)
+    # with a "teacher" probability vector in the features: weight of the distillation term
+    distill_weight: float = 0.5
 
 
 @dataclass
@@ -85,6 +87,9 @@ def pad_batch(features: list[dict[str, list[int]]], pad_id: int) -> dict[str, to
     width = max(len(f["input_ids"]) for f in features)
     out: dict[str, torch.Tensor] = {}
     for key in features[0]:
+        if key == "teacher":  # a fixed-size probability vector per example: nothing to pad
+            out[key] = torch.tensor([f[key] for f in features])
+            continue
         fill = pad_id if key == "input_ids" else (-100 if key == "labels" and isinstance(features[0][key], list) else 0)
         if isinstance(features[0][key], list):
             out[key] = torch.tensor([f[key] + [fill] * (width - len(f[key])) for f in features])
@@ -146,9 +151,12 @@ def fit(
                 break
             batch = pad_batch([features[i] for i in batch_ids], pad_id)
             labels = batch.pop("labels").to(device)
+            teacher = batch.pop("teacher").to(device) if "teacher" in batch else None
             batch = {k: v.to(device) for k, v in batch.items()}
             logits = model(**batch).logits
             loss = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+            if teacher is not None:
+                loss = (1 - config.distill_weight) * loss + config.distill_weight * distillation_loss(logits, teacher)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -192,6 +200,12 @@ def fit(
         log(f"averaged: {entry}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) per example: the student learns the teacher's whole distribution,
+    not just its argmax (how an ensemble's knowledge moves into one small model)."""
+    return nn.functional.kl_div(torch.log_softmax(logits.float(), dim=-1), teacher.float(), reduction="batchmean")
 
 
 class PartialLabelLoss(nn.Module):

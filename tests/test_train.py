@@ -101,3 +101,13 @@ def test_partial_label_loss_is_cross_entropy_for_plain_labels_and_allowed_mass_f
     probs = logits.softmax(-1)
     expected = -(torch.log(probs[0, [0, 3, 4]].sum()) + torch.log(probs[1, [0, 3, 4]].sum()) + torch.log(probs[2, 1])) / 3
     assert torch.allclose(loss(logits, partial), expected, atol=1e-6)
+
+
+def test_distillation_loss_is_zero_when_the_student_matches_the_teacher_and_positive_otherwise():
+    import torch
+
+    from analyzer.finetune import distillation_loss
+
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
+    assert distillation_loss(logits, logits.softmax(-1)).abs() < 1e-6
+    assert distillation_loss(logits, torch.tensor([[0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])) > 0.1

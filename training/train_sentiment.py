@@ -53,6 +53,22 @@ def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], l
     return evaluate
 
 
+def ensemble_probabilities(teachers: list[Path], features: list[dict], pad_id: int) -> list[list[float]]:
+    """The teachers' class probabilities on `features`, averaged (each teacher is a pack entry folder)."""
+    import torch
+
+    from analyzer.finetune import predict_logits
+
+    total = None
+    for folder in teachers:
+        model, _, _ = pack_check.load_stored("sentiment", folder)
+        started = time.time()
+        probs = torch.softmax(torch.stack(predict_logits(model, features, pad_id)), dim=-1)
+        total = probs if total is None else total + probs
+        print(f"teacher {folder}: {len(features)} predictions in {time.time() - started:.0f} s", flush=True)
+    return (total / len(teachers)).tolist()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=float, default=3.0)
@@ -64,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--goemotions", type=int, default=0, help="how many GoEmotions train rows to mix in")
+    parser.add_argument("--teachers", type=Path, nargs="*", default=[],
+                        help="pack entry folders whose averaged predictions the student also learns (distillation)")
+    parser.add_argument("--distill-weight", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment")
@@ -104,10 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     for f, label in zip(features, labels, strict=True):
         f["labels"] = label2id[label]
     evaluate = dev_evaluator(tokenizer, args.max_length, (val_texts, val_labels), (ge_dev_texts, ge_dev_labels))
+    if args.teachers:
+        for feature, probs in zip(features, ensemble_probabilities(args.teachers, features, tokenizer.pad_token_id),
+                                  strict=True):
+            feature["teacher"] = probs
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
                          label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers, freeze_embeddings=not args.train_embeddings,
-                         average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads())
+                         average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads(),
+                         distill_weight=args.distill_weight)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
     final = result.history[-1]

@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--wnut-repeat", type=int, default=2, help="oversample WNUT-17 train N times")
+    parser.add_argument("--rare-repeat", type=int, default=1,
+                        help="repeat WNUT-17 sentences with a PRODUCT or WORK entity N times in all (only WNUT has them)")
     parser.add_argument("--label-subwords", choices=["first", "all"], default="all",
                         help="label only each word's first subword, or continuations too")
     parser.add_argument("--label-smoothing", type=float, default=0.0)
@@ -75,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    tokens = btc_tokens + wnut_tokens * args.wnut_repeat
-    tags = btc_tags + wnut_tags * args.wnut_repeat
+    rare = [i for i, sentence in enumerate(wnut_tags) if any(t[2:] in UNANNOTATED_IN_BTC for t in sentence)]
+    extra = max(0, args.rare_repeat - args.wnut_repeat)
+    tokens = btc_tokens + wnut_tokens * args.wnut_repeat + [wnut_tokens[i] for i in rare] * extra
+    tags = btc_tags + wnut_tags * args.wnut_repeat + [wnut_tags[i] for i in rare] * extra
     print(f"training sentences: {len(tokens)}", flush=True)
 
     import torch

@@ -1,6 +1,6 @@
 """Ingest: sources → presets → store → analysis, one chunk at a time.
 
-Each chunk (≤50k records) is mapped by one SQL statement and landed in one
+Each chunk (≤100k records) is mapped by one SQL statement and landed in one
 transaction together with the run's counters, so the database never holds half a
 chunk and `runs` always matches what was stored:
 
@@ -10,6 +10,7 @@ chunk and `runs` always matches what was stored:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import queue
 import shlex
@@ -30,7 +31,7 @@ from analyzer import presets
 from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
-from analyzer.sources import RecordBatch, Source, SourceError, expand_inputs, read_batches
+from analyzer.sources import BATCH_ROWS, RecordBatch, Source, SourceError, expand_inputs, read_batches
 from analyzer.store import Store, query_frame, run_sql, set_meta, transaction
 
 
@@ -48,7 +49,7 @@ class IngestOptions:
     topic_field: str | None = None
     analysis: AnalysisSettings | None = None  # None: --tasks none
     config: dict[str, Any] = field(default_factory=dict)
-    batch_rows: int = 50_000
+    batch_rows: int = BATCH_ROWS
     engine: str = "local"  # local | ray
     ray: Any = None  # analyzer.ray_engine.RayOptions for engine="ray"
 
@@ -259,6 +260,7 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                 with store.connect() as con:
                     new_texts = land_mapped(con, mapped, batch, summary, names, patterns,
                                             want_texts=options.analysis is not None)
+                release_freed_memory()
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
                 if new_texts.height:
@@ -269,6 +271,23 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
                 _record_source_failure(con, summary.run_id, exc)
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the last chunk back to the OS (glibc keeps it in per-thread arenas
+    otherwise, and peak RSS creeps up with the dump's size: 2M/200k rows 1.35 → 1.32 at 50k-row
+    chunks, 1.11 at 100k). A no-op off glibc."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 def _prefetched(items: Iterator[pl.DataFrame], depth: int) -> Iterator[pl.DataFrame]:

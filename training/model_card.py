@@ -37,7 +37,7 @@ def render(task: str) -> str:
         f"- Trained here: {_trained_part(manifest['config'])}, plus the head. Stored in `weights.safetensors` "
         f"({manifest['bytes'] / 2**20:.1f} MiB, sha256 `{manifest['sha256'][:16]}…`) as "
         + ("int8 row deltas against the base for its matrices and fp16 for the rest "
-           "(`analyzer/modelpack.py`); the scores below are measured on the stored weights."
+           "(`analyzer/modelpack.py`); the final scores are measured on the stored weights."
            if manifest.get("storage", "").startswith("int8") else "fp16 tensors."),
         f"- Languages: {', '.join(manifest['languages'])} (other languages get no label).",
         f"- Labels: {', '.join(manifest['labels'])}",

@@ -51,6 +51,16 @@ def test_models_path_is_a_folder_plain_transformers_pipeline_loads(runner):
     assert classify("I absolutely love this phone")[0]["label"] == "positive"
 
 
+def test_ner_models_path_loads_in_a_plain_token_classification_pipeline(runner):
+    # the NER entry is stored as int8 row deltas: the materialised folder must be a plain, merged model
+    from transformers import pipeline
+
+    folder = runner.invoke(app, ["models", "path", "ner"]).stdout.strip()
+    tag = pipeline("token-classification", model=folder, aggregation_strategy="simple", device=-1)
+    found = {(e["entity_group"], e["word"]) for e in tag("Barack Obama met Angela Merkel in Berlin")}
+    assert {("PER", "barack obama"), ("LOC", "berlin")} <= found
+
+
 def test_tampered_pack_weights_are_refused(runner, tmp_path, monkeypatch):
     pack = tmp_path / "pack"
     shutil.copytree(modelpack.PACK_DIR, pack)

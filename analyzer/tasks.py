@@ -25,16 +25,29 @@ SOCIAL_PATTERNS = (
     ("MENTION", re.compile(r"(?<![\w@])@\w{1,30}")),
     ("CASHTAG", re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{0,9}(?:\.[A-Za-z]{1,2})?(?![\w$])")),
 )
+# links are not entities: a model reading "https://t.co/x" tags the "t" as ORG, and a URL's "#fragment" or
+# "/@user" path is not a hashtag or a mention
+URL_PATTERN = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _NER_LABEL_ALIASES = {"PERSON": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC", "GPE": "LOC"}
 
 
+def url_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in URL_PATTERN.finditer(text)]
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
 def social_entities(text: str) -> list[dict[str, Any]]:
-    """#hashtags, @mentions and $CASHTAGS with exact character offsets."""
+    """#hashtags, @mentions and $CASHTAGS with exact character offsets (none inside links)."""
+    links = url_spans(text)
     found = []
     for label, pattern in SOCIAL_PATTERNS:
         for match in pattern.finditer(text):
-            found.append({"text": match.group(0), "label": label, "start": match.start(), "end": match.end(),
-                          "score": 1.0})
+            if not _overlaps(match.start(), match.end(), links):
+                found.append({"text": match.group(0), "label": label, "start": match.start(), "end": match.end(),
+                              "score": 1.0})
     return sorted(found, key=lambda e: e["start"])
 
 
@@ -202,9 +215,10 @@ class NerTask(Task):
                 entities.append(current)
         spans = []
         social = social_entities(text)
+        taken = url_spans(text) + [(s["start"], s["end"]) for s in social]
         for entity in entities:
-            if any(s["start"] < entity["end"] and entity["start"] < s["end"] for s in social):
-                continue  # the rule-based social token wins
+            if _overlaps(entity["start"], entity["end"], taken):
+                continue  # links are not entities, and the rule-based social token wins
             spans.append({"text": text[entity["start"] : entity["end"]], "label": entity["label"],
                           "start": entity["start"], "end": entity["end"],
                           "score": sum(entity["scores"]) / len(entity["scores"])})

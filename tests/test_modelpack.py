@@ -171,3 +171,11 @@ def test_int8_quantizes_the_encoder_but_keeps_the_head_in_full_precision(tiny_mo
     assert type(quantized.bert.encoder.layer[0].attention.self.query) is not torch.nn.Linear
     after = quantized(input_ids=ids).logits
     assert torch.allclose(before, after, atol=0.05)  # same model, int8 rounding only
+
+
+def test_links_are_never_entities_and_hide_no_hashtags(runner):
+    text = "Spotify is down again https://t.co/AbC123 see www.example.com/#status and medium.com/@x"
+    entities = analyze(runner, "ner", text)["entities"]
+    link_spans = [(text.index("https://"), text.index(" see")), (text.index("www."), text.index(" and"))]
+    assert not [e for e in entities if any(s < e["end"] and e["start"] < t for s, t in link_spans)]
+    assert ("ORG", "Spotify") in {(e["label"], e["text"]) for e in entities}

@@ -22,7 +22,8 @@ HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarte
 NER_WINDOW_OVERLAP = 0.25
 SOCIAL_PATTERNS = (
     ("HASHTAG", re.compile(r"(?<![\w#&])#\w*[^\W\d_]\w*")),
-    ("MENTION", re.compile(r"(?<![\w@])@\w{1,30}")),
+    # Twitter handles are \w; YouTube's also take inner "-" and "." ("@user-ul3ia7pgoj")
+    ("MENTION", re.compile(r"(?<![\w@])@\w(?:[\w.-]{0,28}\w)?")),
     ("CASHTAG", re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{0,9}(?:\.[A-Za-z]{1,2})?(?![\w$])")),
 )
 # links are not entities: a model reading "https://t.co/x" tags the "t" as ORG, and a URL's "#fragment" or
@@ -194,35 +195,74 @@ class NerTask(Task):
         order = sorted(first)
         word_probs = token_probs[[first[w] for w in order]]
         path = bio.decode(word_probs, self.tags)
-        words = {wid: {"tag": self.tags[tag], "score": float(word_probs[i, tag]),
-                       "start": offsets[first[wid]][0], "end": offsets[last[wid]][1]}
-                 for i, (wid, tag) in enumerate(zip(order, path, strict=True))}
-        entities: list[dict[str, Any]] = []
-        current: dict[str, Any] | None = None
-        for wid in sorted(words):
-            word = words[wid]
-            tag = word["tag"]
-            kind = _NER_LABEL_ALIASES.get(tag[2:], tag[2:]) if tag != "O" else None
-            continues = current is not None and tag.startswith("I-") and kind == current["label"]
-            if kind is None:
-                current = None
-                continue
-            if continues:
-                current["end"] = word["end"]
-                current["scores"].append(word["score"])
-            else:
-                current = {"label": kind, "start": word["start"], "end": word["end"], "scores": [word["score"]]}
-                entities.append(current)
-        spans = []
+        words = [{"tag": self.tags[tag], "score": float(word_probs[i, tag]),
+                  "start": offsets[first[wid]][0], "end": offsets[last[wid]][1]}
+                 for i, (wid, tag) in enumerate(zip(order, path, strict=True))]
         social = social_entities(text)
-        taken = url_spans(text) + [(s["start"], s["end"]) for s in social]
-        for entity in entities:
-            if _overlaps(entity["start"], entity["end"], taken):
+        taken = url_spans(text) + [(e["start"], e["end"]) for e in social]
+        spans = []
+        for entity in _entities(_join_hyphenated(words, text)):
+            entity = _trimmed(entity, text)
+            if entity is None or _overlaps(entity["start"], entity["end"], taken):
                 continue  # links are not entities, and the rule-based social token wins
-            spans.append({"text": text[entity["start"] : entity["end"]], "label": entity["label"],
-                          "start": entity["start"], "end": entity["end"],
-                          "score": sum(entity["scores"]) / len(entity["scores"])})
+            spans.append(entity)
         return sorted(spans + social, key=lambda e: (e["start"], e["end"]))
+
+
+def _join_hyphenated(words: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """One word per hyphenated compound ("U-Bahn", "Joy-Con"): the tokenizer splits at the
+    hyphen and the model may tag only a piece; the compound takes its first entity tag."""
+    joined: list[dict[str, Any]] = []
+    for word in words:
+        previous = joined[-1] if joined else None
+        if previous is not None and previous["end"] == word["start"] and (
+            text[previous["end"] - 1] == "-" or text[word["start"]] == "-"
+        ):
+            if previous["tag"] == "O" and word["tag"] != "O":
+                previous["tag"], previous["score"] = word["tag"], word["score"]
+            previous["end"] = word["end"]
+            continue
+        joined.append(dict(word))
+    return joined
+
+
+def _entities(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Spans from word-level BIO tags."""
+    entities: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for word in words:
+        tag = word["tag"]
+        kind = _NER_LABEL_ALIASES.get(tag[2:], tag[2:]) if tag != "O" else None
+        if kind is None:
+            current = None
+        elif current is not None and tag.startswith("I-") and kind == current["label"]:
+            current["end"] = word["end"]
+            current["scores"].append(word["score"])
+        else:
+            current = {"label": kind, "start": word["start"], "end": word["end"], "scores": [word["score"]]}
+            entities.append(current)
+    return entities
+
+
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]"
+_ABBREVIATION = re.compile(r"(?:\b\w\.){2,}")
+_NOT_A_NAME = {"the", "a", "an", "this", "that", "my", "our", "your", "his", "her", "their", "its"}
+
+
+def _trimmed(entity: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """The entity without edge punctuation ("Nintendo." → "Nintendo"); None when what is left is
+    no name at all: a lone article or possessive ("the" before "iPhone Air"), or no letter."""
+    start, end = entity["start"], entity["end"]
+    while start < end and text[start] in _EDGE_PUNCTUATION:
+        start += 1
+    abbreviation = _ABBREVIATION.search(text, start, end)  # "U.S." keeps its last dot
+    while end > start and text[end - 1] in _EDGE_PUNCTUATION and not (abbreviation and abbreviation.end() == end):
+        end -= 1
+    surface = text[start:end]
+    if not any(ch.isalpha() for ch in surface) or surface.lower() in _NOT_A_NAME:
+        return None
+    return {"text": surface, "label": entity["label"], "start": start, "end": end,
+            "score": sum(entity["scores"]) / len(entity["scores"])}
 
 
 TASK_REGISTRY: dict[str, type[Task]] = {"sentiment": SentimentTask, "ner": NerTask}

@@ -15,7 +15,7 @@ from analyzer import modelpack
 from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
 from analyzer.models import ModelSpec, load_folder_or_id
 from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
-from analyzer.textnorm import normalise_for_sentiment
+from analyzer.textnorm import mask_html_escapes, normalise_for_sentiment
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
@@ -147,8 +147,8 @@ class NerTask(Task):
         import numpy as np
         import torch
 
-        encoding = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False,
-                                  return_offsets_mapping=True)
+        encoding = self.tokenizer([mask_html_escapes(t) for t in texts], add_special_tokens=False, truncation=False,
+                                  verbose=False, return_offsets_mapping=True)  # same offsets as the stored text
         body = self.max_length - 2
         stride = max(1, body - int(body * NER_WINDOW_OVERLAP))
         sequences: list[list[int]] = []

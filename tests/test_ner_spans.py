@@ -48,3 +48,12 @@ def test_a_lone_article_or_a_number_is_not_a_name():
 def test_youtube_handles_with_hyphens_are_whole_mentions_and_links_hide_no_social_tokens():
     found = [(e["label"], e["text"]) for e in social_entities("@user-xr8jcl7mfu thanks @bob. see https://x.com/#tag")]
     assert found == [("MENTION", "@user-xr8jcl7mfu"), ("MENTION", "@bob")]
+
+
+def test_html_escapes_read_as_their_character_at_the_same_offsets():
+    from analyzer.textnorm import mask_html_escapes
+
+    text = "Miles &amp; More &gt; quoted &lt;3 it&#39;s"
+    masked = mask_html_escapes(text)
+    assert len(masked) == len(text)
+    assert masked == "Miles &     More >    quoted <   3 it'    s"

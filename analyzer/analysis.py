@@ -31,7 +31,11 @@ class AnalysisSettings:
     quantize: str = "auto"  # auto | none | int8 (see runtime.quantize)
 
     def quantize_for(self, task: str, device: str) -> str:
-        """The resolved mode for one task on `device` (none off the CPU)."""
+        """The resolved mode for one task on `device` (none off the CPU); an unknown mode is refused on any device."""
+        from analyzer.runtime import QUANTIZE_MODES, DeviceError
+
+        if self.quantize not in QUANTIZE_MODES:
+            raise DeviceError(f"unknown --quantize {self.quantize!r}: choose one of {', '.join(QUANTIZE_MODES)}")
         if device != "cpu":
             return "none"
         return self.specs[task].cpu_quantize() if self.quantize == "auto" else self.quantize
@@ -53,7 +57,6 @@ class AnalysisCounts:
     texts_unsupported: int = 0
     model_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
 
 
 class Predictor:

@@ -44,3 +44,18 @@ def decode(probs: np.ndarray, tags: Sequence[str]) -> list[int]:
     for t in range(len(probs) - 1, 0, -1):
         path.append(int(back[t][path[-1]]))
     return path[::-1]
+
+
+def decode_words(token_probs: np.ndarray, word_ids: Sequence[int | None], tags: Sequence[str]) -> list[tuple[int, int, int]]:
+    """(word id, position of its first subword, tag index) for each word, in order.
+
+    A word is scored by its first subword (the one training labels) and the words' tags are
+    the most probable valid sequence (`decode`). `token_probs` is [subwords × tags].
+    """
+    first: dict[int, int] = {}
+    for position, wid in enumerate(word_ids):
+        if wid is not None and wid not in first:
+            first[wid] = position
+    words = sorted(first)
+    path = decode(token_probs[[first[w] for w in words]], tags)
+    return [(wid, first[wid], tag) for wid, tag in zip(words, path, strict=True)]

@@ -290,14 +290,8 @@ def word_tags(logits: torch.Tensor, word_ids: list[int | None], n_words: int, id
     sequence is the most probable valid one (`analyzer.bio`), exactly as inference decodes."""
     from analyzer import bio
 
-    first: dict[int, int] = {}
-    for position, wid in enumerate(word_ids):
-        if wid is not None and wid not in first:
-            first[wid] = position
     probs = torch.softmax(logits.float(), dim=-1).numpy()
-    words = sorted(first)
-    path = bio.decode(probs[[first[w] for w in words]], id2tag)
     tags = ["O"] * n_words  # words cut off by truncation stay O
-    for wid, index in zip(words, path, strict=True):
+    for wid, _, index in bio.decode_words(probs, word_ids, id2tag):
         tags[wid] = id2tag[index]
     return tags

@@ -186,18 +186,10 @@ class NerTask(Task):
                token_probs: Any) -> list[dict[str, Any]]:
         from analyzer import bio
 
-        first: dict[int, int] = {}  # word → its first subword: the one a word's tag is read from
-        last: dict[int, int] = {}
-        for k, wid in enumerate(word_ids):
-            if wid is not None:
-                first.setdefault(wid, k)
-                last[wid] = k
-        order = sorted(first)
-        word_probs = token_probs[[first[w] for w in order]]
-        path = bio.decode(word_probs, self.tags)
-        words = [{"tag": self.tags[tag], "score": float(word_probs[i, tag]),
-                  "start": offsets[first[wid]][0], "end": offsets[last[wid]][1]}
-                 for i, (wid, tag) in enumerate(zip(order, path, strict=True))]
+        last = {wid: k for k, wid in enumerate(word_ids) if wid is not None}  # a word ends at its last subword
+        words = [{"tag": self.tags[tag], "score": float(token_probs[position, tag]),
+                  "start": offsets[position][0], "end": offsets[last[wid]][1]}
+                 for wid, position, tag in bio.decode_words(token_probs, word_ids, self.tags)]
         social = social_entities(text)
         taken = url_spans(text) + [(e["start"], e["end"]) for e in social]
         spans = []

@@ -114,7 +114,6 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
 
 
 def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
-
     from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import classification_scores
     from analyzer.tasks import canonical_sentiment_labels
@@ -156,7 +155,6 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
 
 
 def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
-
     from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
 

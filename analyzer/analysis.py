@@ -26,9 +26,9 @@ class AnalysisSettings:
     tasks: list[str]
     specs: dict[str, ModelSpec]
     device: str = "auto"
-    batch_tokens: int = 8192
+    batch_tokens: int | None = None  # None: batching.default_budget(device)
     allow_pickle: bool = False
-    quantize: str = "auto"  # auto | none | int8 (see runtime.quantize)
+    quantize: str = "auto"  # auto | none | int8 | bf16 (see runtime.quantize)
 
     def quantize_for(self, task: str, device: str) -> str:
         """The resolved mode for one task on `device` (none off the CPU); an unknown mode is refused on any device."""
@@ -64,6 +64,7 @@ class Predictor:
 
     def __init__(self, settings: AnalysisSettings) -> None:
         from analyzer import langid
+        from analyzer.batching import default_budget
         from analyzer.runtime import choose_runtime
         from analyzer.tasks import TASK_REGISTRY, TaskOptions
 
@@ -73,7 +74,7 @@ class Predictor:
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
         self.tasks = {
             name: TASK_REGISTRY[name](settings.specs[name], self.runtime, TaskOptions(
-                batch_tokens=settings.batch_tokens, allow_pickle=settings.allow_pickle, quantize=self.quantized[name]))
+                batch_tokens=settings.batch_tokens or default_budget(self.runtime.device), allow_pickle=settings.allow_pickle, quantize=self.quantized[name]))
             for name in settings.tasks
         }
         self.model_ids = settings.model_ids(self.runtime.device)
@@ -102,9 +103,8 @@ class Predictor:
         return out
 
     def describe(self) -> str:
-        int8 = [name for name, mode in self.quantized.items() if mode == "int8"]
-        quantized = f", int8: {' '.join(int8)}" if int8 else ""
-        return self.runtime.describe().rstrip(")") + quantized + ")"
+        reduced = [f"{mode}: {name}" for name, mode in self.quantized.items() if mode != "none"]
+        return self.runtime.describe().rstrip(")") + "".join(f", {r}" for r in reduced) + ")"
 
     def model_seconds(self) -> float:
         return sum(task.stats.model_seconds for task in self.tasks.values())

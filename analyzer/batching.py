@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 import torch
 
 DEFAULT_BATCH_TOKENS = 8192
+# On CPUs smaller batches run faster (they stay in cache): 4,000 tweets through the sentiment
+# pack took 3.8 s of model time at 2,048 tokens against 4.5 s at 8,192 (bf16), and 7.5 s
+# against 10.0 s (int8), on 2 cores. GPUs keep the larger budget.
+CPU_BATCH_TOKENS = 2048
+
+
+def default_budget(device: str) -> int:
+    return CPU_BATCH_TOKENS if device == "cpu" else DEFAULT_BATCH_TOKENS
 SORT_WINDOW = 4096  # sort within windows so a huge stream does not wait for its end
 MAX_ROWS = 512
 
@@ -56,13 +64,17 @@ def is_oom(exc: BaseException) -> bool:
 
 
 def pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    # filled in numpy and handed over without a copy: one tensor assignment per row cost
+    # ~0.1 ms each, a tenth of the bf16 model time on short tweets
+    import numpy as np
+
     width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
     for row, seq in enumerate(sequences):
-        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        ids[row, : len(seq)] = seq
         mask[row, : len(seq)] = 1
-    return ids, mask
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
 def run_batched(

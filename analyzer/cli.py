@@ -39,9 +39,12 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown | html")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+BatchTokensOption = Annotated[int | None, typer.Option(
+    help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
 QuantizeOption = Annotated[str, typer.Option(help=(
-    "CPU speed-up. auto: int8 for pack models whose measured loss is under half a point (see `opinions models`); "
-    "none: full precision; int8: every Linear layer but the head, per-channel dynamic int8. GPUs use bf16/fp16 instead."))]
+    "CPU precision. auto: for pack models whose measured loss is under half a point (see `opinions models`), bf16 "
+    "on CPUs with AMX, else int8; none: fp32; int8: per-channel dynamic int8 on every Linear layer but the head; "
+    "bf16: the whole model in bfloat16 (fast only with AMX). GPUs always use bf16/fp16."))]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -89,7 +92,7 @@ def ingest(
     topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic.")] = None,
     tasks: Annotated[str, typer.Option(help="sentiment,ner | all | none: what to run on new texts.")] = "all",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
-    batch_tokens: Annotated[int, typer.Option(help="Tokens per model batch (padded rows × length).")] = 8192,
+    batch_tokens: BatchTokensOption = None,
     profile: Annotated[str | None, typer.Option(help="Model profile: embedded (offline default) | hub.")] = None,
     sentiment_model: Annotated[str | None, typer.Option(help="Sentiment model: embedded, a hub id, or a folder.")] = None,
     ner_model: Annotated[str | None, typer.Option(help="NER model: embedded, a hub id, or a folder.")] = None,
@@ -138,7 +141,7 @@ def analyze(
     config: ConfigOption = None,
     model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: the task's configured model).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
-    batch_tokens: Annotated[int, typer.Option(help="Tokens per model batch.")] = 8192,
+    batch_tokens: BatchTokensOption = None,
     quantize: QuantizeOption = "auto",
 ) -> None:
     """Run one task on texts without a database; one JSON object per input line, in order.

@@ -41,7 +41,7 @@ def _stderr_console() -> Any:
 
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
                id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
-               tasks: str, device: str, batch_tokens: int, profile: str | None, sentiment_model: str | None,
+               tasks: str, device: str, batch_tokens: int | None, profile: str | None, sentiment_model: str | None,
                ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "auto",
                engine: str = "local", ray_address: str | None = None, workers: int | None = None,
                gpus_per_worker: float = 0.0) -> RunSummary:
@@ -215,7 +215,7 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
 
 
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
-                batch_tokens: int, quantize: str = "auto") -> Iterator[str]:
+                batch_tokens: int | None, quantize: str = "auto") -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
     from analyzer.analysis import AnalysisSettings, Predictor
 
@@ -337,11 +337,12 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
 
 
 def _on_cpu(spec: ModelSpec) -> str:
-    """What `--quantize auto` runs on a CPU, with the measured cost when it is int8."""
-    if spec.cpu_quantize() != "int8":
+    """What `--quantize auto` runs on this CPU, with the measured cost of a reduced precision."""
+    mode = spec.cpu_quantize()
+    if mode == "none":
         return "fp32"
-    drops = modelpack.pack_entry(spec.task).manifest["int8"]["drop"]
-    return "int8 (measured drop: " + ", ".join(f"{k} {v:+.2f}" for k, v in drops.items()) + ")"
+    drops = modelpack.pack_entry(spec.task).manifest[mode]["drop"]
+    return f"{mode} (measured drop: " + ", ".join(f"{k} {v:+.2f}" for k, v in drops.items()) + ")"
 
 
 def model_path(task: str, config_path: Path | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -104,24 +105,46 @@ def load_tokenizer(name_or_path: str) -> Any:
     return transformers.AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
 
 
-QUANTIZE_MODES = ("auto", "none", "int8")
+QUANTIZE_MODES = ("auto", "none", "int8", "bf16")
+
+
+def cpu_has_bf16_matrix_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX).
+
+    There oneDNN runs a bf16 Linear ~13x faster than fp32 and ~2.6x faster than dynamic
+    int8 (measured on the 2-core Sapphire Rapids workplace box); without AMX bf16 is no
+    faster than fp32, so `--quantize auto` only picks it here. Read from /proc/cpuinfo so
+    that deciding costs no torch import.
+    """
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return "amx_bf16" in line.split()
+    except OSError:
+        return False
+    return False
 
 
 def quantize(model: Any, mode: str, runtime: Runtime) -> Any:
-    """int8 dynamic quantization for CPU inference (`mode` already resolved: none | int8).
+    """Reduced precision for CPU inference (`mode` already resolved: none | int8 | bf16).
 
-    Every Linear layer except the classification head, with one weight scale per output
-    channel: on the sentiment pack that costs 0.2 points of macro recall where a single
-    scale per tensor (torch's default) costs 2.6. A no-op on GPUs, which use half precision.
+    int8: dynamic quantization of every Linear layer except the classification head, with
+    one weight scale per output channel: on the sentiment pack that costs 0.2 points of
+    macro recall where a single scale per tensor (torch's default) costs 2.6.
+    bf16: the whole model in bfloat16, as on GPUs; fast only with AMX (see above).
+    A no-op on GPUs, which already run in half precision.
     """
     if mode not in QUANTIZE_MODES:
         raise DeviceError(f"unknown --quantize {mode!r}: choose one of {', '.join(QUANTIZE_MODES)}")
-    if mode != "int8" or runtime.device != "cpu":
+    if mode not in {"int8", "bf16"} or runtime.device != "cpu":
         return model
     import warnings
 
     import torch
 
+    if mode == "bf16":
+        return model.to(torch.bfloat16)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch points at torchao; the eager API still works and is what we measure
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic

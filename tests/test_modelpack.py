@@ -157,6 +157,48 @@ def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_i
     assert forced.quantize_for("sentiment", "cpu") == "int8"
 
 
+def test_quantize_auto_prefers_bf16_only_on_cpus_with_amx(monkeypatch, tmp_path):
+    from analyzer import runtime
+    from analyzer.analysis import AnalysisSettings
+    from analyzer.models import ModelSpec
+
+    manifest = {"sha256": "a" * 64, "int8": {"default": True}, "bf16": {"default": True}}
+    monkeypatch.setattr(modelpack, "pack_entry",
+                        lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifest))
+    settings = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", "embedded")})
+    monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: True)
+    assert settings.quantize_for("sentiment", "cpu") == "bf16"
+    assert settings.model_ids("cpu") == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa"}  # bf16 shares fp32's results
+    monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: False)
+    assert settings.quantize_for("sentiment", "cpu") == "int8"  # bf16 without AMX is no faster than fp32
+
+
+def test_amx_is_read_from_the_cpu_flags(tmp_path):
+    from analyzer.runtime import cpu_has_bf16_matrix_units
+
+    with_amx, without = tmp_path / "amx", tmp_path / "plain"
+    with_amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16\n")
+    assert cpu_has_bf16_matrix_units(with_amx)
+    assert not cpu_has_bf16_matrix_units(without)
+    assert not cpu_has_bf16_matrix_units(tmp_path / "missing")  # not Linux: no AMX claimed
+
+
+def test_bf16_runs_the_whole_model_in_bfloat16_with_close_logits(tiny_models):
+    # tiny randomly initialised model: plumbing only (the pack's real bf16 scores are in its manifest)
+    import torch
+
+    from analyzer.runtime import Runtime, load_model, quantize
+
+    cpu = Runtime("cpu", "float32")
+    model = load_model("sequence", str(tiny_models["sentiment"]), cpu)
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    before = model(input_ids=ids).logits
+    halved = quantize(model, "bf16", cpu)
+    assert {p.dtype for p in halved.parameters()} == {torch.bfloat16}
+    assert torch.allclose(before, halved(input_ids=ids).logits.float(), atol=0.05)
+
+
 def test_int8_quantizes_the_encoder_but_keeps_the_head_in_full_precision(tiny_models):
     import torch
 

@@ -65,12 +65,14 @@ def render(task: str) -> str:
         lines.append(f"- {json.dumps(scores)}")
     lines += ["", "Final (what ships, measured on the stored weights):", "", "```json",
               json.dumps(manifest["scores"], indent=1), "```", ""]
-    if manifest.get("int8"):
-        int8 = manifest["int8"]
-        lines += ["## int8 on CPU", "", f"{int8['scheme']}: scores {json.dumps(int8['scores'])}, drop "
-                  f"{json.dumps(int8['drop'])} points. `--quantize auto` (the default) "
-                  + ("uses it on CPUs: every drop is under half a point." if int8["default"]
-                     else "does not use it: a drop is half a point or more (`--quantize int8` forces it)."), ""]
+    for mode, title in (("bf16", "bf16 on CPUs with AMX"), ("int8", "int8 on CPU")):
+        if manifest.get(mode):
+            variant = manifest[mode]
+            lines += [f"## {title}", "", f"{variant['scheme']}: scores {json.dumps(variant['scores'])}, drop "
+                      f"{json.dumps(variant['drop'])} points. `--quantize auto` (the default) "
+                      + ("may use it on CPUs: every drop is under half a point." if variant["default"]
+                         else f"does not use it: a drop is half a point or more (`--quantize {mode}` forces it)."),
+                      ""]
     if manifest.get("extra"):
         lines += ["## Further measurements", "", *[f"- {k}: {v}" for k, v in manifest["extra"].items()], ""]
     return "\n".join(lines)

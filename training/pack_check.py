@@ -4,8 +4,9 @@
 
 The stored weights are int8 row deltas against the base (see `analyzer.modelpack`), so the
 scores that ship are measured on the decoded model, not on the fp32 model in training
-memory. The int8 variant is what `--quantize int8` runs on a CPU; `--quantize auto` (the
-default) uses it only when every headline metric drops by less than half a point.
+memory. The int8 and bf16 variants are what `--quantize int8|bf16` run on a CPU;
+`--quantize auto` (the default) uses one only when every headline metric drops by less
+than half a point (bf16 first, on CPUs with AMX).
 The training scripts call this after writing a pack entry.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from training.datasets import DatasetsMissing
 
 PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
-INT8_MAX_DROP = 0.5  # points; the issue's rule for keeping a quantized variant
+MAX_DROP = 0.5  # points; the issue's rule for keeping a quantized variant
 
 
 def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
@@ -43,8 +44,14 @@ def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
     return model.eval(), transformers.AutoTokenizer.from_pretrained(str(base)), manifest
 
 
+VARIANTS = {
+    "int8": "dynamic int8, per-channel weights, every Linear but the head",
+    "bf16": "the whole model in bfloat16",
+}
+
+
 def check(task: str, folder: Path) -> dict:
-    """Measure, write `scores` and `int8` into the manifest, and return the manifest."""
+    """Measure, write `scores`, `int8` and `bf16` into the manifest, and return the manifest."""
     from analyzer.runtime import Runtime, quantize
 
     model, tokenizer, manifest = load_stored(task, folder)
@@ -54,17 +61,23 @@ def check(task: str, folder: Path) -> dict:
         from training.train_ner import METRICS, dev_evaluator
     evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)))
     stored = evaluate(model)
-    quantized = evaluate(quantize(copy.deepcopy(model), "int8", Runtime("cpu", "float32")))
-    drop = {m: round(float(stored[m]) - float(quantized[m]), 2) for m in METRICS}
     manifest["scores"] = {k: v for k, v in stored.items()}
-    manifest["int8"] = {
-        "scheme": "dynamic int8, per-channel weights, every Linear but the head",
-        "scores": {m: float(quantized[m]) for m in METRICS},
-        "drop": drop,
-        "default": all(d < INT8_MAX_DROP for d in drop.values()),
-    }
+    for mode, scheme in VARIANTS.items():
+        reduced = evaluate(quantize(copy.deepcopy(model), mode, Runtime("cpu", "float32")))
+        drop = {m: round(float(stored[m]) - float(reduced[m]), 2) for m in METRICS}
+        manifest[mode] = {
+            "scheme": scheme,
+            "scores": {m: float(reduced[m]) for m in METRICS},
+            "drop": drop,
+            "default": all(d < MAX_DROP for d in drop.values()),
+        }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
     return manifest
+
+
+def summary(manifest: dict) -> str:
+    """The measured scores of a checked pack entry, as the trainers and this script print them."""
+    return json.dumps({key: manifest[key] for key in ("scores", *VARIANTS) if key in manifest}, indent=1, default=float)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    print(json.dumps({"scores": manifest["scores"], "int8": manifest["int8"]}, indent=1, default=float))
+    print(summary(manifest))
     return 0
 
 

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bf16 autocast in the forward pass (several times faster on CPUs with AMX)")
     args = parser.parse_args(argv)
     try:
         btc_tokens, btc_tags = ner_split("btc", "train")
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = dev_evaluator(tokenizer, args.max_length, dev)
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
-                         frozen_layers=args.frozen_layers, freeze_embeddings=not args.train_embeddings, label_smoothing=args.label_smoothing,
+                         frozen_layers=args.frozen_layers, bf16=args.bf16, freeze_embeddings=not args.train_embeddings, label_smoothing=args.label_smoothing,
                          average_last=args.average_last, seed=args.seed, label_groups=label_groups,
                          threads=torch.get_num_threads(), log_every=100)
     started = time.time()
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored and as int8", flush=True)
     manifest = pack_check.check("ner", args.out)
-    print(json.dumps({"scores": manifest["scores"], "int8": manifest["int8"]}, indent=1, default=float))
+    print(pack_check.summary(manifest))
     return 0
 
 

@@ -1,6 +1,6 @@
 """bench/throughput: `opinions` analysis against the naive transformers pipeline loop, same model, same threads.
 
-    python -m bench.throughput [--n 4000] [--repeats 3] [--task sentiment|ner|all] [--quantize auto|none|int8]
+    python -m bench.throughput [--n 4000] [--repeats 3] [--task sentiment|ner|all] [--quantize auto|none|int8|bf16]
 
 Each run is a whole process (start-up, model load, tokenizing, inference, output), the
 way a user meets it. Compared side by side in one run, medians of --repeats:
@@ -13,7 +13,7 @@ way a user meets it. Compared side by side in one run, medians of --repeats:
    `opinions analyze --task ner`.
 The model is the embedded pack (the naive loop loads its `opinions models path TASK`
 folder: the same weights) unless --model. `opinions` runs with its defaults, so
-`--quantize auto` applies int8 where the pack measured it safe. The ingest case also
+`--quantize auto` applies bf16 (CPUs with AMX) or int8 where the pack measured it safe. The ingest case also
 prints the model's busy share of the wall time (reading, mapping and writing overlap it).
 Goal: ≥ 3× on CPU for sentiment on tweets, ≥ 4× on the dump with duplicates.
 """
@@ -64,7 +64,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--task", choices=["sentiment", "ner", "all"], default="all")
     parser.add_argument("--model", help="model folder (default: the embedded pack's)")
-    parser.add_argument("--quantize", default="auto", help="passed to opinions (auto | none | int8)")
+    parser.add_argument("--quantize", default="auto", help="passed to opinions (auto | none | int8 | bf16)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     opinions = [sys.executable, "-m", "analyzer.cli"]

@@ -94,3 +94,16 @@ def test_sentiment_long_text_keeps_head_and_tail(tiny_models):
     assert ids[1] == vocab["phone"] and ids[-2] == vocab["camera"]  # the head and the tail both survive
     head = int((task.max_length - 2) * HEAD_SHARE)
     assert ids[1 + head:-2] == [vocab["battery"]] * (task.max_length - 3 - head)
+
+
+def test_cpu_runs_use_the_smaller_measured_budget_unless_one_is_given(tiny_models):
+    # tiny randomly initialised model: plumbing only
+    from analyzer.analysis import AnalysisSettings, Predictor
+    from analyzer.batching import CPU_BATCH_TOKENS, DEFAULT_BATCH_TOKENS
+    from analyzer.models import ModelSpec
+
+    specs = {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))}
+    default = Predictor(AnalysisSettings(["sentiment"], specs, device="cpu"))
+    assert default.tasks["sentiment"].options.batch_tokens == CPU_BATCH_TOKENS < DEFAULT_BATCH_TOKENS
+    chosen = Predictor(AnalysisSettings(["sentiment"], specs, device="cpu", batch_tokens=512))
+    assert chosen.tasks["sentiment"].options.batch_tokens == 512

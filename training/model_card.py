@@ -68,7 +68,7 @@ def render(task: str) -> str:
     for mode, title in (("bf16", "bf16 on CPUs with AMX"), ("int8", "int8 on CPU")):
         if manifest.get(mode):
             variant = manifest[mode]
-            lines += [f"## {title}", "", f"{variant['scheme']}: scores {json.dumps(variant['scores'])}, drop "
+            lines += [f"## {title}", "", f"{variant['scheme'].capitalize()}: scores {json.dumps(variant['scores'])}, drop "
                       f"{json.dumps(variant['drop'])} points. `--quantize auto` (the default) "
                       + ("may use it on CPUs: every drop is under half a point." if variant["default"]
                          else f"does not use it: a drop is half a point or more (`--quantize {mode}` forces it)."),

@@ -111,3 +111,25 @@ def test_distillation_loss_is_zero_when_the_student_matches_the_teacher_and_posi
     logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
     assert distillation_loss(logits, logits.softmax(-1)).abs() < 1e-6
     assert distillation_loss(logits, torch.tensor([[0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])) > 0.1
+
+
+def test_soup_averages_like_pack_entries_by_weight_and_refuses_unlike_ones(tmp_path):
+    import pytest
+    import torch
+
+    from analyzer import modelpack
+    from training.soup import averaged
+
+    base = modelpack.base_tensors("bert.")
+    query = "bert.encoder.layer.0.attention.self.query.weight"
+    entries = []
+    for name, shift in (("a", 0.01), ("b", -0.03)):
+        tensors = {query: base[query] + shift, "classifier.weight": torch.full((3, 384), shift)}
+        modelpack.write_pack_entry(tmp_path / name, tensors, {}, {"base_prefix": "bert."})
+        entries.append(tmp_path / name)
+    soup = averaged(entries, [3.0, 1.0])  # normalised: 0.75 / 0.25
+    assert torch.allclose(soup["classifier.weight"], torch.zeros(3, 384), atol=1e-4)
+    assert torch.allclose(soup[query], base[query], atol=2e-3)  # +0.0075 - 0.0075 around the base, int8 deltas
+    modelpack.write_pack_entry(tmp_path / "c", {"classifier.weight": torch.zeros(3, 384)}, {}, {"base_prefix": "bert."})
+    with pytest.raises(SystemExit, match="only like entries"):
+        averaged([entries[0], tmp_path / "c"], [1.0, 1.0])

@@ -27,8 +27,8 @@ SOURCES = {
 }
 
 
-def render(task: str) -> str:
-    folder = PACK / task
+def render(task: str, folder: Path | None = None) -> str:
+    folder = folder or PACK / task
     manifest = json.loads((folder / "manifest.json").read_text())
     lines = [
         f"# Embedded {task} model",
@@ -60,6 +60,16 @@ def render(task: str) -> str:
         "## Scores (validation/dev splits; the test splits were held back)",
         "",
     ]
+    if manifest.get("soup"):
+        lines[-2:-2] = [
+            "A weight average (\"soup\") of these trained entries, each rebuilt with its own command "
+            "(`python -m training.soup`; the weights were chosen on the dev sets, so the dev scores below "
+            "are a little optimistic):", "",
+            *[f"- weight {part['weight']}: `{part['command']}` (seed {part['seed']}), alone: "
+              f"{json.dumps({k: v for k, v in part['scores'].items() if not isinstance(v, dict)})}"
+              for part in manifest["soup"]],
+            "", "Each ingredient's training configuration (the first one's shown above) is in `manifest.json`.", "",
+        ]
     for entry in manifest["history"]:
         scores = {k: v for k, v in entry.items() if k not in {"step", "seconds"}}
         lines.append(f"- {json.dumps(scores)}")
@@ -68,7 +78,7 @@ def render(task: str) -> str:
     for mode, title in (("bf16", "bf16 on CPUs with AMX"), ("int8", "int8 on CPU")):
         if manifest.get(mode):
             variant = manifest[mode]
-            lines += [f"## {title}", "", f"{variant['scheme'].capitalize()}: scores {json.dumps(variant['scores'])}, drop "
+            lines += [f"## {title}", "", f"{variant['scheme'][:1].upper()}{variant['scheme'][1:]}: scores {json.dumps(variant['scores'])}, drop "
                       f"{json.dumps(variant['drop'])} points. `--quantize auto` (the default) "
                       + ("may use it on CPUs: every drop is under half a point." if variant["default"]
                          else f"does not use it: a drop is half a point or more (`--quantize {mode}` forces it)."),

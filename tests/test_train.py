@@ -113,7 +113,7 @@ def test_distillation_loss_is_zero_when_the_student_matches_the_teacher_and_posi
     assert distillation_loss(logits, torch.tensor([[0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])) > 0.1
 
 
-def test_soup_averages_like_pack_entries_by_weight_and_refuses_unlike_ones(tmp_path):
+def test_soup_averages_pack_entries_by_weight_with_frozen_tensors_taken_from_the_base(tmp_path):
     import pytest
     import torch
 
@@ -130,6 +130,13 @@ def test_soup_averages_like_pack_entries_by_weight_and_refuses_unlike_ones(tmp_p
     soup = averaged(entries, [3.0, 1.0])  # normalised: 0.75 / 0.25
     assert torch.allclose(soup["classifier.weight"], torch.zeros(3, 384), atol=1e-4)
     assert torch.allclose(soup[query], base[query], atol=2e-3)  # +0.0075 - 0.0075 around the base, int8 deltas
-    modelpack.write_pack_entry(tmp_path / "c", {"classifier.weight": torch.zeros(3, 384)}, {}, {"base_prefix": "bert."})
-    with pytest.raises(SystemExit, match="only like entries"):
-        averaged([entries[0], tmp_path / "c"], [1.0, 1.0])
+    # an entry that kept layer 0 frozen contributes the base's layer 0
+    modelpack.write_pack_entry(tmp_path / "c", {"classifier.weight": torch.full((3, 384), -0.01)}, {},
+                               {"base_prefix": "bert."})
+    half = averaged([entries[0], tmp_path / "c"], [1.0, 1.0])
+    assert torch.allclose(half[query], base[query] + 0.005, atol=2e-3)
+    assert torch.allclose(half["classifier.weight"], torch.zeros(3, 384), atol=1e-4)
+    # a head only one entry has cannot be averaged
+    modelpack.write_pack_entry(tmp_path / "d", {query: base[query]}, {}, {"base_prefix": "bert."})
+    with pytest.raises(SystemExit, match="same head"):
+        averaged([entries[0], tmp_path / "d"], [1.0, 1.0])

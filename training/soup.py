@@ -27,24 +27,31 @@ PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
 
 
 def averaged(folders: list[Path], weights: list[float]) -> dict:
-    """Decoded trained tensors of each entry, averaged; every entry must store the same tensors."""
+    """Decoded trained tensors of each entry, averaged with `weights` normalised to sum 1.
+
+    An entry that left a tensor untrained (a frozen layer) contributes the base's value
+    for it, which is what that model computes with; a tensor that neither the entry nor
+    the base has (another head) cannot be averaged and is refused.
+    """
     from safetensors.torch import load_file
 
     from analyzer import modelpack
 
     total = sum(weights)
-    soup: dict = {}
-    keys = None
-    for folder, weight in zip(folders, weights, strict=True):
+    entries = []
+    for folder in folders:
         manifest = json.loads((folder / "manifest.json").read_text())
         modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
-        tensors = modelpack.decode_trained(load_file(str(folder / "weights.safetensors")),
-                                           modelpack.base_tensors(manifest.get("base_prefix", "bert.")))
-        if keys is None:
-            keys = set(tensors)
-        elif set(tensors) != keys:
-            raise SystemExit(f"{folder} trained other tensors than {folders[0]}: only like entries can be averaged")
-        for key, value in tensors.items():
+        base = modelpack.base_tensors(manifest.get("base_prefix", "bert."))
+        entries.append(modelpack.decode_trained(load_file(str(folder / "weights.safetensors")), base))
+    keys = set().union(*entries)
+    soup: dict = {}
+    for folder, tensors, weight in zip(folders, entries, weights, strict=True):
+        for key in keys:
+            value = tensors.get(key, base.get(key))
+            if value is None:
+                raise SystemExit(f"{folder} has no {key} and the base has none either: "
+                                 "only entries with the same head can be averaged")
             soup[key] = soup.get(key, 0) + value.float() * (weight / total)
     return soup
 
@@ -65,10 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads((folders[0] / "config.json").read_text())
     ingredients = [{"weight": round(w / sum(weights), 4), "command": m["command"], "seed": m["config"].get("seed"),
                     "config": m["config"], "scores": m["scores"], "sha256": m["sha256"]} for w, m in zip(weights, manifests, strict=True)]
-    keep = ("task", "languages", "base", "base_prefix", "labels", "max_length", "normalisation", "config")
+    keep = ("task", "languages", "base", "base_prefix", "labels", "max_length", "normalisation")
+    # the soup trains what any ingredient trained
+    union = {**first["config"], "frozen_layers": min(int(m["config"].get("frozen_layers", 1)) for m in manifests),
+             "freeze_embeddings": all(m["config"].get("freeze_embeddings", True) for m in manifests)}
     manifest = modelpack.write_pack_entry(
         out, averaged(folders, weights), config,
-        {**{k: first[k] for k in keep if k in first},
+        {**{k: first[k] for k in keep if k in first}, "config": union,
          "command": "python -m training.soup " + " ".join(sys.argv[1:] if argv is None else argv),
          "soup": ingredients, "history": [],
          "train_seconds": sum(m.get("train_seconds", 0) for m in manifests)},

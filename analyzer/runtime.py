@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,7 @@ def load_tokenizer(name_or_path: str) -> Any:
 QUANTIZE_MODES = ("auto", "none", "int8", "bf16")
 
 
+@functools.cache  # asked once per task and per model id; the CPU does not change
 def cpu_has_bf16_matrix_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX).
 

@@ -32,10 +32,9 @@ class AnalysisSettings:
 
     def quantize_for(self, task: str, device: str) -> str:
         """The resolved mode for one task on `device` (none off the CPU); an unknown mode is refused on any device."""
-        from analyzer.runtime import QUANTIZE_MODES, DeviceError
+        from analyzer.runtime import check_quantize_mode
 
-        if self.quantize not in QUANTIZE_MODES:
-            raise DeviceError(f"unknown --quantize {self.quantize!r}: choose one of {', '.join(QUANTIZE_MODES)}")
+        check_quantize_mode(self.quantize)
         if device != "cpu":
             return "none"
         return self.specs[task].cpu_quantize() if self.quantize == "auto" else self.quantize

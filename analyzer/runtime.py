@@ -109,6 +109,11 @@ def load_tokenizer(name_or_path: str) -> Any:
 QUANTIZE_MODES = ("auto", "none", "int8", "bf16")
 
 
+def check_quantize_mode(mode: str) -> None:
+    if mode not in QUANTIZE_MODES:
+        raise DeviceError(f"unknown --quantize {mode!r}: choose one of {', '.join(QUANTIZE_MODES)}")
+
+
 @functools.cache  # asked once per task and per model id; the CPU does not change
 def cpu_has_bf16_matrix_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether this CPU multiplies bf16 matrices in hardware (Intel AMX).
@@ -137,8 +142,7 @@ def quantize(model: Any, mode: str, runtime: Runtime) -> Any:
     bf16: the whole model in bfloat16, as on GPUs; fast only with AMX (see above).
     A no-op on GPUs, which already run in half precision.
     """
-    if mode not in QUANTIZE_MODES:
-        raise DeviceError(f"unknown --quantize {mode!r}: choose one of {', '.join(QUANTIZE_MODES)}")
+    check_quantize_mode(mode)
     if mode not in {"int8", "bf16"} or runtime.device != "cpu":
         return model
     import warnings

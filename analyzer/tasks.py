@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from analyzer import modelpack
+from analyzer import modelpack, traced
 from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
 from analyzer.models import ModelSpec, load_folder_or_id
 from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
@@ -70,9 +70,16 @@ class Task:
         self.runtime = runtime
         self.options = options or TaskOptions()
         folder = load_folder_or_id(spec)
-        self.tokenizer = load_tokenizer(folder)
-        self.model = quantize(load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle),
-                              self.options.quantize, runtime)
+        mode = self.options.quantize
+        # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
+        cached = traced.load(folder, self.model_kind, mode, runtime)
+        if cached is not None:
+            self.tokenizer, self.model = cached
+        else:
+            self.tokenizer = load_tokenizer(folder)
+            self.model = quantize(load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle),
+                                  mode, runtime)
+            traced.save(folder, self.model_kind, mode, runtime, self.tokenizer, self.model)
         self.max_length = self._max_length()
         self.stats = BatchStats()
 

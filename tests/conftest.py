@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,15 @@ from typer.testing import CliRunner
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OPINIONS_THREADS", "2")
+# the materialised pack and model traces go to a cache of this test session, not the user's
+_SESSION_CACHE = None if os.environ.get("OPINIONS_CACHE") else tempfile.mkdtemp(prefix="opinions-test-cache-")
+if _SESSION_CACHE:
+    os.environ["OPINIONS_CACHE"] = _SESSION_CACHE
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SESSION_CACHE:
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 TINY_CORPUS = [
     "I absolutely love this phone and the camera is great",

@@ -1,0 +1,229 @@
+"""Traced copies of local models, so that a run starts without importing transformers.
+
+Why: on the 2-core workplace box, importing transformers' model classes takes ~1.2 s
+and its tokenizer classes ~0.7 s: a third of a whole `opinions analyze` of 4,000 tweets,
+and the same in every cron run and every Ray worker. `torch.jit.load` of a traced graph
+takes ~0.1 s and the `tokenizers` library (which transformers' fast tokenizers wrap)
+reads tokenizer.json in ~0.02 s.
+
+The first run on a model loads it the usual way, traces it on a padded batch, and keeps
+the trace only if it reproduces the eager model on batches of other shapes (padded and
+not) and the bare tokenizer reproduces transformers' ids, offsets and word ids on probe
+texts. Later runs load the trace. Traces live in the user cache, keyed by the model
+folder's files, the precision, and the torch and transformers versions, so a rebuilt
+pack or an upgrade traces afresh. Anything unexpected falls back to the eager model.
+
+Only on CPU, for local folders (the embedded pack, `--model DIR`), in fp32 or bf16:
+a hub id resolves through transformers anyway, a trace records the device it was made
+on, and a traced int8 model ran 2.2x slower than the eager one. `OPINIONS_TRACE=0`
+turns it off. torch marks `torch.jit` as deprecated in favour of `torch.export`, but an
+exported program took 1.5 s to load here (it imports sympy) and ran slower than eager.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import warnings
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from analyzer.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TRACEABLE_MODES = ("none", "bf16")
+# texts the bare tokenizer must encode exactly as transformers does before a trace is kept
+PROBE_TEXTS = (
+    "I LOVE the new iPhone!!! 😍 https://t.co/abc #apple @tim_cook $AAPL",
+    "Ça coûte 3,50 € à Zürich… naïve café — really?",
+    "wait…   what   \t happened\u200b here?? lol",
+    "東京で新しいカメラを買った",
+    "",
+)
+_TOLERANCE = {"none": 1e-4, "bf16": 2e-2}
+
+
+class _Encoded:
+    """The parts of transformers' BatchEncoding that tasks read."""
+
+    def __init__(self, encodings: list[Any], offsets: bool) -> None:
+        self._encodings = encodings
+        self._data: dict[str, Any] = {"input_ids": [e.ids for e in encodings]}
+        if offsets:
+            self._data["offset_mapping"] = [e.offsets for e in encodings]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def word_ids(self, index: int) -> list[int | None]:
+        return self._encodings[index].word_ids
+
+
+class BareTokenizer:
+    """A tokenizer.json read by the `tokenizers` library alone, with the special ids and
+    length limit transformers' tokenizer reported when the trace was made."""
+
+    def __init__(self, path: Path, special: dict[str, Any]) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.no_truncation()  # tasks cut and window texts themselves
+        self._tokenizer.no_padding()
+        self.cls_token_id: int = special["cls_token_id"]
+        self.sep_token_id: int = special["sep_token_id"]
+        self.pad_token_id: int | None = special["pad_token_id"]
+        self.model_max_length: int = special["model_max_length"]
+
+    def __call__(self, texts: list[str], add_special_tokens: bool = True, return_offsets_mapping: bool = False,
+                 **_: Any) -> _Encoded:
+        return _Encoded(self._tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens),
+                        return_offsets_mapping)
+
+
+class TracedModel:
+    """A traced model that answers like a transformers model: `.config` and `(...).logits`."""
+
+    def __init__(self, module: Any, config: dict[str, Any]) -> None:
+        self._module = module
+        self.config = SimpleNamespace(**{**config, "id2label": {int(k): v for k, v in config["id2label"].items()}})
+
+    def __call__(self, input_ids: Any, attention_mask: Any) -> SimpleNamespace:
+        return SimpleNamespace(logits=self._module(input_ids, attention_mask))
+
+
+def eligible(folder: str, runtime: Runtime, mode: str) -> bool:
+    return (os.environ.get("OPINIONS_TRACE", "1") != "0" and runtime.device == "cpu" and mode in TRACEABLE_MODES
+            and (Path(folder) / "tokenizer.json").is_file() and (Path(folder) / "config.json").is_file())
+
+
+def trace_dir(folder: str, kind: str, mode: str) -> Path:
+    from analyzer.modelpack import cache_root
+
+    digest = hashlib.sha256()
+    root = Path(folder).resolve()
+    digest.update(f"{root}|{kind}|{mode}".encode())
+    for name in ("model.safetensors", "pytorch_model.bin", "config.json", "tokenizer.json", "tokenizer_config.json"):
+        path = root / name
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"|{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for package in ("torch", "transformers", "tokenizers"):
+        digest.update(f"|{package}={_version(package)}".encode())
+    return cache_root() / "traced" / f"{root.name}-{kind}-{mode}-{digest.hexdigest()[:16]}"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def load(folder: str, kind: str, mode: str, runtime: Runtime) -> tuple[BareTokenizer, TracedModel] | None:
+    """The cached trace of this model, or None (not traced yet, or unreadable)."""
+    if not eligible(folder, runtime, mode):
+        return None
+    target = trace_dir(folder, kind, mode)
+    if not (target / "meta.json").exists():
+        return None
+    try:
+        import torch
+
+        meta = json.loads((target / "meta.json").read_text())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(target / "model.pt"), map_location="cpu")
+        module.eval()
+        return BareTokenizer(Path(folder) / "tokenizer.json", meta["special"]), TracedModel(module, meta["config"])
+    except Exception as exc:  # a cache: a broken entry costs a re-trace, never the run
+        log.debug("ignoring the trace in %s: %s", target, exc)
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+
+
+def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, model: Any) -> bool:
+    """Trace `model`, check the trace and the bare tokenizer against the eager ones, and
+    cache both; False (and nothing written) when a check fails or tracing is impossible."""
+    if not eligible(folder, runtime, mode):
+        return False
+    target = trace_dir(folder, kind, mode)
+    try:
+        special = {"cls_token_id": tokenizer.cls_token_id, "sep_token_id": tokenizer.sep_token_id,
+                   "pad_token_id": tokenizer.pad_token_id, "model_max_length": int(tokenizer.model_max_length)}
+        if not _same_tokens(tokenizer, BareTokenizer(Path(folder) / "tokenizer.json", special)):
+            log.debug("not tracing %s: the bare tokenizer differs from transformers'", folder)
+            return False
+        module = _trace(model, special["pad_token_id"] or 0, mode)
+        if module is None:
+            return False
+        config = {"id2label": {str(k): v for k, v in model.config.id2label.items()},
+                  "num_labels": model.config.num_labels,
+                  "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
+                  "model_type": getattr(model.config, "model_type", "")}
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        import torch
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.jit.save(module, str(tmp / "model.pt"))
+        (tmp / "meta.json").write_text(json.dumps({"special": special, "config": config, "folder": str(folder)}))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)  # readers see a whole entry or none
+        return True
+    except Exception as exc:
+        log.debug("not tracing %s: %s", folder, exc)
+        return False
+
+
+def _same_tokens(reference: Any, bare: BareTokenizer) -> bool:
+    texts = list(PROBE_TEXTS)
+    ours = bare(texts, add_special_tokens=False, return_offsets_mapping=True)
+    theirs = reference(texts, add_special_tokens=False, truncation=False, verbose=False, return_offsets_mapping=True)
+    return all(
+        list(ours["input_ids"][i]) == list(theirs["input_ids"][i])
+        and [tuple(o) for o in ours["offset_mapping"][i]] == [tuple(o) for o in theirs["offset_mapping"][i]]
+        and ours.word_ids(i) == theirs.word_ids(i)
+        for i in range(len(texts))
+    )
+
+
+def _trace(model: Any, pad_id: int, mode: str) -> Any:
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    def batch(rows: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        generator = torch.Generator().manual_seed(seed)
+        vocab = int(model.config.vocab_size)
+        ids = torch.randint(min(1000, vocab // 2), vocab, (rows, width), generator=generator)
+        mask = torch.ones_like(ids)
+        for row in range(1, rows):  # ragged rows: the trace must take the padded path
+            mask[row, width - row % width :] = 0
+            ids[row, width - row % width :] = pad_id
+        return ids, mask
+
+    wrapped = Logits(model).eval()
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings about shape checks baked in: the checks below cover them
+        module = torch.jit.trace(wrapped, batch(4, 12, 0), strict=False, check_trace=False)
+        for rows, width, seed in ((3, 7, 1), (1, 9, 2), (9, 21, 3)):
+            ids, mask = batch(rows, width, seed)  # one row: no padding at all
+            expected, got = wrapped(ids, mask).float(), module(ids, mask).float()
+            if not torch.allclose(expected, got, atol=_TOLERANCE[mode], rtol=0):
+                log.debug("trace differs from the eager model by %.3g", (expected - got).abs().max().item())
+                return None
+    return module

@@ -66,6 +66,12 @@ def friendly_errors(fn: F) -> F:
             raise
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except BrokenPipeError:
+            # the reader left (`opinions analyze dump | head`): stop quietly, as cat or grep do, with
+            # the shell's status for SIGPIPE; stdout goes to /dev/null so the final flush cannot fail again
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except USER_ERRORS as exc:
             if os.environ.get("OPINIONS_DEBUG"):
                 raise

@@ -60,3 +60,17 @@ def test_help_starts_fast_without_torch():
 def test_unknown_device_is_a_clear_error(runner, tiny_env):
     result = runner.invoke(app, ["analyze", "-", "--device", "tpu"], input="hello\n")
     assert result.exit_code == 1 and "unknown device 'tpu'" in result.stderr
+
+
+def test_a_reader_that_leaves_early_stops_opinions_quietly(tiny_env, tmp_path):
+    # `opinions analyze dump | head -1`: no "Broken pipe" error line, the shell's SIGPIPE status
+    path = tmp_path / "many.txt"
+    path.write_text("I love this phone and the camera is great\n" * 3000)
+    proc = subprocess.Popen([sys.executable, "-m", "analyzer.cli", "analyze", str(path), "--task", "sentiment",
+                             "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert json.loads(first)["label"] in {"negative", "neutral", "positive"}
+    assert proc.wait(timeout=120) == 141
+    assert "Broken pipe" not in stderr and "error" not in stderr

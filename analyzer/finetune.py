@@ -264,15 +264,22 @@ def encode_texts(tokenizer: Any, texts: Sequence[str], max_length: int, labels: 
 
 def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: int,
                   tags: Sequence[list[str]] | None = None, tag2id: dict[str, int] | None = None,
-                  label_subwords: str = "all") -> tuple[list[dict[str, Any]], list[list[int | None]]]:
+                  label_subwords: str = "all", case_types: bool = False) -> tuple[list[dict[str, Any]], list[list[int | None]]]:
     """Features for token classification. `label_subwords="all"` labels continuations too
     (I-X); `"first"` labels only each word's first subword, the one inference reads a word's
-    tag from. Returns features and word ids per sentence."""
-    enc = tokenizer(list(sentences), is_split_into_words=True, truncation=True, max_length=max_length)
+    tag from. `case_types` adds each subword's letter case as token type ids (analyzer.casing).
+    Returns features and word ids per sentence."""
+    from analyzer.casing import NONE, case_type
+
+    enc = tokenizer(list(sentences), is_split_into_words=True, truncation=True, max_length=max_length,
+                    return_offsets_mapping=case_types)
     features, word_ids_all = [], []
     for i in range(len(sentences)):
         word_ids = enc.word_ids(i)
         feature: dict[str, Any] = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+        if case_types:  # offsets of a pre-split word are within that word
+            feature["token_type_ids"] = [NONE if wid is None else case_type(sentences[i][wid], start, end)
+                                         for wid, (start, end) in zip(word_ids, enc["offset_mapping"][i], strict=True)]
         if tags is not None and tag2id is not None:
             labels, previous = [], None
             for wid in word_ids:

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from analyzer import modelpack, traced
 from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
+from analyzer.casing import NONE as CASE_NONE
+from analyzer.casing import token_case_types, uses_case_types
 from analyzer.models import ModelSpec, load_folder_or_id
 from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
 from analyzer.textnorm import mask_html_escapes, normalise_for_sentiment
@@ -92,13 +94,14 @@ class Task:
         tokenizer_limit = int(getattr(self.tokenizer, "model_max_length", limit) or limit)
         return max(8, min(limit, tokenizer_limit, 512))
 
-    def _forward(self, ids: Any, mask: Any) -> Any:
+    def _forward(self, ids: Any, mask: Any, types: Any = None) -> Any:
         device = self.runtime.device
-        return self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        extra = {} if types is None else {"token_type_ids": types.to(device)}
+        return self.model(input_ids=ids.to(device), attention_mask=mask.to(device), **extra).logits
 
-    def _run(self, sequences: list[list[int]]) -> list[Any]:
+    def _run(self, sequences: list[list[int]], types: list[list[int]] | None = None) -> list[Any]:
         return run_batched(sequences, self._forward, self.tokenizer.pad_token_id or 0,
-                           budget=self.options.batch_tokens, stats=self.stats)
+                           budget=self.options.batch_tokens, stats=self.stats, types=types)
 
     def _wrap(self, ids: list[int]) -> list[int]:
         return [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id]
@@ -149,6 +152,7 @@ class NerTask(Task):
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         super().__init__(spec, runtime, options)
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
+        self.case_types = uses_case_types(self.model.config)  # the model reads letter case (analyzer.casing)
 
     def predict(self, texts: list[str]) -> list[list[dict[str, Any]]]:
         import numpy as np
@@ -159,16 +163,20 @@ class NerTask(Task):
         body = self.max_length - 2
         stride = max(1, body - int(body * NER_WINDOW_OVERLAP))
         sequences: list[list[int]] = []
+        types: list[list[int]] = []
         windows: list[tuple[int, int, int]] = []  # (text index, first token, sequence index)
         for t, ids in enumerate(encoding["input_ids"]):
+            cases = token_case_types(texts[t], encoding["offset_mapping"][t]) if self.case_types else []
             start = 0
             while True:
                 windows.append((t, start, len(sequences)))
                 sequences.append(self._wrap(ids[start : start + body]))
+                if self.case_types:
+                    types.append([CASE_NONE, *cases[start : start + body], CASE_NONE])
                 if start + body >= len(ids):
                     break
                 start += stride
-        logits = self._run(sequences)
+        logits = self._run(sequences, types if self.case_types else None)
         per_text: list[list[tuple[int, int, int]]] = [[] for _ in texts]
         for window in windows:
             per_text[window[0]].append(window)

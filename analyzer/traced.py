@@ -33,6 +33,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from analyzer.casing import CASE_TYPES, CONFIG_FLAG, uses_case_types
 from analyzer.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ class TracedModel:
         self._module = module
         self.config = SimpleNamespace(**{**config, "id2label": {int(k): v for k, v in config["id2label"].items()}})
 
-    def __call__(self, input_ids: Any, attention_mask: Any) -> SimpleNamespace:
+    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> SimpleNamespace:
+        if uses_case_types(self.config):  # traced with token types: they are an input
+            return SimpleNamespace(logits=self._module(input_ids, attention_mask, token_type_ids))
         return SimpleNamespace(logits=self._module(input_ids, attention_mask))
 
 
@@ -165,7 +168,8 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         config = {"id2label": {str(k): v for k, v in model.config.id2label.items()},
                   "num_labels": model.config.num_labels,
                   "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
-                  "model_type": getattr(model.config, "model_type", "")}
+                  "model_type": getattr(model.config, "model_type", ""),
+                  CONFIG_FLAG: uses_case_types(model.config)}
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -206,7 +210,14 @@ def _trace(model: Any, pad_id: int, mode: str) -> Any:
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
-    def batch(rows: int, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    class CasedLogits(Logits):
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,  # type: ignore[override]
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    cased = uses_case_types(model.config)
+
+    def batch(rows: int, width: int, seed: int) -> tuple[torch.Tensor, ...]:
         generator = torch.Generator().manual_seed(seed)
         vocab = int(model.config.vocab_size)
         ids = torch.randint(min(1000, vocab // 2), vocab, (rows, width), generator=generator)
@@ -214,15 +225,17 @@ def _trace(model: Any, pad_id: int, mode: str) -> Any:
         for row in range(1, rows):  # ragged rows: the trace must take the padded path
             mask[row, width - row % width :] = 0
             ids[row, width - row % width :] = pad_id
-        return ids, mask
+        if not cased:
+            return ids, mask
+        return ids, mask, torch.randint(0, CASE_TYPES, (rows, width), generator=generator)
 
-    wrapped = Logits(model).eval()
+    wrapped = (CasedLogits(model) if cased else Logits(model)).eval()
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings about shape checks baked in: the checks below cover them
         module = torch.jit.trace(wrapped, batch(4, 12, 0), strict=False, check_trace=False)
         for rows, width, seed in ((3, 7, 1), (1, 9, 2), (9, 21, 3)):
-            ids, mask = batch(rows, width, seed)  # one row: no padding at all
-            expected, got = wrapped(ids, mask).float(), module(ids, mask).float()
+            inputs = batch(rows, width, seed)  # one row: no padding at all
+            expected, got = wrapped(*inputs).float(), module(*inputs).float()
             if not torch.allclose(expected, got, atol=_TOLERANCE[mode], rtol=0):
                 log.debug("trace differs from the eager model by %.3g", (expected - got).abs().max().item())
                 return None

@@ -177,8 +177,11 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
     tag2id = {t: i for i, t in enumerate(order)}
     device = _device(request.device)
     model.to(device)
-    features, _ = encode_tagged(tokenizer, train_tokens, request.max_length, train_tags, tag2id)
-    val_features, val_word_ids = encode_tagged(tokenizer, val_tokens, request.max_length)
+    from analyzer.casing import uses_case_types
+
+    cased = uses_case_types(model.config)  # a model trained with letter case keeps getting it
+    features, _ = encode_tagged(tokenizer, train_tokens, request.max_length, train_tags, tag2id, case_types=cased)
+    val_features, val_word_ids = encode_tagged(tokenizer, val_tokens, request.max_length, case_types=cased)
 
     def evaluate(m: Any) -> dict[str, Any]:
         logits = predict_logits(m, val_features, tokenizer.pad_token_id)

@@ -13,7 +13,7 @@ def test_batches_respect_the_token_budget_and_results_come_back_in_input_order()
     sequences = [[i] * length for i, length in enumerate([5, 50, 3, 17, 50, 1, 33, 8, 2, 40])]
     seen_shapes = []
 
-    def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor | None) -> torch.Tensor:
         seen_shapes.append(tuple(ids.shape))
         return (ids * mask).sum(dim=1, keepdim=True).float() / mask.sum(dim=1, keepdim=True)
 
@@ -21,6 +21,19 @@ def test_batches_respect_the_token_budget_and_results_come_back_in_input_order()
     assert [int(row.item()) for row in out] == list(range(len(sequences)))
     assert all(rows * width <= 100 or rows == 1 for rows, width in seen_shapes)
     assert len(seen_shapes) < len(sequences)  # short texts share batches
+
+
+def test_token_types_travel_with_their_rows_and_pad_with_zero():
+    sequences = [[7] * length for length in [4, 30, 2, 9]]
+    types = [[row + 1] * len(seq) for row, seq in enumerate(sequences)]
+
+    def forward(ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor | None) -> torch.Tensor:
+        assert types is not None and types.shape == ids.shape
+        assert torch.equal(types * (1 - mask), torch.zeros_like(types))  # padding has type 0
+        return (types * mask).amax(dim=1, keepdim=True).float()
+
+    out = run_batched(sequences, forward, pad_id=0, budget=40, types=types)
+    assert [int(row.item()) for row in out] == [1, 2, 3, 4]
 
 
 def test_plan_sorts_by_length_within_a_window():
@@ -33,7 +46,7 @@ def test_plan_sorts_by_length_within_a_window():
 def test_out_of_memory_halves_the_budget_and_retries_without_losing_rows():
     calls = []
 
-    def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor | None) -> torch.Tensor:
         calls.append(ids.numel())
         if ids.numel() > 64:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -48,7 +61,7 @@ def test_out_of_memory_halves_the_budget_and_retries_without_losing_rows():
 
 
 def test_other_runtime_errors_are_not_swallowed():
-    def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor | None) -> torch.Tensor:
         raise RuntimeError("shape mismatch")
 
     try:

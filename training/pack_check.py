@@ -36,7 +36,8 @@ def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
     base = modelpack.base_dir()
     config = transformers.AutoConfig.from_pretrained(str(folder))
     kind = transformers.AutoModelForSequenceClassification if task == "sentiment" else transformers.AutoModelForTokenClassification
-    model = kind.from_pretrained(str(base), config=config)
+    # a grown token type table (analyzer.casing) differs from the base's: the stored entry has it
+    model = kind.from_pretrained(str(base), config=config, ignore_mismatched_sizes=True)
     modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
     stored = modelpack.decode_trained(load_file(str(folder / "weights.safetensors")),
                                       modelpack.base_tensors(manifest.get("base_prefix", "bert."), base))
@@ -59,7 +60,12 @@ def check(task: str, folder: Path) -> dict:
         from training.train_sentiment import METRICS, dev_evaluator
     else:
         from training.train_ner import METRICS, dev_evaluator
-    evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)))
+    if task == "sentiment":
+        evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)))
+    else:
+        from analyzer.casing import uses_case_types
+
+        evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)), case_types=uses_case_types(model.config))
     stored = evaluate(model)
     manifest["scores"] = {k: v for k, v in stored.items()}
     for mode, scheme in VARIANTS.items():

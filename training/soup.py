@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from analyzer.casing import CONFIG_FLAG
 from training import pack_check
 from training.datasets import DatasetsMissing
 
@@ -70,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     manifests = [json.loads((folder / "manifest.json").read_text()) for folder in folders]
     out = args.out or PACK / args.task
     first = manifests[0]
-    config = json.loads((folders[0] / "config.json").read_text())
+    configs = [json.loads((folder / "config.json").read_text()) for folder in folders]
+    config = configs[0]
+    if len({bool(c.get(CONFIG_FLAG)) for c in configs}) > 1:
+        raise SystemExit("some ingredients read letter case (--case-types) and some do not: they cannot be averaged")
     ingredients = [{"weight": round(w / sum(weights), 4), "command": m["command"], "seed": m["config"].get("seed"),
                     "config": m["config"], "scores": m["scores"], "sha256": m["sha256"]} for w, m in zip(weights, manifests, strict=True)]
     keep = ("task", "languages", "base", "base_prefix", "labels", "max_length", "normalisation")

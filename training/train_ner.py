@@ -30,13 +30,13 @@ UNANNOTATED_IN_BTC = {"PRODUCT", "WORK"}
 METRICS = ["wnut17_dev_f1", "btc_dev_f1"]
 
 
-def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None) -> Callable[[Any], dict]:
+def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case_types: bool = False) -> Callable[[Any], dict]:
     """evaluate(model) -> strict entity F1 (seqeval) on wnut17 dev and btc dev, overall and per type."""
     from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
 
     dev = dev or {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
-    dev_encoded = {name: encode_tagged(tokenizer, toks, max_length) for name, (toks, _) in dev.items()}
+    dev_encoded = {name: encode_tagged(tokenizer, toks, max_length, case_types=case_types) for name, (toks, _) in dev.items()}
 
     def evaluate(m: Any) -> dict:
         out = {}
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--btc-partial-labels", action=argparse.BooleanOptionalAction, default=True,
                         help="BTC never annotated PRODUCT/WORK: its O tokens may be those (partial-label loss)")
+    parser.add_argument("--mention-replace", type=int, default=0,
+                        help="add N copies of each WNUT-17 sentence with entities, mentions swapped for same-type ones")
+    parser.add_argument("--case-types", action="store_true",
+                        help="give the model each subword's letter case (the base tokenizer lowercases); analyzer.casing")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
     parser.add_argument("--no-save", action="store_true")
@@ -90,6 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     extra = max(0, args.rare_repeat - args.wnut_repeat)
     tokens = btc_tokens + wnut_tokens * args.wnut_repeat + [wnut_tokens[i] for i in rare] * extra
     tags = btc_tags + wnut_tags * args.wnut_repeat + [wnut_tags[i] for i in rare] * extra
+    if args.mention_replace:
+        import random
+
+        from training.augment import mention_pools, mention_replaced
+
+        pools = mention_pools(btc_tokens + wnut_tokens, btc_tags + wnut_tags)
+        rng = random.Random(args.seed)
+        with_entities = [i for i, sentence in enumerate(wnut_tags) if any(t != "O" for t in sentence)]
+        for _ in range(args.mention_replace):
+            for i in with_entities:
+                words, sentence_tags = mention_replaced(wnut_tokens[i], wnut_tags[i], pools, rng)
+                tokens.append(words)
+                tags.append(sentence_tags)
     print(f"training sentences: {len(tokens)}", flush=True)
 
     import torch
@@ -105,13 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         str(base), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id=tag2id
     )
 
-    features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id, args.label_subwords)
+    if args.case_types:
+        from analyzer.casing import enable_case_types
+
+        enable_case_types(model)
+    features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id, args.label_subwords, args.case_types)
     label_groups: list[list[int]] = []
     if args.btc_partial_labels:
         label_groups = [[tag2id[t] for t in TAGS if t == "O" or t[2:] in UNANNOTATED_IN_BTC]]
         for feature in features[: len(btc_tokens)]:
             feature["labels"] = [len(TAGS) if label == tag2id["O"] else label for label in feature["labels"]]
-    evaluate = dev_evaluator(tokenizer, args.max_length, dev)
+    evaluate = dev_evaluator(tokenizer, args.max_length, dev, args.case_types)
 
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
                          frozen_layers=args.frozen_layers, bf16=args.bf16, freeze_embeddings=not args.train_embeddings, label_smoothing=args.label_smoothing,

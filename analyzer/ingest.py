@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -33,6 +33,9 @@ from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
 from analyzer.sources import BATCH_ROWS, RecordBatch, Source, SourceError, expand_inputs, read_batches
 from analyzer.store import Store, query_frame, run_sql, set_meta, transaction
+
+T = TypeVar("T")
+READER_WINDOW_SECONDS = 0.03
 
 
 class IngestError(RuntimeError):
@@ -250,17 +253,16 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
     for source in sources:
         if stop.requested:
             return
-        params: dict[str, Any] | None = None
         try:
-            for batch in read_batches(source, options.batch_rows):
-                if params is None:
-                    params = source_mapping_params(source, batch, options, summary)
-                    progress.log(f"{source.name}: preset {summary.presets[source.name]}")
-                mapped = map_records(batch_frame(batch), params)  # before opening the database
+            # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
+            for batch, mapped in _prefetched(_mapped_batches(source, options, summary, progress), depth=1):
                 with store.connect() as con:
                     new_texts = land_mapped(con, mapped, batch, summary, names, patterns,
                                             want_texts=options.analysis is not None)
                 release_freed_memory()
+                # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
+                # window before writing it (~0.3 s per 1M rows)
+                time.sleep(READER_WINDOW_SECONDS)
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
                 if new_texts.height:
@@ -271,6 +273,16 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
                 _record_source_failure(con, summary.run_id, exc)
+
+
+def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
+                    progress: Progress) -> Iterator[tuple[RecordBatch, Any]]:
+    params: dict[str, Any] | None = None
+    for batch in read_batches(source, options.batch_rows):
+        if params is None:
+            params = source_mapping_params(source, batch, options, summary)
+            progress.log(f"{source.name}: preset {summary.presets[source.name]}")
+        yield batch, map_records(batch_frame(batch), params)
 
 
 def release_freed_memory() -> None:
@@ -290,7 +302,7 @@ def release_freed_memory() -> None:
 _malloc_trim: Any = None
 
 
-def _prefetched(items: Iterator[pl.DataFrame], depth: int) -> Iterator[pl.DataFrame]:
+def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
     """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     halt = threading.Event()

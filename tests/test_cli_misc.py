@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -74,3 +75,14 @@ def test_a_reader_that_leaves_early_stops_opinions_quietly(tiny_env, tmp_path):
     assert json.loads(first)["label"] in {"negative", "neutral", "positive"}
     assert proc.wait(timeout=120) == 141
     assert "Broken pipe" not in stderr and "error" not in stderr
+
+
+def test_the_run_summary_keeps_each_count_line_whole_on_a_narrow_stderr(tmp_path):
+    dump = tmp_path / "d.jsonl"
+    dump.write_text("".join(json.dumps({"id": f"x{i}", "body": f"comment number {i}"}) + "\n" for i in range(3)))
+    done = subprocess.run([sys.executable, "-m", "analyzer.cli", "ingest", str(dump), "--tasks", "none",
+                           "--db", str(tmp_path / "n.duckdb")], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "60"})
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stderr.splitlines() if "rows read" in x]
+    assert line.rstrip().endswith("skipped ([deleted]/[removed]) 0")

@@ -62,7 +62,7 @@ class ModelSpec:
             return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}"
         if self.is_local:
             folder = Path(self.source).expanduser().resolve()
-            digest = _folder_digest(folder)
+            digest = folder_digest(folder)[:12]
             return f"{folder}@{digest}"
         return self.source
 
@@ -99,14 +99,18 @@ class ModelSpec:
         return f"Hugging Face Hub: {self.source}"
 
 
-def _folder_digest(folder: Path) -> str:
+MODEL_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
+
+
+def folder_digest(folder: Path, names: tuple[str, ...] = MODEL_FILES) -> str:
+    """A digest of the named files' sizes and mtimes: changes whenever one is rewritten."""
     digest = hashlib.sha256()
-    for name in ("model.safetensors", "pytorch_model.bin", "config.json"):
+    for name in names:
         path = folder / name
         if path.exists():
             stat = path.stat()
             digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
 
 
 def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:

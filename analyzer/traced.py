@@ -107,18 +107,13 @@ def eligible(folder: str, runtime: Runtime, mode: str) -> bool:
 
 def trace_dir(folder: str, kind: str, mode: str) -> Path:
     from analyzer.modelpack import cache_root
+    from analyzer.models import MODEL_FILES, folder_digest
 
-    digest = hashlib.sha256()
     root = Path(folder).resolve()
-    digest.update(f"{root}|{kind}|{mode}".encode())
-    for name in ("model.safetensors", "pytorch_model.bin", "config.json", "tokenizer.json", "tokenizer_config.json"):
-        path = root / name
-        if path.exists():
-            stat = path.stat()
-            digest.update(f"|{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    for package in ("torch", "transformers", "tokenizers"):
-        digest.update(f"|{package}={_version(package)}".encode())
-    return cache_root() / "traced" / f"{root.name}-{kind}-{mode}-{digest.hexdigest()[:16]}"
+    files = folder_digest(root, (*MODEL_FILES, "tokenizer.json", "tokenizer_config.json"))
+    versions = "|".join(f"{package}={_version(package)}" for package in ("torch", "transformers", "tokenizers"))
+    digest = hashlib.sha256(f"{root}|{kind}|{mode}|{files}|{versions}".encode()).hexdigest()
+    return cache_root() / "traced" / f"{root.name}-{kind}-{mode}-{digest[:16]}"
 
 
 def _version(package: str) -> str:

@@ -37,6 +37,17 @@ def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pope
                             env={**os.environ, **(env or {})})
 
 
+def start_fed(db: Path, dump: Path, first_rows: int = 250_000) -> tuple[subprocess.Popen, str]:
+    """An ingest of `dump` through stdin, given its first rows only: it lands them and then waits,
+    mid-run, for the rest (returned) until the test writes it and closes stdin."""
+    lines = dump.read_text().splitlines(keepends=True)
+    proc = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc.stdin.write("".join(lines[:first_rows]))
+    proc.stdin.flush()
+    return proc, "".join(lines[first_rows:])
+
+
 def wait_for_rows(db: Path, minimum: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     """Wait until some chunk is committed (reading between the writer's chunks)."""
     deadline = time.monotonic() + timeout
@@ -125,19 +136,15 @@ def test_sigterm_finishes_the_chunk_marks_interrupted_and_exits_nonzero(tmp_path
 def test_second_ingest_waits_or_names_the_holder(tmp_path, big_dump):
     db = tmp_path / "c.duckdb"
     small = make_dump(tmp_path / "small.jsonl", 100)
-    # the first ingest reads stdin, so it stays mid-run (lock held) for as long as the test keeps the pipe open
-    lines = big_dump.read_text().splitlines(keepends=True)
-    first = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    first.stdin.write("".join(lines[:250_000]))
-    first.stdin.flush()
+    # the first ingest stays mid-run (lock held) for as long as the test keeps its stdin open
+    first, rest = start_fed(db, big_dump)
     wait_for_rows(db, 1, first)
     refused = subprocess.run([*CLI, "ingest", str(small), "--db", str(db), "--tasks", "none", "--wait", "1"],
                              capture_output=True, text=True)
     assert refused.returncode == 1
     assert f"pid {first.pid}" in refused.stderr and "run_id 1" in refused.stderr
     waiting = start(["ingest", str(small), "--db", str(db), "--tasks", "none", "--wait", "120", "--json"])
-    first.stdin.write("".join(lines[250_000:]))
+    first.stdin.write(rest)
     first.stdin.close()
     stdout, stderr = waiting.communicate(timeout=180)
     assert waiting.returncode == 0, stderr
@@ -161,15 +168,10 @@ def test_stale_lock_file_from_a_dead_process_is_taken_over(tmp_path):
 def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, big_dump):
     db = tmp_path / "r.duckdb"
     # fed through stdin in two parts: the writer is still mid-run while the reports below ask
-    lines = big_dump.read_text().splitlines(keepends=True)
-    writer = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    writer.stdin.write("".join(lines[:250_000]))
-    writer.stdin.flush()
+    writer, rest = start_fed(db, big_dump)
     wait_for_rows(db, 1, writer)
-    rest = threading.Thread(target=lambda: (time.sleep(2), writer.stdin.write("".join(lines[250_000:])),
-                                            writer.stdin.close()))
-    rest.start()
+    finish = threading.Thread(target=lambda: (time.sleep(2), writer.stdin.write(rest), writer.stdin.close()))
+    finish.start()
     answered, waits = 0, []
     while writer.poll() is None and answered < 3:
         started = time.monotonic()
@@ -184,7 +186,7 @@ def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, 
             answered += 1
         else:
             assert "locked" in report.stderr or "being written" in report.stderr
-    rest.join()
+    finish.join()
     writer.wait(timeout=120)
     assert writer.returncode == 0, writer.stderr.read()
     assert answered >= 1

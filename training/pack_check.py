@@ -56,16 +56,16 @@ def check(task: str, folder: Path) -> dict:
     from analyzer.runtime import Runtime, quantize
 
     model, tokenizer, manifest = load_stored(task, folder)
+    max_length = int(manifest.get("max_length", 128))
     if task == "sentiment":
         from training.train_sentiment import METRICS, dev_evaluator
-    else:
-        from training.train_ner import METRICS, dev_evaluator
-    if task == "sentiment":
-        evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)))
+
+        evaluate = dev_evaluator(tokenizer, max_length)
     else:
         from analyzer.casing import uses_case_types
+        from training.train_ner import METRICS, dev_evaluator
 
-        evaluate = dev_evaluator(tokenizer, int(manifest.get("max_length", 128)), case_types=uses_case_types(model.config))
+        evaluate = dev_evaluator(tokenizer, max_length, case_types=uses_case_types(model.config))
     stored = evaluate(model)
     manifest["scores"] = {k: v for k, v in stored.items()}
     for mode, scheme in VARIANTS.items():

@@ -150,9 +150,12 @@ class NerTask(Task):
     model_kind = "token"
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
+        from analyzer import bio
+
         super().__init__(spec, runtime, options)
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
         self.case_types = uses_case_types(self.model.config)  # the model reads letter case (analyzer.casing)
+        self.transitions = bio.transition_scores(self.model.config, self.tags)  # None: plain BIO constraint
 
     def predict(self, texts: list[str]) -> list[list[dict[str, Any]]]:
         import numpy as np
@@ -204,7 +207,7 @@ class NerTask(Task):
         last = {wid: k for k, wid in enumerate(word_ids) if wid is not None}  # a word ends at its last subword
         words = [{"tag": self.tags[tag], "score": float(token_probs[position, tag]),
                   "start": offsets[position][0], "end": offsets[last[wid]][1]}
-                 for wid, position, tag in bio.decode_words(token_probs, word_ids, self.tags)]
+                 for wid, position, tag in bio.decode_words(token_probs, word_ids, self.tags, self.transitions)]
         social = social_entities(text)
         taken = url_spans(text) + [(e["start"], e["end"]) for e in social]
         spans = []

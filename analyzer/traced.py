@@ -163,11 +163,14 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         module = _trace(model, special["pad_token_id"] or 0, mode)
         if module is None:
             return False
+        from analyzer import bio
+
         config = {"id2label": {str(k): v for k, v in model.config.id2label.items()},
                   "num_labels": model.config.num_labels,
                   "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
                   "model_type": getattr(model.config, "model_type", ""),
-                  CONFIG_FLAG: uses_case_types(model.config)}
+                  CONFIG_FLAG: uses_case_types(model.config),
+                  bio.CONFIG_KEY: getattr(model.config, bio.CONFIG_KEY, None)}
         import torch
 
         with warnings.catch_warnings():

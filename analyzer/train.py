@@ -155,6 +155,7 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
 
 
 def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
+    from analyzer import bio
     from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
 
@@ -182,11 +183,14 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
     cased = uses_case_types(model.config)  # a model trained with letter case keeps getting it
     features, _ = encode_tagged(tokenizer, train_tokens, request.max_length, train_tags, tag2id, case_types=cased)
     val_features, val_word_ids = encode_tagged(tokenizer, val_tokens, request.max_length, case_types=cased)
+    # tag transitions of the user's own training data, saved in the config and used when decoding
+    setattr(model.config, bio.CONFIG_KEY, bio.learned_transitions(train_tags, order, bio.DEFAULT_TRANSITION_WEIGHT))
+    learned = bio.transition_scores(model.config, order)
 
     def evaluate(m: Any) -> dict[str, Any]:
         logits = predict_logits(m, val_features, tokenizer.pad_token_id)
-        predicted = [word_tags(lg, wids, len(sent), order) for lg, wids, sent in zip(logits, val_word_ids, val_tokens,
-                                                                                      strict=True)]
+        predicted = [word_tags(lg, wids, len(sent), order, learned)
+                     for lg, wids, sent in zip(logits, val_word_ids, val_tokens, strict=True)]
         scores = entity_scores(val_tags, predicted)
         return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
                 "per_type": {k: v["f1"] for k, v in scores["per_type"].items()}}

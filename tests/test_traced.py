@@ -121,3 +121,25 @@ def test_an_unwritable_cache_costs_no_tracing_and_the_run_goes_on(tiny_models, m
     task = _task("sentiment", tiny_models["sentiment"])
     assert not isinstance(task.model, traced.TracedModel) and traces == []
     assert [r["label"] for r in task.predict(TEXTS)]
+
+
+def test_a_traced_ner_model_decodes_with_the_models_learned_tag_transitions(tiny_models, monkeypatch, tmp_path):
+    import shutil
+
+    from analyzer import bio
+
+    folder = tmp_path / "ner-transitions"
+    shutil.copytree(tiny_models["ner"], folder)
+    config = json.loads((folder / "config.json").read_text())
+    tags = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    # a heavy weight against O after O: the random model's near-uniform outputs then tag more words
+    gold = [["B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]] * 20 + [["O", "B-PER"]]
+    config[bio.CONFIG_KEY] = bio.learned_transitions(gold, tags, weight=5.0)
+    (folder / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path / "cache"))
+    plain = _task("ner", tiny_models["ner"]).predict(TEXTS)
+    eager = _task("ner", folder)
+    again = _task("ner", folder)
+    assert isinstance(again.model, traced.TracedModel)
+    assert eager.predict(TEXTS) == again.predict(TEXTS)
+    assert eager.predict(TEXTS) != plain  # the transitions change what is decoded

@@ -69,6 +69,12 @@ def test_train_ner_on_conll_with_own_tags(runner, tmp_path, tiny_models):
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert set(config["id2label"].values()) == {"O", "B-GADGET", "I-GADGET", "B-ORG", "I-ORG"}
+    # the tag transitions of this data are saved for decoding, in the head's tag order
+    learned = config["opinions_tag_transitions"]
+    tags = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    assert learned["tags"] == tags
+    assert 0 < learned["sentences"] < len(sentences)  # training sentences only: the rest is the validation split
+    assert learned["pairs"][tags.index("B-GADGET")][tags.index("O")] > 0  # in this data a gadget is one word
 
 
 def test_bad_files_are_refused_before_training_with_line_numbers(runner, tmp_path, tiny_models):

@@ -70,6 +70,14 @@ def render(task: str, folder: Path | None = None) -> str:
               for part in manifest["soup"]],
             "", "Each ingredient's training configuration (the first one's shown above) is in `manifest.json`.", "",
         ]
+    if manifest.get("transitions"):
+        learned = manifest["transitions"]
+        lines[-2:-2] = [
+            f"Decoding adds learned tag transitions, weight {learned['weight']}: the log ratio of how often a tag "
+            f"follows another in the {learned['sentences']:,} BTC + WNUT-17 train sentences to how often it "
+            "occurs at all (`analyzer/bio.py`), stored in `config.json` "
+            f"(`{learned['command']}`; the weight was chosen on the dev sets).", "",
+        ]
     for entry in manifest["history"]:
         scores = {k: v for k, v in entry.items() if k not in {"step", "seconds"}}
         lines.append(f"- {json.dumps(scores)}")

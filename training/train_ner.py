@@ -32,6 +32,7 @@ METRICS = ["wnut17_dev_f1", "btc_dev_f1"]
 
 def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case_types: bool = False) -> Callable[[Any], dict]:
     """evaluate(model) -> strict entity F1 (seqeval) on wnut17 dev and btc dev, overall and per type."""
+    from analyzer import bio
     from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
 
@@ -40,10 +41,11 @@ def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case
 
     def evaluate(m: Any) -> dict:
         out = {}
+        learned = bio.transition_scores(m.config, TAGS)  # decoded as inference decodes this model
         for name, (dev_tokens, dev_tags) in dev.items():
             feats, word_ids_all = dev_encoded[name]
             logits = predict_logits(m, feats, tokenizer.pad_token_id)
-            predicted = [word_tags(lg, word_ids, len(sent), TAGS)
+            predicted = [word_tags(lg, word_ids, len(sent), TAGS, learned)
                          for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True)]
             scores = entity_scores(dev_tags, predicted)
             out[f"{name}_dev_f1"] = scores["f1"]

@@ -76,7 +76,8 @@ def render(task: str, folder: Path | None = None) -> str:
             f"Decoding adds learned tag transitions, weight {learned['weight']}: the log ratio of how often a tag "
             f"follows another in the {learned['sentences']:,} BTC + WNUT-17 train sentences to how often it "
             "occurs at all (`analyzer/bio.py`), stored in `config.json` "
-            f"(`{learned['command']}`; the weight was chosen on the dev sets).", "",
+            f"(`{learned['command']}`; the weight was chosen on the dev sets). Without them: "
+            f"{json.dumps(learned.get('scores_without', {}))}.", "",
         ]
     for entry in manifest["history"]:
         scores = {k: v for k, v in entry.items() if k not in {"step", "seconds"}}

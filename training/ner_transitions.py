@@ -23,7 +23,7 @@ from pathlib import Path
 
 from training import pack_check
 from training.datasets import DatasetsMissing, ner_split
-from training.train_ner import TAGS
+from training.train_ner import METRICS, TAGS
 
 
 def train_tag_sequences() -> list[list[str]]:
@@ -63,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         config_path.write_text(json.dumps(config, indent=2, sort_keys=True))
         manifest_path = args.folder / "manifest.json"
         manifest = json.loads(manifest_path.read_text())
+        previous = manifest.get("transitions", {}).get("scores_without") or {
+            m: manifest["scores"][m] for m in METRICS}  # scored as the trainer or soup left it
         manifest["transitions"] = {"command": "python -m training.ner_transitions " + " ".join(sys.argv[1:] if argv is None else argv),
-                                   "weight": args.weight, "sentences": len(sequences)}
+                                   "weight": args.weight, "sentences": len(sequences), "scores_without": previous}
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
         print(pack_check.summary(pack_check.check("ner", args.folder)))
     except DatasetsMissing as exc:

@@ -29,6 +29,7 @@ class AnalysisSettings:
     batch_tokens: int | None = None  # None: batching.default_budget(device)
     allow_pickle: bool = False
     quantize: str = "auto"  # auto | none | int8 | bf16 (see runtime.quantize)
+    social_tokens: bool = True  # NER adds #hashtags, @mentions, $CASHTAGS by rule (tasks.with_social_tokens)
 
     def quantize_for(self, task: str, device: str) -> str:
         """The resolved mode for one task on `device` (none off the CPU); an unknown mode is refused on any device."""
@@ -73,7 +74,8 @@ class Predictor:
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
         self.tasks = {
             name: TASK_REGISTRY[name](settings.specs[name], self.runtime, TaskOptions(
-                batch_tokens=settings.batch_tokens or default_budget(self.runtime.device), allow_pickle=settings.allow_pickle, quantize=self.quantized[name]))
+                batch_tokens=settings.batch_tokens or default_budget(self.runtime.device), allow_pickle=settings.allow_pickle,
+                quantize=self.quantized[name], social_tokens=settings.social_tokens))
             for name in settings.tasks
         }
         self.model_ids = settings.model_ids(self.runtime.device)

@@ -54,11 +54,21 @@ def social_entities(text: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: e["start"])
 
 
+def with_social_tokens(text: str, model_spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The model's entities plus the rule-based social tokens; where they overlap, the rule wins
+    ("@BarackObama" is a MENTION, whatever type the model gave it)."""
+    social = social_entities(text)
+    taken = [(e["start"], e["end"]) for e in social]
+    kept = [e for e in model_spans if not _overlaps(e["start"], e["end"], taken)]
+    return sorted(kept + social, key=lambda e: (e["start"], e["end"]))
+
+
 @dataclass
 class TaskOptions:
     batch_tokens: int = DEFAULT_BATCH_TOKENS
     allow_pickle: bool = False
     quantize: str = "none"
+    social_tokens: bool = True  # False: the model's entities only (`opinions evaluate` scores the model)
 
 
 class Task:
@@ -208,15 +218,14 @@ class NerTask(Task):
         words = [{"tag": self.tags[tag], "score": float(token_probs[position, tag]),
                   "start": offsets[position][0], "end": offsets[last[wid]][1]}
                  for wid, position, tag in bio.decode_words(token_probs, word_ids, self.tags, self.transitions)]
-        social = social_entities(text)
-        taken = url_spans(text) + [(e["start"], e["end"]) for e in social]
+        links = url_spans(text)
         spans = []
         for entity in _entities(_join_hyphenated(words, text)):
             entity = _trimmed(entity, text)
-            if entity is None or _overlaps(entity["start"], entity["end"], taken):
-                continue  # links are not entities, and the rule-based social token wins
+            if entity is None or _overlaps(entity["start"], entity["end"], links):
+                continue  # links are not entities
             spans.append(entity)
-        return sorted(spans + social, key=lambda e: (e["start"], e["end"]))
+        return with_social_tokens(text, spans) if self.options.social_tokens else spans
 
 
 def _join_hyphenated(words: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:

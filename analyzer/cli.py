@@ -246,7 +246,11 @@ def report_entities(db: DbOption = None, since: SinceOption = None, until: Until
                     label: Annotated[str | None, typer.Option(help="Only this label: PER ORG LOC PRODUCT WORK HASHTAG ...")] = None,
                     topic: Annotated[str | None, typer.Option(help="Only comments of this topic.")] = None,
                     fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help="At most this many.")] = 30) -> None:
-    """Entity-level sentiment: mentions, sentiment split, net sentiment and topics of each entity."""
+    """Entity-level sentiment: mentions, sentiment split, net sentiment and topics of each entity.
+
+    An entity is its lower-cased text under the type the model gives it most often, so a
+    name the model sometimes calls an ORG and sometimes a PRODUCT stays one row.
+    """
     from analyzer.commands import show_report
 
     show_report("entities", fmt, db, since=since, until=until, label=label, topic=topic, limit=limit)

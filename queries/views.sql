@@ -10,4 +10,23 @@ SELECT
 FROM comments c
 LEFT JOIN sentiment s
     ON s.text_hash = c.text_hash
-   AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment')
+   AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment');
+
+-- entity_mentions: each entity the current NER model (`meta.model.ner`) found, once per text, under
+-- one type: the one the model gives that lower-cased surface form most often, ties by name. A
+-- model may call "spotify" an ORG in one comment and a PRODUCT in the next; the reports would
+-- otherwise split one entity into two rows. Social tokens (#, @, $) have one type anyway.
+CREATE OR REPLACE VIEW entity_mentions AS
+WITH current_model AS (
+    SELECT e.text_hash, lower(e.text) AS entity, e.label
+    FROM entities e
+    WHERE e.model = (SELECT value FROM meta WHERE key = 'model.ner')
+),
+types AS (
+    SELECT entity, first(label ORDER BY n DESC, label) AS type
+    FROM (SELECT entity, label, count(*) AS n FROM current_model GROUP BY entity, label)
+    GROUP BY entity
+)
+SELECT DISTINCT m.text_hash, m.entity, t.type
+FROM current_model m
+JOIN types t USING (entity);

@@ -125,3 +125,34 @@ def test_html_report_renders_in_headless_chromium(runner, storm_db, tmp_path):
     assert console_errors == []
     dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert "storm: volume and sentiment by day" in dom.stdout and dom.stdout.count("<tr>") > 10
+
+
+def test_an_entity_the_model_types_differently_is_one_row_under_its_usual_type(runner, storm_db, tmp_path):
+    import duckdb
+
+    db = tmp_path / "retyped.duckdb"
+    shutil.copy(storm_db, db)
+    with duckdb.connect(str(db)) as con:  # the model called some mentions of two words something else
+        for word, other in con.execute("""
+                SELECT lower(text), CASE WHEN min(label) = 'PRODUCT' THEN 'WORK' ELSE 'PRODUCT' END FROM entities
+                WHERE label NOT IN ('HASHTAG', 'MENTION', 'CASHTAG') GROUP BY 1 ORDER BY count(*) DESC LIMIT 2""").fetchall():
+            con.execute("""UPDATE entities SET label = $other WHERE lower(text) = $word AND text_hash IN (
+                               SELECT text_hash FROM entities WHERE lower(text) = $word ORDER BY text_hash LIMIT 5)""",
+                        {"word": word, "other": other})
+    storm_db = db
+    found = sql(storm_db, """
+        SELECT lower(e.text), e.label, count(*) FROM entities e
+        WHERE e.model = (SELECT value FROM meta WHERE key = 'model.ner') GROUP BY ALL""")
+    counts: dict[str, dict[str, int]] = {}
+    for entity, label, n in found:
+        counts.setdefault(entity, {})[label] = n
+    assert any(len(labels) > 1 for labels in counts.values())
+    usual = {entity: min(labels, key=lambda label: (-labels[label], label)) for entity, labels in counts.items()}
+    comments = dict(sql(storm_db, """
+        SELECT lower(e.text), count(DISTINCT (c.platform, c.id)) FROM entities e JOIN comments c USING (text_hash)
+        WHERE e.model = (SELECT value FROM meta WHERE key = 'model.ner') GROUP BY 1"""))
+    rows = as_json(runner, storm_db, "entities", "--limit", "100000")
+    assert {r["entity"]: (r["label"], r["mentions"]) for r in rows} == {e: (usual[e], comments[e]) for e in usual}
+    # --label filters on the usual type
+    orgs = {r["entity"] for r in as_json(runner, storm_db, "entities", "--label", "org", "--limit", "100000")}
+    assert orgs == {e for e, label in usual.items() if label == "ORG"}

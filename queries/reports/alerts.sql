@@ -4,8 +4,7 @@
 -- Params: $period ('day' | 'week'), $until (NULL = end of the data), $history (periods),
 --         $min_volume, $threshold.
 WITH models AS (
-    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
-           max(value) FILTER (key = 'model.ner') AS ner_model
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
     FROM meta
 ),
 latest AS (
@@ -29,8 +28,8 @@ keyed AS (
     SELECT 'topic' AS kind, ct.topic AS name, l.* FROM labelled l
     JOIN comment_topics ct ON ct.platform = l.platform AND ct.id = l.id
     UNION ALL
-    SELECT DISTINCT 'entity' AS kind, lower(e.text) || ' (' || e.label || ')' AS name, l.* FROM labelled l
-    JOIN entities e ON e.text_hash = l.text_hash AND e.model = (SELECT ner_model FROM models)
+    SELECT DISTINCT 'entity' AS kind, e.entity || ' (' || e.type || ')' AS name, l.* FROM labelled l
+    JOIN entity_mentions e ON e.text_hash = l.text_hash  -- each entity under its usual type
 ),
 counts AS (
     SELECT kind, name, period_start, count(*) AS volume, count(label) AS analysed,

@@ -1,17 +1,15 @@
--- Entity-level sentiment: each entity (lower-cased surface form + label) with its mentions,
--- sentiment split, net sentiment and the topics it appears in.
+-- Entity-level sentiment: each entity (lower-cased surface form, under its usual type: the
+-- entity_mentions view) with its mentions, sentiment split, net sentiment and its topics.
 -- Params: $since, $until, $label (NULL = all), $topic (NULL = all), $limit.
 WITH models AS (
-    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
-           max(value) FILTER (key = 'model.ner') AS ner_model
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
     FROM meta
 ),
 mentions AS (
-    SELECT DISTINCT c.platform, c.id, c.text_hash, c.topic, lower(e.text) AS entity, e.label
-    FROM entities e
+    SELECT DISTINCT c.platform, c.id, c.text_hash, c.topic, e.entity, e.type AS label
+    FROM entity_mentions e
     JOIN comments c ON c.text_hash = e.text_hash
-    WHERE e.model = (SELECT ner_model FROM models)
-      AND ($label IS NULL OR e.label = upper($label))
+    WHERE ($label IS NULL OR e.type = upper($label))
       AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
       AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
       AND ($topic IS NULL OR EXISTS (

@@ -1,14 +1,13 @@
 -- Top entities of one topic, each with its own sentiment split. Params: $topic, $since, $until, $limit.
 WITH models AS (
-    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
-           max(value) FILTER (key = 'model.ner') AS ner_model
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
     FROM meta
 ),
-mentions AS (
-    SELECT DISTINCT c.platform, c.id, c.text_hash, lower(e.text) AS entity, e.label AS type
+mentions AS (  -- each entity under its usual type (the entity_mentions view)
+    SELECT DISTINCT c.platform, c.id, c.text_hash, e.entity, e.type
     FROM comment_topics ct
     JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
-    JOIN entities e ON e.text_hash = c.text_hash AND e.model = (SELECT ner_model FROM models)
+    JOIN entity_mentions e ON e.text_hash = c.text_hash
     WHERE ct.topic = $topic
       AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
       AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)

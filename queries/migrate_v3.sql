@@ -1,0 +1,2 @@
+-- Schema v2 → v3: no table changes. views.sql, run after every migration, adds the
+-- entity_mentions view (each entity under its usual type) that the entity reports read.

@@ -59,7 +59,9 @@ class ModelSpec:
         """The exact model recorded next to each result row."""
         if self.is_embedded:
             entry = modelpack.pack_entry(self.task)
-            return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}"
+            # decoding with other tag transitions (analyzer.bio) gives other entities from the same weights
+            transitions = entry.manifest.get("transitions", {}).get("weight")
+            return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}" + (f"+transitions{transitions:g}" if transitions else "")
         if self.is_local:
             folder = Path(self.source).expanduser().resolve()
             digest = folder_digest(folder)[:12]

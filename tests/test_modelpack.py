@@ -178,6 +178,19 @@ def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_i
     assert forced.quantize_for("sentiment", "cpu") == "int8"
 
 
+def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch):
+    from analyzer.models import ModelSpec
+
+    manifest = {"sha256": "b" * 64}
+    monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifest))
+    spec = ModelSpec("ner", "embedded")
+    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb"
+    manifest["transitions"] = {"weight": 0.2}
+    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb+transitions0.2"
+    manifest["transitions"] = {"weight": 0.3}
+    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb+transitions0.3"
+
+
 def test_quantize_auto_prefers_bf16_only_on_cpus_with_amx(monkeypatch, tmp_path):
     from analyzer import runtime
     from analyzer.analysis import AnalysisSettings

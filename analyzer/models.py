@@ -58,9 +58,13 @@ class ModelSpec:
     def identity(self) -> str:
         """The exact model recorded next to each result row."""
         if self.is_embedded:
+            from analyzer.bio import CONFIG_KEY
+
             entry = modelpack.pack_entry(self.task)
-            # decoding with other tag transitions (analyzer.bio) gives other entities from the same weights
-            transitions = entry.manifest.get("transitions", {}).get("weight")
+            # decoding with other tag transitions (analyzer.bio) gives other entities from the same weights;
+            # read from the config, which is what decoding reads
+            config = json.loads((entry.folder / "config.json").read_text()) if (entry.folder / "config.json").is_file() else {}
+            transitions = (config.get(CONFIG_KEY) or {}).get("weight")
             return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}" + (f"+transitions{transitions:g}" if transitions else "")
         if self.is_local:
             folder = Path(self.source).expanduser().resolve()

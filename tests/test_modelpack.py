@@ -158,13 +158,13 @@ def test_stored_deltas_decode_to_the_trained_weights_within_row_precision():
     assert set(decoded) == set(trained)
 
 
-def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_it(monkeypatch, tiny_models):
+def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_it(monkeypatch, tiny_models, tmp_path):
     from analyzer.analysis import AnalysisSettings
     from analyzer.models import ModelSpec
 
     manifests = {"sentiment": {"sha256": "a" * 64, "int8": {"default": True}}, "ner": {"sha256": "b" * 64}}
     monkeypatch.setattr(modelpack, "pack_entry",
-                        lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifests[task]))
+                        lambda task: modelpack.PackEntry(task, tmp_path / task, manifests[task]))
     specs = {"sentiment": ModelSpec("sentiment", "embedded"), "ner": ModelSpec("ner", "embedded")}
     auto = AnalysisSettings(["sentiment", "ner"], specs)
     assert auto.quantize_for("sentiment", "cpu") == "int8"
@@ -178,17 +178,16 @@ def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_i
     assert forced.quantize_for("sentiment", "cpu") == "int8"
 
 
-def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch):
+def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch, tmp_path):
+    from analyzer import bio
     from analyzer.models import ModelSpec
 
-    manifest = {"sha256": "b" * 64}
-    monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifest))
+    monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, tmp_path, {"sha256": "b" * 64}))
     spec = ModelSpec("ner", "embedded")
     assert spec.identity() == "embedded/ner@bbbbbbbbbbbb"
-    manifest["transitions"] = {"weight": 0.2}
-    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb+transitions0.2"
-    manifest["transitions"] = {"weight": 0.3}
-    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb+transitions0.3"
+    for weight in (0.2, 0.3):  # the config is what decoding reads
+        (tmp_path / "config.json").write_text(json.dumps({bio.CONFIG_KEY: {"weight": weight}}))
+        assert spec.identity() == f"embedded/ner@bbbbbbbbbbbb+transitions{weight:g}"
 
 
 def test_quantize_auto_prefers_bf16_only_on_cpus_with_amx(monkeypatch, tmp_path):

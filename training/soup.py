@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from analyzer import bio
 from analyzer.casing import CONFIG_FLAG
 from training import pack_check
 from training.datasets import DatasetsMissing
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or PACK / args.task
     first = manifests[0]
     configs = [json.loads((folder / "config.json").read_text()) for folder in folders]
-    config = configs[0]
+    # averaged weights are a new model: tag transitions are added afterwards (training.ner_transitions)
+    config = {k: v for k, v in configs[0].items() if k != bio.CONFIG_KEY}
     if len({bool(c.get(CONFIG_FLAG)) for c in configs}) > 1:
         raise SystemExit("some ingredients read letter case (--case-types) and some do not: they cannot be averaged")
     ingredients = [{"weight": round(w / sum(weights), 4), "command": m["command"], "seed": m["config"].get("seed"),

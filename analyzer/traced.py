@@ -33,12 +33,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from analyzer.casing import CASE_TYPES, CONFIG_FLAG, uses_case_types
+from analyzer.casing import CASE_TYPES, uses_case_types
 from analyzer.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 TRACEABLE_MODES = ("none", "bf16")
+OUR_CONFIG_PREFIX = "opinions_"  # config keys this project adds (analyzer.casing, analyzer.bio)
 # texts the bare tokenizer must encode exactly as transformers does before a trace is kept
 PROBE_TEXTS = (
     "I LOVE the new iPhone!!! 😍 https://t.co/abc #apple @tim_cook $AAPL",
@@ -163,14 +164,12 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         module = _trace(model, special["pad_token_id"] or 0, mode)
         if module is None:
             return False
-        from analyzer import bio
-
         config = {"id2label": {str(k): v for k, v in model.config.id2label.items()},
                   "num_labels": model.config.num_labels,
                   "max_position_embeddings": getattr(model.config, "max_position_embeddings", 512),
                   "model_type": getattr(model.config, "model_type", ""),
-                  CONFIG_FLAG: uses_case_types(model.config),
-                  bio.CONFIG_KEY: getattr(model.config, bio.CONFIG_KEY, None)}
+                  # every setting of ours (letter case, tag transitions, ...) goes with the trace
+                  **{k: v for k, v in vars(model.config).items() if k.startswith(OUR_CONFIG_PREFIX)}}
         import torch
 
         with warnings.catch_warnings():

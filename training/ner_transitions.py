@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             for weight in args.scan:
                 setattr(model.config, bio.CONFIG_KEY, bio.learned_transitions(sequences, TAGS, weight))
                 scores = evaluate(model)
-                print(json.dumps({"weight": weight, **{m: scores[m] for m in ("wnut17_dev_f1", "btc_dev_f1")}}), flush=True)
+                print(json.dumps({"weight": weight, **{m: scores[m] for m in METRICS}}), flush=True)
             return 0
         config.pop(bio.CONFIG_KEY, None)
         if args.weight:

@@ -14,8 +14,10 @@ from analyzer.reporting import ReportError
 from analyzer.runtime import DeviceError
 from analyzer.sources import SourceError
 from analyzer.store import StoreError
+from analyzer.textnorm import UnknownNormalisation
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
-    PresetError, RayUnavailable, ReportError, SourceError, StoreError, DeviceError, FileNotFoundError, PermissionError,
+    PresetError, RayUnavailable, ReportError, SourceError, StoreError, DeviceError, UnknownNormalisation,
+    FileNotFoundError, PermissionError,
 )

@@ -17,7 +17,7 @@ from analyzer.casing import NONE as CASE_NONE
 from analyzer.casing import token_case_types, uses_case_types
 from analyzer.models import ModelSpec, load_folder_or_id
 from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
-from analyzer.textnorm import mask_html_escapes, normalise_for_sentiment
+from analyzer.textnorm import URL_PATTERN, mask_html_escapes, model_normalisation, normaliser
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
@@ -28,9 +28,6 @@ SOCIAL_PATTERNS = (
     ("MENTION", re.compile(r"(?<![\w@])@\w(?:[\w.-]{0,28}\w)?")),
     ("CASHTAG", re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{0,9}(?:\.[A-Za-z]{1,2})?(?![\w$])")),
 )
-# links are not entities: a model reading "https://t.co/x" tags the "t" as ORG, and a URL's "#fragment" or
-# "/@user" path is not a hashtag or a mention
-URL_PATTERN = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _NER_LABEL_ALIASES = {"PERSON": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC", "GPE": "LOC"}
 
 
@@ -125,11 +122,13 @@ class SentimentTask(Task):
         super().__init__(spec, runtime, options)
         raw = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
         self.labels = canonical_sentiment_labels(raw)
+        # the text is normalised the way the model was trained (config `opinions_normalisation`); unknown: refused
+        self.normalise = normaliser(model_normalisation(self.model.config))
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         body = self.max_length - 2
         head = int(body * HEAD_SHARE)
-        encoded = self.tokenizer([normalise_for_sentiment(t) for t in texts], add_special_tokens=False,
+        encoded = self.tokenizer([self.normalise(t) for t in texts], add_special_tokens=False,
                                  truncation=False, verbose=False)["input_ids"]
         return [self._wrap(ids if len(ids) <= body else ids[:head] + ids[len(ids) - (body - head):]) for ids in encoded]
 

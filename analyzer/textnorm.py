@@ -1,33 +1,121 @@
 """Text normalisation seen by the models.
 
-The sentiment model is trained and run on text normalised the way cardiffnlp's
-TweetEval models are: every `@handle` becomes `@user` and every `http…` token
-becomes `http`. The same function is used at training and at inference so the model
-never sees a distribution it was not trained on. NER runs on the raw text (so that
-character offsets stay exact); mentions are extracted by rule instead. The one change NER
-sees is `mask_html_escapes`, which keeps every character at its offset.
+Two layers, both applied only to the text a model (or a summary, or topic discovery) reads;
+the stored `comments.text` is never changed:
+
+- `clean_markup`: what a reader of the post sees. HTML entities decoded (`&amp;` → `&`), HTML
+  tags removed (Mastodon's `<p>`, YouTube's `<br />`), Reddit's `[removed]`/`[deleted]`
+  markers dropped, whitespace collapsed.
+- A sentiment model's normalisation, named in its config (`opinions_normalisation`) so that a
+  model is always run on text normalised the way it was trained, and a model that names one
+  this version does not know is refused:
+  - `cardiffnlp`: cardiffnlp's TweetEval convention, `@handle` → `@user`, `http…` → `http`
+    (hub models and models without the key).
+  - `social-v2` (the embedded pack): markup cleaned, then emoji turned into their names
+    ("😡" → " enraged face ", as pysentimiento does: MiniLM's uncased vocabulary maps every
+    emoji to [UNK]), letters repeated 3+ times cut to 2 ("soooo" → "soo"), and the cardiffnlp
+    placeholders. Emoticons (`:)`, `:(`) pass through: the tokenizer already splits them.
+
+NER runs on the raw text (so that character offsets stay exact); mentions are extracted by
+rule instead. The one change NER sees is `mask_html_escapes`, which keeps every character at
+its offset.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable
 
 _ESCAPED_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SPACE = re.compile(r"\s+")
 _HTML_ESCAPE = re.compile(r"&(amp|lt|gt|quot|apos|#39|#x27);")
 _HTML_CHAR = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "#39": "'", "#x27": "'"}
+# a tag starts with a letter, so "<3" and "a < b" are text, not markup
+_BREAK_TAG = re.compile(r"<(?:br|/p|/div|/li|/h[1-6])\b[^<>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_MARKERS = re.compile(r"\[(?:removed|deleted)\]", re.IGNORECASE)
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
+_SKIN_TONE = re.compile(r"_(?:medium-)?(?:light|medium|dark)_skin_tone|_(?:medium-)?(?:light|dark)(?=[_ ])")
+URL_PATTERN = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+DEFAULT_NORMALISATION = "cardiffnlp"  # a model that does not name one (hub models)
+PACK_NORMALISATION = "social-v2"  # what the embedded sentiment pack is trained and run on
 
 
-def normalise_for_sentiment(text: str) -> str:
-    """cardiffnlp-style normalisation: @user, http, collapsed whitespace."""
+def clean_markup(text: str) -> str:
+    """The text a reader sees: entities decoded, tags and [removed]/[deleted] markers dropped, spaces collapsed."""
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", _BREAK_TAG.sub("\n", text))
+    if "&" in text:
+        text = html.unescape(text)
+    if "[" in text:
+        text = _MARKERS.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _placeholders(text: str) -> str:
     tokens = []
     for token in _SPACE.split(text.strip()):
         if token.startswith("@") and len(token) > 1:
             token = "@user"
-        elif token.startswith("http"):
+        elif token.startswith("http") or token.lower().startswith("www."):
             token = "http"
         tokens.append(token)
     return " ".join(tokens)
+
+
+def demojize(text: str) -> str:
+    """Each emoji as its English name between spaces, skin tones dropped ("👍🏽" → " thumbs up ")."""
+    import emoji
+
+    if emoji.emoji_count(text) == 0:
+        return text
+    named = emoji.demojize(text, delimiters=(" \x00", "\x00 "))
+    return re.sub(r"\x00([^\x00]*)\x00", lambda m: _SKIN_TONE.sub("", m.group(1)).replace("_", " ").replace("-", " "),
+                  named)
+
+
+def normalise_cardiffnlp(text: str) -> str:
+    """cardiffnlp-style normalisation: @user, http, collapsed whitespace."""
+    return _placeholders(text)
+
+
+def normalise_social(text: str) -> str:
+    """`social-v2`: markup cleaned, emoji named, elongations cut, @user and http placeholders."""
+    text = clean_markup(text)
+    text = _ELONGATION.sub(r"\1\1", demojize(text))
+    return _placeholders(text)
+
+
+NORMALISATIONS: dict[str, Callable[[str], str]] = {
+    "cardiffnlp": normalise_cardiffnlp,
+    "social-v2": normalise_social,
+}
+
+
+class UnknownNormalisation(ValueError):
+    """A model names a text normalisation this version of opinions does not have."""
+
+
+def normaliser(name: str | None) -> Callable[[str], str]:
+    """The normalisation function a sentiment model was trained with (None: the hub convention)."""
+    key = name or DEFAULT_NORMALISATION
+    if key not in NORMALISATIONS:
+        raise UnknownNormalisation(
+            f"the model was trained on text normalised as {key!r}, which this version of opinions does not know "
+            f"(known: {', '.join(NORMALISATIONS)}); upgrade opinions or use another model")
+    return NORMALISATIONS[key]
+
+
+def model_normalisation(config: object) -> str:
+    """The normalisation a model config names (`opinions_normalisation`), else the hub convention."""
+    return str(getattr(config, "opinions_normalisation", None) or DEFAULT_NORMALISATION)
+
+
+def normalise_for_sentiment(text: str) -> str:
+    """The embedded pack's normalisation (training scripts and tests use it by this name)."""
+    return NORMALISATIONS[PACK_NORMALISATION](text)
 
 
 def unescape_unicode(text: str) -> str:

@@ -117,7 +117,7 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
     from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import classification_scores
     from analyzer.tasks import canonical_sentiment_labels
-    from analyzer.textnorm import normalise_for_sentiment
+    from analyzer.textnorm import model_normalisation, normaliser
 
     data = read_labelled_texts(request.file)
     labels_raw = [canonical_sentiment_labels([label])[0] if label.lower() in {"neg", "pos", "neu"} else label.lower()
@@ -142,9 +142,11 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
         raise LabelledDataError(f"validation labels {unknown} do not occur in the training data")
     device = _device(request.device)
     model.to(device)
+    # trained on text normalised as the base was; the config keeps its name, so inference normalises alike
+    normalise = normaliser(model_normalisation(model.config))
     features = encode_texts(tokenizer, [data.texts[i] for i in train_idx], request.max_length,
-                            [label2id[labels_raw[i]] for i in train_idx], normalise_for_sentiment)
-    val_features = encode_texts(tokenizer, val_texts, request.max_length, normalise=normalise_for_sentiment)
+                            [label2id[labels_raw[i]] for i in train_idx], normalise)
+    val_features = encode_texts(tokenizer, val_texts, request.max_length, normalise=normalise)
 
     def evaluate(m: Any) -> dict[str, Any]:
         predicted = [order[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]

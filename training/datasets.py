@@ -74,6 +74,40 @@ def goemotions(split: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+EMOTION_SENTIMENT = {"anger": "negative", "sadness": "negative", "joy": "positive", "optimism": "positive"}
+
+
+def tweeteval_emotion(split: str) -> tuple[list[str], list[str]]:
+    """TweetEval emotion tweets as sentiment: anger and sadness negative, joy and optimism positive."""
+    root = datasets_root() / "tweeteval-emotion"
+    names = [line.split("\t")[1].strip() for line in (root / "mapping.txt").read_text().splitlines() if "\t" in line]
+    texts = (root / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = [EMOTION_SENTIMENT[names[int(x)]] for x in (root / f"{split}_labels.txt").read_text().split()]
+    return [t.strip() for t in texts], labels
+
+
+def emoji_examples(min_occurrences: int = 50, min_share: float = 0.5, min_margin: float = 0.15,
+                   ) -> tuple[list[str], list[str]]:
+    """Emoji-only texts ("😡", "😡😡😡") labelled by the Emoji Sentiment Ranking, where one class clearly
+    dominates the tweets an emoji occurs in (😂 does not: 47% positive, so context decides)."""
+    import csv
+
+    texts, labels = [], []
+    with open(datasets_root() / "emoji-sentiment" / "Emoji_Sentiment_Data_v1.0.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            counts = [int(row["Negative"]), int(row["Neutral"]), int(row["Positive"])]
+            total = sum(counts)
+            if total < min_occurrences:
+                continue
+            shares = sorted((c / total, i) for i, c in enumerate(counts))
+            (top, best), (second, _) = shares[-1], shares[-2]
+            if top >= min_share and top - second >= min_margin:
+                for repeat in (1, 3):
+                    texts.append(row["Emoji"] * repeat)
+                    labels.append(SENTIMENT_LABELS[best])
+    return texts, labels
+
+
 def ner_split(name: str, split: str) -> tuple[list[list[str]], list[list[str]]]:
     """btc or wnut17 CoNLL with tags mapped onto PER/ORG/LOC/PRODUCT/WORK."""
     data = read_conll(datasets_root() / name / f"{split}.conll")

@@ -16,15 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from analyzer.textnorm import PACK_NORMALISATION, normalise_for_sentiment
 from training import pack_check
-from training.datasets import SENTIMENT_LABELS, DatasetsMissing, goemotions, semeval_train, tweeteval_val
+from training.datasets import (
+    SENTIMENT_LABELS,
+    DatasetsMissing,
+    emoji_examples,
+    goemotions,
+    semeval_train,
+    tweeteval_emotion,
+    tweeteval_val,
+)
 
 METRICS = ["tweeteval_val_macro_recall", "goemotions_dev_macro_f1"]
 
 
 def encode_sentiment(tokenizer: Any, texts: list[str], max_length: int) -> list[dict]:
-    from analyzer.textnorm import normalise_for_sentiment
-
     enc = tokenizer([normalise_for_sentiment(t) for t in texts], truncation=True, max_length=max_length)
     return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
 
@@ -80,13 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--goemotions", type=int, default=0, help="how many GoEmotions train rows to mix in")
+    parser.add_argument("--emotion", action="store_true",
+                        help="add TweetEval emotion train tweets (anger/sadness negative, joy/optimism positive)")
+    parser.add_argument("--emoji", action="store_true",
+                        help="add emoji-only texts labelled by the Emoji Sentiment Ranking")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this pack entry's weights instead of the base (a warm start)")
     parser.add_argument("--teachers", type=Path, nargs="*", default=[],
                         help="pack entry folders whose averaged predictions the student also learns (distillation)")
     parser.add_argument("--distill-weight", type=float, default=0.5)
     parser.add_argument("--layers", type=int, default=0,
                         help="keep only the lowest N of the base's 6 encoder layers (a cheaper student; default all)")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke runs)")
+    parser.add_argument("--limit", type=int, default=0, help="train on N randomly chosen rows only (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment")
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--bf16", action="store_true",
@@ -106,11 +119,17 @@ def main(argv: list[str] | None = None) -> int:
             pick = random.Random(args.seed).sample(range(len(ge_texts)), min(args.goemotions, len(ge_texts)))
             texts += [ge_texts[i] for i in pick]
             labels += [ge_labels[i] for i in pick]
+        for wanted, loader in ((args.emotion, lambda: tweeteval_emotion("train")), (args.emoji, emoji_examples)):
+            if wanted:
+                more_texts, more_labels = loader()
+                texts += more_texts
+                labels += more_labels
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
     if args.limit:
-        texts, labels = texts[: args.limit], labels[: args.limit]
+        pick = random.Random(args.seed).sample(range(len(texts)), min(args.limit, len(texts)))
+        texts, labels = [texts[i] for i in pick], [labels[i] for i in pick]
     print(f"training rows: {len(texts)}; tweeteval val {len(val_texts)}; goemotions dev {len(ge_dev_texts)}", flush=True)
 
     import torch
@@ -122,10 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     base = modelpack.base_dir()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     label2id = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id,
-        **({"num_hidden_layers": args.layers} if args.layers else {}),  # a student keeps the lowest layers
-    )
+    if args.init:
+        model = pack_check.load_stored("sentiment", args.init)[0].train()
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id,
+            **({"num_hidden_layers": args.layers} if args.layers else {}),  # a student keeps the lowest layers
+        )
+    model.config.opinions_normalisation = PACK_NORMALISATION  # inference normalises as training did
 
     features = encode_sentiment(tokenizer, texts, args.max_length)
     for f, label in zip(features, labels, strict=True):
@@ -148,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     model.config.architectures = ["BertForSequenceClassification"]
     pack_check.store_and_check("sentiment", args.out, trainable_state(model), model.config.to_dict(), {
         **pack_check.trained_fields("sentiment", "training.train_sentiment", result.history, time.time() - started),
-        "normalisation": "cardiffnlp (@user, http)", "max_length": args.max_length, "labels": SENTIMENT_LABELS,
+        "normalisation": PACK_NORMALISATION, "init": str(args.init) if args.init else None, "max_length": args.max_length, "labels": SENTIMENT_LABELS,
         "train_rows": len(texts), "config": vars(config),
     })
     return 0

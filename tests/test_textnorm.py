@@ -1,0 +1,42 @@
+"""What the models read: markup cleaned, emoji named, each model run on the normalisation it was trained with."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from analyzer.textnorm import (
+    UnknownNormalisation,
+    clean_markup,
+    model_normalisation,
+    normalise_cardiffnlp,
+    normalise_social,
+    normaliser,
+)
+
+
+@pytest.mark.parametrize(("raw", "seen"), [
+    ("Miles &amp; More &gt; the rest &#39;ok&#39;", "Miles & More > the rest 'ok'"),
+    ("<p>Boosted this</p><p>second <a href=\"https://x.y\">link</a></p>", "Boosted this second link"),
+    ("great video<br />really<br>good", "great video really good"),
+    ("[removed] the rest of the post", "the rest of the post"),
+    ("I <3 it and a < b", "I <3 it and a < b"),
+])
+def test_clean_markup_shows_what_a_reader_sees(raw: str, seen: str) -> None:
+    assert clean_markup(raw) == seen
+
+
+def test_social_normalisation_names_emoji_and_keeps_placeholders() -> None:
+    assert normalise_social("😡😡😡") == "enraged face enraged face enraged face"
+    assert normalise_social("👍🏽 soooo gooood @Delta https://t.co/x") == "thumbs up soo good @user http"
+    assert normalise_social("worst day :( ") == "worst day :("
+    # the hub convention leaves emoji and markup to the model's own vocabulary
+    assert normalise_cardiffnlp("😡 @Delta http://x") == "😡 @user http"
+
+
+def test_a_model_is_run_on_the_normalisation_its_config_names() -> None:
+    assert normaliser(model_normalisation(SimpleNamespace(opinions_normalisation="social-v2")))("😍") == "smiling face with heart eyes"
+    assert model_normalisation(SimpleNamespace()) == "cardiffnlp"
+    with pytest.raises(UnknownNormalisation, match="social-v9"):
+        normaliser("social-v9")

@@ -9,8 +9,8 @@ the stored `comments.text` is never changed:
 - A sentiment model's normalisation, named in its config (`opinions_normalisation`) so that a
   model is always run on text normalised the way it was trained, and a model that names one
   this version does not know is refused:
-  - `cardiffnlp`: cardiffnlp's TweetEval convention, `@handle` → `@user`, `http…` → `http`
-    (hub models and models without the key).
+  - `cardiffnlp`: markup cleaned, then cardiffnlp's TweetEval convention, `@handle` → `@user`,
+    `http…` → `http` (hub models and models without the key).
   - `social-v2` (the embedded pack): markup cleaned, then emoji turned into their names
     ("😡" → " enraged face ", as pysentimiento does: MiniLM's uncased vocabulary maps every
     emoji to [UNK]), letters repeated 3+ times cut to 2 ("soooo" → "soo"), and the cardiffnlp
@@ -77,8 +77,8 @@ def demojize(text: str) -> str:
 
 
 def normalise_cardiffnlp(text: str) -> str:
-    """cardiffnlp-style normalisation: @user, http, collapsed whitespace."""
-    return _placeholders(text)
+    """cardiffnlp-style normalisation of the cleaned text: @user, http, collapsed whitespace."""
+    return _placeholders(clean_markup(text))
 
 
 def normalise_social(text: str) -> str:

@@ -32,7 +32,7 @@ def test_social_normalisation_names_emoji_and_keeps_placeholders() -> None:
     assert normalise_social("👍🏽 soooo gooood @Delta https://t.co/x") == "thumbs up soo good @user http"
     assert normalise_social("worst day :( ") == "worst day :("
     # the hub convention leaves emoji and markup to the model's own vocabulary
-    assert normalise_cardiffnlp("😡 @Delta http://x") == "😡 @user http"
+    assert normalise_cardiffnlp("😡 @Delta http://x &amp; <br/>more") == "😡 @user http & more"
 
 
 def test_a_model_is_run_on_the_normalisation_its_config_names() -> None:

@@ -16,9 +16,12 @@ import duckdb
 import polars as pl
 
 from analyzer.models import ModelSpec
+from analyzer.runtime import Runtime
 from analyzer.store import Store, query_frame, run_sql, transaction
 
 ANALYSIS_CHUNK = 2048  # texts per model call and per write transaction
+DTYPE_PRECISION = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+QUANTIZE_PRECISION = {"none": "fp32", "bf16": "bf16", "int8": "int8-dynamic"}
 
 
 @dataclass
@@ -40,14 +43,21 @@ class AnalysisSettings:
             return "none"
         return self.specs[task].cpu_quantize() if self.quantize == "auto" else self.quantize
 
-    def model_ids(self, device: str | None = None) -> dict[str, str]:
-        """The model recorded next to each result: a quantized model is a different model."""
-        if device is None:
+    def precision_for(self, task: str, runtime: Runtime) -> str:
+        """The numeric precision `task` runs at: fp32, bf16, fp16, or int8-dynamic (CPU only)."""
+        if runtime.device != "cpu":
+            return DTYPE_PRECISION[runtime.dtype]
+        return QUANTIZE_PRECISION[self.quantize_for(task, "cpu")]
+
+    def model_ids(self, runtime: Runtime | None = None) -> dict[str, str]:
+        """The model recorded next to each result, precision included (`embedded/sentiment@<sha>+fp32`):
+        the same weights at another precision give other answers, so their results never mix, and a
+        change of precision re-analyses on the next run as a new model does."""
+        if runtime is None:
             from analyzer.runtime import choose_runtime
 
-            device = choose_runtime(self.device).device
-        return {task: self.specs[task].identity() + ("+int8" if self.quantize_for(task, device) == "int8" else "")
-                for task in self.tasks}
+            runtime = choose_runtime(self.device)
+        return {task: f"{self.specs[task].identity()}+{self.precision_for(task, runtime)}" for task in self.tasks}
 
 
 @dataclass
@@ -78,7 +88,7 @@ class Predictor:
                 quantize=self.quantized[name], social_tokens=settings.social_tokens))
             for name in settings.tasks
         }
-        self.model_ids = settings.model_ids(self.runtime.device)
+        self.model_ids = settings.model_ids(self.runtime)
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
 
     def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None) -> dict[str, list[Any]]:

@@ -31,8 +31,9 @@ from analyzer import presets
 from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
+from analyzer.runtime import Runtime
 from analyzer.sources import BATCH_ROWS, RecordBatch, Source, SourceError, expand_inputs, read_batches
-from analyzer.store import Store, query_frame, run_sql, set_meta, transaction
+from analyzer.store import Store, get_meta, query_frame, run_sql, set_meta, transaction
 
 T = TypeVar("T")
 READER_WINDOW_SECONDS = 0.03
@@ -148,9 +149,10 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         predictor = Predictor(options.analysis) if options.analysis and local else None
         device = predictor.describe() if predictor else ("ray" if options.analysis else None)
         tasks = options.analysis.tasks if options.analysis else []
-        # Ray workers run on GPUs when given some, else on CPUs: the recorded model (int8 or not) follows them
-        worker_device = None if local else ("cuda" if getattr(options.ray, "gpus_per_worker", 0) else "cpu")
-        model_ids = (predictor.model_ids if predictor else options.analysis.model_ids(worker_device)) if options.analysis else {}
+        # Ray workers run on GPUs when given some, else on CPUs: the recorded model (its precision) follows them,
+        # and each worker checks that it computed at the precision recorded here (ray_engine.PredictorActor)
+        worker_runtime = Runtime("cuda:0", "bfloat16") if getattr(options.ray, "gpus_per_worker", 0) else Runtime("cpu", "float32")
+        model_ids = (predictor.model_ids if predictor else options.analysis.model_ids(worker_runtime)) if options.analysis else {}
         with store.connect() as con, transaction(con):
             # we hold the ingest lock, so any run still marked running belongs to a dead process
             run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})
@@ -158,12 +160,15 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
                 "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
                 "command": shlex.join(sys.argv), "host": socket.gethostname(),
             }).fetchone()[0]
+            model_changes = changed_models(con, model_ids)
             for task, model_id in model_ids.items():
                 set_meta(con, f"model.{task}", model_id)
             for error in errors:
                 _record_source_failure(con, run_id, error)
         lock.record(run_id)
-        summary = RunSummary(run_id=run_id, device=device)
+        summary = RunSummary(run_id=run_id, device=device, notes=model_changes)
+        for note in model_changes:
+            progress.log(note)
         summary.failed_sources.update({e.source: e.reason for e in errors})
         try:
             if not local:
@@ -206,6 +211,17 @@ def _finish(store: Store, summary: RunSummary, error: str | None) -> None:
     with contextlib.suppress(Exception), store.connect() as con:
         run_sql(con, "ingest/run_finish", {"run_id": summary.run_id, "status": summary.status, "error": error,
                                            "device": summary.device})
+
+
+def changed_models(con: duckdb.DuckDBPyConnection, model_ids: dict[str, str]) -> list[str]:
+    """One note per task whose model (weights, decoding or precision) differs from the last run's:
+    its results are not mixed with the old ones, so every stored text is analysed again."""
+    notes = []
+    for task, model_id in model_ids.items():
+        previous = get_meta(con, f"model.{task}")
+        if previous and previous != model_id:
+            notes.append(f"{task}: model changed from {previous} to {model_id}; stored texts are analysed again with it")
+    return notes
 
 
 def _record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: SourceError) -> None:

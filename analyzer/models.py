@@ -83,18 +83,20 @@ class ModelSpec:
         return KNOWN_LANGUAGES.get(self.source, ["en"])
 
     def cpu_quantize(self) -> str:
-        """What `--quantize auto` means on this CPU: a reduced precision only where training
-        measured it to cost under half a point on held-out data (recorded in the pack
-        manifest). bf16 first where the CPU has AMX (faster and closer to fp32), then int8."""
+        """What `--quantize auto` means on this CPU: fp32 ("none") unless the pack manifest says
+        training measured a reduced precision that answers like fp32 on held-out dev data (metric
+        loss under half a point AND at most 1% of answers changed: `training.pack_check`) and is
+        batch-independent. Only bf16 qualifies, and only where the CPU has AMX (elsewhere it is no
+        faster). Dynamic int8 never does: it scales activations per batch tensor, so a text's answer
+        depends on its batch neighbours (17 of 300 labels flipped with another token budget)."""
         if not self.is_embedded:
             return "none"
         from analyzer.runtime import cpu_has_bf16_matrix_units
 
-        manifest = modelpack.pack_entry(self.task).manifest
-        if manifest.get("bf16", {}).get("default") and cpu_has_bf16_matrix_units():
+        bf16 = modelpack.pack_entry(self.task).manifest.get("bf16", {})
+        # a manifest written before churn was measured is not trusted with a reduced default
+        if bf16.get("default") and bf16.get("churn") is not None and cpu_has_bf16_matrix_units():
             return "bf16"
-        if manifest.get("int8", {}).get("default"):
-            return "int8"
         return "none"
 
     def where(self) -> str:

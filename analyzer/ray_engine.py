@@ -45,6 +45,7 @@ class RayOptions:
     workers: int | None = None
     gpus_per_worker: float = 0.0
     object_store_mb: int = 512
+    batch_rows: int = 512  # texts per block sent to a predictor actor (results never depend on it)
 
 
 # Set before ray is imported: it keeps every listener of a private cluster on loopback
@@ -101,13 +102,16 @@ def _map_block(block: Any, params_by_source: dict[str, dict[str, Any]]) -> Any:
 class PredictorActor:
     """One loaded predictor per actor; called on Arrow blocks of (text_hash, text, lang)."""
 
-    def __init__(self, settings: AnalysisSettings, threads: int) -> None:
+    def __init__(self, settings: AnalysisSettings, threads: int, expected_ids: dict[str, str]) -> None:
         import torch
 
         torch.set_num_threads(max(1, threads))
         from analyzer.analysis import Predictor
 
         self.predictor = Predictor(settings)
+        if self.predictor.model_ids != expected_ids:  # e.g. a GPU without bf16 runs fp16
+            raise RuntimeError(f"a Ray worker runs {self.predictor.model_ids}, not the {expected_ids} the driver "
+                               "records; its results would be stored under the wrong model")
 
     def __call__(self, block: dict[str, Any]) -> dict[str, Any]:
         batch = {"text_hash": list(block["text_hash"]), "text": list(block["text"]), "lang": list(block["lang"])}
@@ -191,8 +195,9 @@ def analyse_with_ray(ray: Any, store: Store, settings: AnalysisSettings, model_i
     try:
         dataset = ray.data.from_arrow(todo.select(["text_hash", "text", "lang"]).to_arrow())
         results = dataset.map_batches(
-            PredictorActor, batch_size=512, batch_format="numpy",
-            fn_constructor_kwargs={"settings": settings, "threads": max(1, int(per_actor_cpus))},
+            PredictorActor, batch_size=ray_options.batch_rows, batch_format="numpy",
+            fn_constructor_kwargs={"settings": settings, "threads": max(1, int(per_actor_cpus)),
+                                   "expected_ids": model_ids},
             compute=ActorPoolStrategy(size=workers), num_cpus=per_actor_cpus,
             num_gpus=ray_options.gpus_per_worker or None)
         results.write_parquet(str(staging))

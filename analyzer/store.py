@@ -204,5 +204,10 @@ def query_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any
     return con.sql(statement, params={k: v for k, v in (params or {}).items() if k in names} or None).pl()
 
 
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = $k", {"k": key}).fetchone()
+    return row[0] if row else None
+
+
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": key, "v": value})

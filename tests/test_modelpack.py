@@ -158,24 +158,28 @@ def test_stored_deltas_decode_to_the_trained_weights_within_row_precision():
     assert set(decoded) == set(trained)
 
 
-def test_quantize_auto_means_int8_only_on_cpu_and_only_where_the_pack_measured_it(monkeypatch, tiny_models, tmp_path):
+def test_quantize_auto_never_picks_batch_dependent_int8_and_records_the_precision(monkeypatch, tiny_models, tmp_path):
+    from analyzer import runtime
     from analyzer.analysis import AnalysisSettings
     from analyzer.models import ModelSpec
+    from analyzer.runtime import Runtime
 
-    manifests = {"sentiment": {"sha256": "a" * 64, "int8": {"default": True}}, "ner": {"sha256": "b" * 64}}
+    # int8 measured within half a point: still never the default (its activation scales are per batch)
+    manifests = {"sentiment": {"sha256": "a" * 64, "int8": {"default": True, "churn": 0.5}}, "ner": {"sha256": "b" * 64}}
     monkeypatch.setattr(modelpack, "pack_entry",
                         lambda task: modelpack.PackEntry(task, tmp_path / task, manifests[task]))
+    monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: False)
     specs = {"sentiment": ModelSpec("sentiment", "embedded"), "ner": ModelSpec("ner", "embedded")}
     auto = AnalysisSettings(["sentiment", "ner"], specs)
-    assert auto.quantize_for("sentiment", "cpu") == "int8"
-    assert auto.quantize_for("ner", "cpu") == "none"  # not measured safe: full precision
+    assert auto.quantize_for("sentiment", "cpu") == "none"
     assert auto.quantize_for("sentiment", "cuda:0") == "none"
-    assert auto.model_ids("cpu") == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa+int8", "ner": "embedded/ner@bbbbbbbbbbbb"}
-    local = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))})
-    assert local.quantize_for("sentiment", "cpu") == "none"
+    assert auto.model_ids(Runtime("cpu", "float32")) == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa+fp32",
+                                                         "ner": "embedded/ner@bbbbbbbbbbbb+fp32"}
+    assert auto.model_ids(Runtime("cuda:0", "float16"))["sentiment"] == "embedded/sentiment@aaaaaaaaaaaa+fp16"
     forced = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))},
                               quantize="int8")
     assert forced.quantize_for("sentiment", "cpu") == "int8"
+    assert forced.model_ids(Runtime("cpu", "float32"))["sentiment"].endswith("+int8-dynamic")
 
 
 def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch, tmp_path):
@@ -190,20 +194,25 @@ def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_mod
         assert spec.identity() == f"embedded/ner@bbbbbbbbbbbb+transitions{weight:g}"
 
 
-def test_quantize_auto_prefers_bf16_only_on_cpus_with_amx(monkeypatch, tmp_path):
+def test_quantize_auto_picks_bf16_only_with_amx_and_measured_churn(monkeypatch, tmp_path):
     from analyzer import runtime
     from analyzer.analysis import AnalysisSettings
     from analyzer.models import ModelSpec
+    from analyzer.runtime import Runtime
 
-    manifest = {"sha256": "a" * 64, "int8": {"default": True}, "bf16": {"default": True}}
+    manifest = {"sha256": "a" * 64, "bf16": {"default": True, "churn": 0.4}}
     monkeypatch.setattr(modelpack, "pack_entry",
                         lambda task: modelpack.PackEntry(task, modelpack.PACK_DIR / task, manifest))
     settings = AnalysisSettings(["sentiment"], {"sentiment": ModelSpec("sentiment", "embedded")})
     monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: True)
     assert settings.quantize_for("sentiment", "cpu") == "bf16"
-    assert settings.model_ids("cpu") == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa"}  # bf16 shares fp32's results
+    # bf16 answers are its own: they never share fp32's cache entries
+    assert settings.model_ids(Runtime("cpu", "float32")) == {"sentiment": "embedded/sentiment@aaaaaaaaaaaa+bf16"}
     monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: False)
-    assert settings.quantize_for("sentiment", "cpu") == "int8"  # bf16 without AMX is no faster than fp32
+    assert settings.quantize_for("sentiment", "cpu") == "none"  # bf16 without AMX is no faster than fp32
+    monkeypatch.setattr(runtime, "cpu_has_bf16_matrix_units", lambda: True)
+    del manifest["bf16"]["churn"]  # measured before churn was: not trusted with a reduced default
+    assert settings.quantize_for("sentiment", "cpu") == "none"
 
 
 def test_amx_is_read_from_the_cpu_flags(tmp_path):

@@ -22,7 +22,8 @@ from typing import Any
 from training.datasets import DatasetsMissing
 
 PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
-MAX_DROP = 0.5  # points; the rule for keeping a quantized variant
+MAX_DROP = 0.5  # points; the rule for letting `--quantize auto` pick a reduced precision...
+MAX_CHURN = 1.0  # ...and the share of dev texts (%) whose answer may differ from fp32
 
 
 def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
@@ -66,16 +67,20 @@ def check(task: str, folder: Path) -> dict:
         from training.train_ner import METRICS, dev_evaluator
 
         evaluate = dev_evaluator(tokenizer, max_length, case_types=uses_case_types(model.config))
-    stored = evaluate(model)
+    stored = evaluate(model, with_outputs=True)
+    reference = stored.pop("outputs")
     manifest["scores"] = {k: v for k, v in stored.items()}
     for mode, scheme in VARIANTS.items():
-        reduced = evaluate(quantize(copy.deepcopy(model), mode, Runtime("cpu", "float32")))
+        reduced = evaluate(quantize(copy.deepcopy(model), mode, Runtime("cpu", "float32")), with_outputs=True)
         drop = {m: round(float(stored[m]) - float(reduced[m]), 2) for m in METRICS}
+        # an aggregate hides answers that change: churn is the share of dev texts whose output differs from fp32
+        churn = round(100 * sum(a != b for a, b in zip(reference, reduced["outputs"], strict=True)) / len(reference), 2)
         manifest[mode] = {
             "scheme": scheme,
             "scores": {m: float(reduced[m]) for m in METRICS},
             "drop": drop,
-            "default": all(d < MAX_DROP for d in drop.values()),
+            "churn": churn,
+            "default": all(d < MAX_DROP for d in drop.values()) and churn <= MAX_CHURN,
         }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
     return manifest

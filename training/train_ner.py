@@ -39,21 +39,24 @@ def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case
     dev = dev or {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
     dev_encoded = {name: encode_tagged(tokenizer, toks, max_length, case_types=case_types) for name, (toks, _) in dev.items()}
 
-    def evaluate(m: Any) -> dict:
-        out = {}
+    def evaluate(m: Any, with_outputs: bool = False) -> dict:
+        """Dev scores; `with_outputs` adds `outputs`, each dev sentence's tags (pack_check counts churn with it)."""
+        out: dict[str, Any] = {}
+        outputs: list[tuple[str, ...]] = []
         learned = bio.transition_scores(m.config, TAGS)  # decoded as inference decodes this model
         for name, (dev_tokens, dev_tags) in dev.items():
             feats, word_ids_all = dev_encoded[name]
             logits = predict_logits(m, feats, tokenizer.pad_token_id)
             predicted = [word_tags(lg, word_ids, len(sent), TAGS, learned)
                          for sent, lg, word_ids in zip(dev_tokens, logits, word_ids_all, strict=True)]
+            outputs.extend(tuple(sentence) for sentence in predicted)
             scores = entity_scores(dev_tags, predicted)
             out[f"{name}_dev_f1"] = scores["f1"]
             out[f"{name}_dev_per_type"] = {k: v["f1"] for k, v in scores["per_type"].items()}
             if name == "btc":  # BTC never annotates products or works: also score on its own types only
                 own = [[t if t[2:] not in UNANNOTATED_IN_BTC else "O" for t in sentence] for sentence in predicted]
                 out["btc_dev_f1_btc_types"] = entity_scores(dev_tags, own)["f1"]
-        return out
+        return {**out, "outputs": outputs} if with_outputs else out
 
     return evaluate
 

@@ -47,15 +47,15 @@ def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], l
     val_features = encode_sentiment(tokenizer, val_texts, max_length)
     ge_features = encode_sentiment(tokenizer, ge_texts, max_length)
 
-    def evaluate(m: Any) -> dict:
-        def scores(feats: list[dict], gold: list[str]) -> dict:
-            pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, feats, tokenizer.pad_token_id)]
-            return classification_scores(gold, pred, SENTIMENT_LABELS)
-
-        tv = scores(val_features, val_labels)
-        ge = scores(ge_features, ge_labels)
-        return {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
-                "goemotions_dev_macro_f1": ge["macro_f1"]}
+    def evaluate(m: Any, with_outputs: bool = False) -> dict:
+        """Dev scores; `with_outputs` adds `outputs`, each dev text's label (pack_check counts churn with it)."""
+        val_pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]
+        ge_pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, ge_features, tokenizer.pad_token_id)]
+        tv = classification_scores(val_labels, val_pred, SENTIMENT_LABELS)
+        ge = classification_scores(ge_labels, ge_pred, SENTIMENT_LABELS)
+        scores = {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
+                  "goemotions_dev_macro_f1": ge["macro_f1"]}
+        return {**scores, "outputs": val_pred + ge_pred} if with_outputs else scores
 
     return evaluate
 
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
     parser.add_argument("--goemotions", type=int, default=0, help="how many GoEmotions train rows to mix in")
+    parser.add_argument("--semeval", type=int, default=0,
+                        help="train on this many randomly chosen SemEval tweets (default all; a warm start needs fewer)")
     parser.add_argument("--emotion", action="store_true",
                         help="add TweetEval emotion train tweets (anger/sadness negative, joy/optimism positive)")
     parser.add_argument("--emoji", action="store_true",
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         val_texts, val_labels = tweeteval_val()
         exclude = set() if args.keep_val_overlap else {t.strip().lower() for t in val_texts}
         texts, labels = semeval_train(exclude)
+        if args.semeval:
+            pick = random.Random(args.seed).sample(range(len(texts)), min(args.semeval, len(texts)))
+            texts, labels = [texts[i] for i in pick], [labels[i] for i in pick]
         ge_dev_texts, ge_dev_labels = goemotions("dev")
         if args.goemotions:
             ge_texts, ge_labels = goemotions("train")

@@ -42,6 +42,8 @@ SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments 
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
+NoRetweetsOption = Annotated[bool, typer.Option(
+    "--no-retweets", help="Leave retweets and boosts out of the sentiment shares (they still count in the volume).")]
 QuantizeOption = Annotated[str, typer.Option(help=(
     "CPU precision. auto: for pack models whose measured loss is under half a point (see `opinions models`), bf16 "
     "on CPUs with AMX, else int8; none: fp32; int8: per-channel dynamic int8 on every Linear layer but the head; "
@@ -88,15 +90,24 @@ def friendly_errors(fn: F) -> F:
 @app.command()
 @friendly_errors
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Dump files, folders, globs, or - for stdin (.jsonl .ndjson .json .csv .parquet, .gz/.zst).")],
+    paths: Annotated[list[str], typer.Argument(help=(
+        "Dump files, folders, globs, or - for stdin: JSON lines (.jsonl .ndjson, or .json: detected from the bytes), "
+        "JSON documents (arrays, Twitter API v2 pages, Mastodon outboxes, tweets.js), .csv/.tsv, .txt (one comment a "
+        "line), .parquet; .gz/.zst."))],
     db: DbOption = None,
     config: ConfigOption = None,
-    preset: Annotated[str | None, typer.Option(help="reddit | twitter | youtube | generic (default: detected per file).")] = None,
+    preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | generic (default: detected per file).")] = None,
     text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
     id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
     time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
+    time_format: Annotated[str | None, typer.Option(help=(
+        "strptime format of the time field, e.g. '%m/%d/%Y %H:%M' for US dates. Needed only when no value of a file "
+        "tells month/day from day/month (2/10/2015); such a file is refused without it."))] = None,
     author_field: Annotated[str | None, typer.Option(help="Field holding the author.")] = None,
-    topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author of records that name none (a Twitter archive without account.js).")] = None,
+    topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
+    topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
     tasks: Annotated[str, typer.Option(help="sentiment,ner | all | none: what to run on new texts.")] = "all",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     batch_tokens: BatchTokensOption = None,
@@ -129,14 +140,15 @@ def ingest(
             time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
             batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
             allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json, engine=engine,
-            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker,
+            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, topic=topic, author=author,
+            time_format=time_format, delimiter=delimiter,
         )
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None
     typer.echo(json.dumps(summary.as_json())) if as_json else print_summary(summary)
     if summary.status == "failed":
-        raise fail("nothing could be ingested: " + "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()))
+        raise fail(summary.failure())
 
 
 @app.command()
@@ -211,23 +223,27 @@ def report_topic(
     since: SinceOption = None,
     until: UntilOption = None,
     by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
+    no_retweets: NoRetweetsOption = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """One topic in depth (trend, entities, strongest comments, summary), or all topics."""
+    """One topic in depth (trend, entities, strongest comments, summary), or all topics.
+
+    Comments without a topic are the `(no topic)` row.
+    """
     from analyzer.commands import show_report
 
-    show_report("topic", fmt, db, name=name, since=since, until=until, by=by)
+    show_report("topic", fmt, db, name=name, since=since, until=until, by=by, no_retweets=no_retweets)
 
 
 @report_app.command("topics")
 @friendly_errors
 def report_topics(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
-                  fmt: FormatOption = "table",
+                  no_retweets: NoRetweetsOption = False, fmt: FormatOption = "table",
                   limit: Annotated[int, typer.Option(help="At most this many topics.")] = 50) -> None:
     """Every topic: volume, sentiment shares, net sentiment, change against the previous period."""
     from analyzer.commands import show_report
 
-    show_report("topics", fmt, db, since=since, until=until, limit=limit)
+    show_report("topics", fmt, db, since=since, until=until, limit=limit, no_retweets=no_retweets)
 
 
 @report_app.command("runs")

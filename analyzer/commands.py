@@ -13,7 +13,7 @@ from typing import Any
 
 from analyzer import modelpack
 from analyzer.config import load_config
-from analyzer.ingest import IngestOptions, Progress, RunSummary, ingest
+from analyzer.ingest import IngestError, IngestOptions, Progress, RunSummary, ingest
 from analyzer.models import TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.store import Store, open_readonly, open_store
 
@@ -44,7 +44,8 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
                tasks: str, device: str, batch_tokens: int | None, profile: str | None, sentiment_model: str | None,
                ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "auto",
                engine: str = "local", ray_address: str | None = None, workers: int | None = None,
-               gpus_per_worker: float = 0.0) -> RunSummary:
+               gpus_per_worker: float = 0.0, topic: str | None = None, author: str | None = None,
+               time_format: str | None = None, delimiter: str | None = None) -> RunSummary:
     from analyzer.analysis import AnalysisSettings
 
     config = load_config(config_path)
@@ -61,14 +62,26 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
 
         ray_options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
     options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
-                            author_field=author_field, topic_field=topic_field, analysis=analysis, config=config,
-                            engine=engine, ray=ray_options)
+                            author_field=author_field, topic_field=topic_field, topic=topic, author=author,
+                            time_format=time_format, delimiter=parse_delimiter(delimiter), analysis=analysis,
+                            config=config, engine=engine, ray=ray_options)
     store = Store(db, wait_seconds=wait)
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
         log = (lambda m: print(m, file=sys.stderr)) if not quiet else None
         return ingest(store, paths, options, Progress(on_log=log))
     return _ingest_with_bar(store, paths, options)
+
+
+def parse_delimiter(delimiter: str | None) -> str | None:
+    """--delimiter: one character; `tab` or `\\t` name the tab."""
+    if delimiter is None:
+        return None
+    if delimiter.lower() in {"tab", "\\t"}:
+        return "\t"
+    if len(delimiter) != 1:
+        raise IngestError(f"--delimiter {delimiter!r}: give one character (',' ';' '|'), or tab")
+    return delimiter
 
 
 def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> RunSummary:
@@ -134,7 +147,8 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any
         if kind == "topic" and params.get("name"):
             sections = reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"))
         elif kind in {"topic", "topics"}:
-            sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50))
+            sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50),
+                                               no_retweets=params.get("no_retweets", False))
         elif kind == "runs":
             sections = reporting.runs_report(con, limit=params.get("limit", 20))
         elif kind == "entities":

@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 import queries
-from analyzer import presets
+from analyzer import dates, presets
 from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
@@ -51,6 +51,10 @@ class IngestOptions:
     time_field: str | None = None
     author_field: str | None = None
     topic_field: str | None = None
+    topic: str | None = None  # --topic: one topic for every record
+    author: str | None = None  # --author: for records that name none
+    time_format: str | None = None  # --time-format: strptime format of the time field
+    delimiter: str | None = None  # --delimiter: CSV delimiter (default: sniffed)
     analysis: AnalysisSettings | None = None  # None: --tasks none
     config: dict[str, Any] = field(default_factory=dict)
     batch_rows: int = BATCH_ROWS
@@ -76,6 +80,19 @@ class RunSummary:
     presets: dict[str, str] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_landed(self) -> int:
+        """Rows that are in the database now (new, or stored before) or deliberately not stored (skipped)."""
+        return self.rows_new + self.rows_duplicate + self.rows_skipped
+
+    def failure(self) -> str:
+        """Why nothing was ingested, in one line."""
+        parts = [f"{k}: {v}" for k, v in self.failed_sources.items()]
+        if self.rows_read:
+            parts.append(f"all {self.rows_read:,} rows read were rejected (see `opinions report rejects "
+                         f"--run {self.run_id}`)")
+        return "nothing was ingested: " + "; ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -201,8 +218,12 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             summary.status = "interrupted"
             _finish(store, summary, f"stopped by {stop.requested}")
             raise Interrupted(summary, stop.requested)
-        summary.status = "failed" if summary.failed_sources and summary.rows_read == 0 else "completed"
-        _finish(store, summary, "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
+        # nothing ingested (every file unreadable, or every row read rejected) is a failure: cron must hear of it.
+        # A re-run whose rows are all duplicates ingested them before, and an empty input has nothing to ingest.
+        nothing_landed = not summary.rows_landed and (summary.rows_read or summary.failed_sources)
+        summary.status = "failed" if nothing_landed else "completed"
+        _finish(store, summary, summary.failure() if summary.status == "failed" else
+                "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
     return summary
 
 
@@ -254,12 +275,19 @@ def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: R
 def source_mapping_params(source: Source, first: RecordBatch, options: IngestOptions,
                           summary: RunSummary) -> dict[str, Any]:
     """The mapping parameters for one source: its preset (forced or detected from the first
-    batch) with the --*-field overrides; records the preset in the summary."""
+    batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.dates`);
+    records the preset in the summary. Raises SourceError for dates no value disambiguates."""
     preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.record)
     preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
-                                    options.author_field, options.topic_field)
+                                    options.author_field, options.topic_field, topic_literal=options.topic,
+                                    author_literal=options.author, time_format=options.time_format)
     summary.presets[source.name] = preset.name
-    return presets.mapping_params(preset, source.name, source.stem)
+    slash_formats: list[str] = []
+    if not preset.time_format and preset.time:
+        counts = _mapper().execute_with_frame(batch_frame(first), queries.load("ingest/date_order"),
+                                              {"time_paths": preset.time})
+        slash_formats = dates.numeric_date_formats(source.name, *counts)
+    return presets.mapping_params(preset, source.name, source.stem, slash_formats)
 
 
 def _landed_batches(store: Store, sources: list[Source], options: IngestOptions, summary: RunSummary,
@@ -296,10 +324,14 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
 def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
                     progress: Progress) -> Iterator[tuple[RecordBatch, Any]]:
     params: dict[str, Any] | None = None
-    for batch in read_batches(source, options.batch_rows):
+    for batch in read_batches(source, options.batch_rows, delimiter=options.delimiter):
         if params is None:
             params = source_mapping_params(source, batch, options, summary)
             progress.log(f"{source.name}: preset {summary.presets[source.name]}")
+        for note in batch.notes:
+            if note not in summary.notes:
+                summary.notes.append(note)
+                progress.log(note)
         yield batch, map_records(batch_frame(batch), params)
 
 
@@ -358,20 +390,40 @@ def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
 _MAPPER = threading.local()
 
 
+class _MapperConnection:
+    """A per-thread in-memory DuckDB that runs SQL over one registered batch."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def execute_with_frame(self, frame: pl.DataFrame | Any, sql: str, params: dict[str, Any]) -> tuple:
+        self.con.register("batch", frame)
+        try:
+            return self.con.execute(sql, params).fetchall()[0]
+        finally:
+            self.con.unregister("batch")
+
+    def arrow_with_frame(self, frame: pl.DataFrame | Any, sql: str, params: dict[str, Any]) -> Any:
+        self.con.register("batch", frame)
+        try:
+            return self.con.sql(sql, params=params).to_arrow_table()
+        finally:
+            self.con.unregister("batch")
+
+
+def _mapper() -> _MapperConnection:
+    mapper = getattr(_MAPPER, "mapper", None)
+    if mapper is None:
+        mapper = _MAPPER.mapper = _MapperConnection()
+    return mapper
+
+
 def map_records(frame: pl.DataFrame | Any, params: dict[str, Any]) -> Any:
     """Map raw records (line_no, record) onto canonical columns: an Arrow table with outcome
     and reason per row. Runs in an in-memory DuckDB, so it needs no database file and can
     run in any thread or Ray worker."""
-    con = getattr(_MAPPER, "con", None)
-    if con is None:
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        _MAPPER.con = con
-    con.register("batch", frame)
-    try:
-        return con.sql(queries.load("ingest/map_batch"), params=params).to_arrow_table()
-    finally:
-        con.unregister("batch")
+    return _mapper().arrow_with_frame(frame, queries.load("ingest/map_batch"), params)
 
 
 def batch_frame(batch: RecordBatch) -> pl.DataFrame:

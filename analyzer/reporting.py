@@ -40,9 +40,15 @@ def _section(con: duckdb.DuckDBPyConnection, name: str, query: str, params: dict
 
 
 def topics_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  limit: int = 50) -> list[Section]:
-    return [_section(con, "topics", "reports/topics", {"since": since, "until": until, "limit": limit},
-                     title="Topics by volume")]
+                  limit: int = 50, no_retweets: bool = False) -> list[Section]:
+    section = _section(con, "topics", "reports/topics",
+                       {"since": since, "until": until, "limit": limit, "no_retweets": no_retweets},
+                       title="Topics by volume")
+    if no_retweets:
+        left_out = run_sql(con, "reports/retweets_left_out", {"since": since, "until": until}).fetchone()[0]
+        section.notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, left out of the "
+                             "sentiment shares")
+    return [section]
 
 
 def topic_report(con: duckdb.DuckDBPyConnection, topic: str, since: dt.datetime | None = None,

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from analyzer import containers
+
 # rows per chunk: each chunk is one mapping query and one write transaction, and every write
 # reopens and checkpoints the database (so readers get in between), a cost that grows with the
 # table. Measured (--tasks none, peak RSS on 200k / 2M rows, 2M wall): 50k-row chunks 388 / 512
@@ -41,6 +43,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PARQUET_MAGIC = b"PAR1"
 TWEETS_JS_PREFIX = b"window.YTD."
+UTF8_BOM = b"\xef\xbb\xbf"
+HEAD_BYTES = 1 << 20  # what format detection looks at: enough for a JSON line or a page of a pretty-printed document
+CSV_DELIMITERS = ",;\t|"
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json", ".js", ".csv", ".tsv", ".parquet"}
 COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd"}
 
@@ -76,6 +81,7 @@ class RecordBatch:
     line_no: list[int] = field(default_factory=list)
     record: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
+    notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
 
     @property
     def rows_read(self) -> int:
@@ -141,6 +147,8 @@ def _format_from_name(name: str) -> str | None:
         return "csv"
     if lower.endswith(".parquet"):
         return "parquet"
+    if lower.endswith(".txt"):
+        return "text"
     return None
 
 
@@ -208,30 +216,28 @@ class _ZstdFrames(io.RawIOBase):
         return size
 
 
-def read_batches(source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[RecordBatch]:
-    """Yield record batches from one source; raises SourceError if it cannot be read at all."""
+def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | None = None) -> Iterator[RecordBatch]:
+    """Yield record batches from one source; raises SourceError if it cannot be read at all.
+
+    The format comes from the bytes (see `sniff_format`); the name only tells CSV, TSV and
+    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed).
+    """
     raw = _open_raw(source)
     try:
-        stream = _decompressed(raw)
-        head = _peek(stream, 64)
-        fmt = _format_from_name(source.name) if source.path is not None else None
-        if head.startswith(PARQUET_MAGIC):
-            fmt = "parquet"
-        elif head.lstrip().startswith(TWEETS_JS_PREFIX):
-            fmt = "json"
-        elif fmt is None:
-            first = head.lstrip()[:1]
-            fmt = "json" if first == b"[" else "jsonl" if first in (b"{", b"") else None
+        stream, head = _with_head(_decompressed(raw))
+        fmt = sniff_format(head, source.name if source.path is not None else None)
         if fmt is None:
-            if b"\x00" in head or not _is_text(head):
-                raise SourceError(source.name, "not a text dump (binary content)")
-            fmt = "csv"
+            raise SourceError(source.name, "not a text dump (binary content)")
         if fmt == "jsonl":
-            yield from _jsonl_batches(source, stream, batch_rows)
+            yield from _container_records(source, _jsonl_batches(source, stream, batch_rows), batch_rows)
         elif fmt == "json":
             yield from _json_document_batches(source, stream, batch_rows)
+        elif fmt == "text":
+            yield from _text_line_batches(source, stream, batch_rows)
         elif fmt in {"csv", "tsv"}:
-            yield from _csv_batches(source, stream, batch_rows, delimiter="\t" if fmt == "tsv" else ",")
+            if delimiter is None:
+                delimiter = "\t" if fmt == "tsv" else sniff_delimiter(head)
+            yield from _csv_batches(source, stream, batch_rows, delimiter=delimiter)
         else:
             yield from _parquet_batches(source, stream, batch_rows)
     except (EOFError, OSError) as exc:
@@ -244,6 +250,101 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[Recor
     finally:
         if source.path is not None:
             raw.close()
+
+
+class _Chained(io.RawIOBase):
+    """`head` (already read, for format detection) followed by the rest of `stream`."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _with_head(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
+    """Read the first HEAD_BYTES (without a UTF-8 byte order mark) and give back a stream that still starts there."""
+    head = b""
+    while len(head) < HEAD_BYTES:
+        chunk = stream.read(HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    if head.startswith(UTF8_BOM):  # Excel and Windows tools write one; it is not part of the first value or column
+        head = head[len(UTF8_BOM):]
+    return io.BufferedReader(_Chained(head, stream), buffer_size=1 << 20), head
+
+
+def sniff_format(head: bytes, name: str | None) -> str | None:
+    """jsonl | json | csv | tsv | text | parquet from a file's first bytes (and its name for CSV/TSV/text).
+
+    JSON lines and one JSON document are told apart by their bytes, never by the extension:
+    Pushshift and MongoDB export one object a line into `.json` files. A file is JSON lines
+    when its first line is a whole object, or when a later line at the left margin is one
+    (a bad first line does not make a dump a document); a pretty-printed document (or
+    several, as some tools write API pages) spans lines.
+    """
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    stripped = head.lstrip()
+    if stripped.startswith(TWEETS_JS_PREFIX) or stripped.startswith(b"["):
+        return "json"
+    by_name = _format_from_name(name) if name else None
+    if by_name in {"csv", "tsv", "text"}:
+        return by_name
+    if stripped.startswith(b"{"):
+        lines = stripped.split(b"\n", 6)
+        if len(lines) == 1 or any(_is_json_object(line) for line in lines[:6] if line.startswith(b"{")):
+            return "jsonl"
+        return "json"
+    if not stripped and by_name in {"json", "jsonl"}:
+        return "jsonl"  # empty: no records either way
+    if b"\x00" in head[:4096] or not _is_text(head[:4096]):
+        return None
+    return by_name if by_name in {"json", "jsonl"} else "csv"
+
+
+def _is_json_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack; DuckDB judges it
+        return False
+
+
+def sniff_delimiter(head: bytes) -> str:
+    """The CSV delimiter among `, ; TAB |`: the one that splits the first rows into the same number (>1) of fields."""
+    sample = head.decode("utf-8", errors="replace")
+    cut = sample.rfind("\n")
+    sample = sample[:cut] if cut > 0 else sample  # the last line may be cut in the middle
+    best, best_score = ",", (0, 0)
+    for candidate in CSV_DELIMITERS:
+        rows: list[list[str]] = []
+        try:
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate):
+                if row:
+                    rows.append(row)
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            pass  # judged on the rows before the damage; the reader rejects the damaged row itself
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(row) == width for row in rows), width)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
 
 
 def _peek(stream: IO[bytes], n: int) -> bytes:
@@ -349,68 +450,170 @@ class _SkipPrefix(io.RawIOBase):
 
 
 def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
-    """A JSON array of records, a Twitter archive (`tweets.js`), or an API v2 page."""
+    """A JSON array of records, a Twitter archive (`tweets.js`), API v2 pages, an ActivityPub outbox.
+
+    An array is streamed element by element; a file of objects (one, or several one after
+    the other) is read one top-level object at a time. Containers (pages, outboxes, archive
+    entries) become their records (`containers.records`); a record's number is its position
+    among the file's records.
+    """
     import ijson
 
-    stream = _peekable(stream)
     head = _peek(stream, 64).lstrip()
+    author = None
     if head.startswith(TWEETS_JS_PREFIX):
         stream = io.BufferedReader(_SkipPrefix(stream))
         head = _peek(stream, 64).lstrip()
-    # a Twitter API v2 response page is {"data": [...], "includes": ...}; anything else an array
-    prefix = "data.item" if head.startswith(b"{") else "item"
+        author = _archive_account(source)
+    values = ijson.items(stream, "item", use_float=True) if head.startswith(b"[") else ijson.items(
+        stream, "", use_float=True, multiple_values=True)
     batch = RecordBatch(source)
     index = 0
     try:
-        for index, item in enumerate(ijson.items(stream, prefix, use_float=True), start=1):
-            if isinstance(item, dict) and set(item) == {"tweet"} and isinstance(item["tweet"], dict):
-                item = item["tweet"]  # archive wrapper
-            batch.line_no.append(index)
-            batch.record.append(json.dumps(item, ensure_ascii=False))
-            if len(batch.record) >= batch_rows:
-                yield batch
-                batch = RecordBatch(source)
+        for value in values:
+            for item in containers.records(value, author):
+                index += 1
+                record = json.dumps(item, ensure_ascii=False)
+                if not _encodable(record):
+                    # JSON lines with the same escape are refused by the JSON parser: be consistent
+                    batch.rejects.append((index, "malformed JSON (a lone UTF-16 surrogate)", record[:RAW_KEEP_CHARS]))
+                else:
+                    batch.line_no.append(index)
+                    batch.record.append(record)
+                if len(batch.record) >= batch_rows:
+                    yield batch
+                    batch = RecordBatch(source)
     except ijson.common.IncompleteJSONError as exc:
-        batch.rejects.append((index + 1, f"malformed JSON document after element {index} ({exc})", ""))
+        batch.rejects.append((index + 1, f"malformed JSON document after record {index} ({exc})", ""))
     except UnicodeDecodeError as exc:
-        batch.rejects.append((index + 1, f"invalid UTF-8 in JSON document after element {index}", str(exc)))
+        batch.rejects.append((index + 1, f"invalid UTF-8 in JSON document after record {index}", str(exc)))
+    except RecursionError:
+        batch.rejects.append((index + 1, f"JSON nested too deep after record {index}", ""))
     if batch.rows_read:
         yield batch
     elif index == 0:
         raise SourceError(source.name, "JSON document holds no records")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _archive_account(source: Source) -> str | None:
+    """The username of a Twitter archive's account (`data/account.js` beside `tweets.js`), if present."""
+    if source.path is None:
+        return None
+    account_file = source.path.with_name("account.js")
+    try:
+        text = account_file.read_text(encoding="utf-8-sig")
+        accounts = json.loads(text[text.index("=") + 1:])
+        return str(accounts[0]["account"]["username"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _container_records(source: Source, batches: Iterator[RecordBatch], batch_rows: int) -> Iterator[RecordBatch]:
+    """JSON lines whose lines are containers (twarc2 writes one API v2 page a line): one record per tweet.
+
+    Decided on the first lines; files of plain records pass through untouched (no parsing in Python).
+    """
+    expand: bool | None = None
+    out = RecordBatch(source)
+    for batch in batches:
+        if expand is None:
+            expand = any(containers.is_container(_loads(line)) for line in batch.record[:5])
+        if not expand:
+            yield batch
+            continue
+        out.rejects.extend(batch.rejects)
+        for line_no, line in zip(batch.line_no, batch.record, strict=True):
+            doc = _loads(line)
+            if containers.is_container(doc):
+                for item in containers.records(doc):
+                    out.line_no.append(line_no)
+                    out.record.append(json.dumps(item, ensure_ascii=False))
+            else:
+                out.line_no.append(line_no)
+                out.record.append(line)
+            if len(out.record) >= batch_rows:
+                yield out
+                out = RecordBatch(source)
+    if out.rows_read:
+        yield out
+
+
+def _loads(line: str) -> object:
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):  # judged (and rejected) by the mapping, like any bad line
+        return None
+
+
+def _text_line_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
+    """Plain text, one comment a line (what `opinions analyze` reads): each line is a record's `text`."""
+    for batch in _jsonl_batches(source, stream, batch_rows):
+        batch.record = [json.dumps({"text": line.rstrip("\r")}, ensure_ascii=False) for line in batch.record]
+        yield batch
+
+
+def csv_column_names(header: list[str]) -> tuple[list[str], list[str]]:
+    """Column names as records carry them: trimmed and lower-cased (`CONTENT` is `content`), every
+    one distinct. A repeated name gets `_2`, `_3` (a later column never silently replaces an
+    earlier one) and an empty one `column_N`; each rename is returned as a note."""
+    names: list[str] = []
+    notes: list[str] = []
+    for number, raw in enumerate(header, start=1):
+        name = raw.strip().lower() or f"column_{number}"
+        if not _encodable(name):
+            name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        if name in names:
+            suffix = 2
+            while f"{name}_{suffix}" in names:
+                suffix += 1
+            notes.append(f"CSV header repeats column {raw.strip()!r}: column {number} is read as {name}_{suffix}")
+            name = f"{name}_{suffix}"
+        names.append(name)
+    return names, notes
+
+
 def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, delimiter: str) -> Iterator[RecordBatch]:
-    """CSV through the stdlib reader: exact line numbers and ragged-row detection."""
-    text = io.TextIOWrapper(_peekable(stream), encoding="utf-8", errors="strict", newline="")
+    """CSV through the stdlib reader: exact line numbers and ragged-row detection.
+
+    Bytes that are not UTF-8 are kept as escapes while parsing, so a bad byte rejects its own
+    row and the rest of the file is still read.
+    """
+    text = io.TextIOWrapper(_peekable(stream), encoding="utf-8", errors="surrogateescape", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return
-    except UnicodeDecodeError as exc:
-        raise SourceError(source.name, f"CSV header is not valid UTF-8 ({exc.reason})") from exc
-    header = [h.strip() for h in header]
-    batch = RecordBatch(source)
+    names, notes = csv_column_names(header)
+    batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes])
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            break
-        except UnicodeDecodeError as exc:
-            batch.rejects.append((reader.line_num + 1, "invalid UTF-8; the rest of the file was not read", str(exc)))
             break
         except csv.Error as exc:
             batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
             continue
         if not row:
             continue
-        if len(row) != len(header):
-            batch.rejects.append((reader.line_num, f"CSV row has {len(row)} fields, header has {len(header)}",
-                                  delimiter.join(row)[:RAW_KEEP_CHARS]))
-            continue
-        batch.line_no.append(reader.line_num)
-        batch.record.append(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False))
+        joined = delimiter.join(row)
+        if not _encodable(joined):
+            raw = joined.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            batch.rejects.append((reader.line_num, "invalid UTF-8", raw[:RAW_KEEP_CHARS]))
+        elif len(row) != len(names):
+            batch.rejects.append((reader.line_num, f"CSV row has {len(row)} fields, header has {len(names)}",
+                                  joined[:RAW_KEEP_CHARS]))
+        else:
+            batch.line_no.append(reader.line_num)
+            batch.record.append(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
         if len(batch.record) >= batch_rows:
             yield batch
             batch = RecordBatch(source)

@@ -20,7 +20,7 @@ import duckdb
 
 import queries
 
-SCHEMA_VERSION = 3  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
+SCHEMA_VERSION = 4  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")

@@ -17,7 +17,7 @@ from analyzer.casing import NONE as CASE_NONE
 from analyzer.casing import token_case_types, uses_case_types
 from analyzer.models import ModelSpec, load_folder_or_id
 from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
-from analyzer.textnorm import URL_PATTERN, mask_html_escapes, model_normalisation, normaliser
+from analyzer.textnorm import URL_PATTERN, mask_markup, model_normalisation, normaliser
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
@@ -170,7 +170,7 @@ class NerTask(Task):
         import numpy as np
         import torch
 
-        encoding = self.tokenizer([mask_html_escapes(t) for t in texts], add_special_tokens=False, truncation=False,
+        encoding = self.tokenizer([mask_markup(t) for t in texts], add_special_tokens=False, truncation=False,
                                   verbose=False, return_offsets_mapping=True)  # same offsets as the stored text
         body = self.max_length - 2
         stride = max(1, body - int(body * NER_WINDOW_OVERLAP))

@@ -17,8 +17,9 @@ the stored `comments.text` is never changed:
     placeholders. Emoticons (`:)`, `:(`) pass through: the tokenizer already splits them.
 
 NER runs on the raw text (so that character offsets stay exact); mentions are extracted by
-rule instead. The one change NER sees is `mask_html_escapes`, which keeps every character at
-its offset.
+rule instead. The one change NER sees is `mask_markup` (tags and markers blanked, escapes
+decoded), which keeps every character at its offset. Summaries and topic discovery read
+`readable_text`: cleaned markup without URLs, line breaks kept.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ def clean_markup(text: str) -> str:
     if "[" in text:
         text = _MARKERS.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def readable_text(text: str) -> str:
+    """What summaries and topic discovery read: each line as `clean_markup` reads it, with URLs
+    dropped (a link is no sentence and no topic term). Line breaks (and `<br>`, `</p>`) are kept
+    as line breaks: summaries split sentences on them."""
+    if "<" in text:
+        text = _BREAK_TAG.sub("\n", text)
+    lines = (_SPACE.sub(" ", URL_PATTERN.sub(" ", clean_markup(line))).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _placeholders(text: str) -> str:
@@ -131,3 +142,17 @@ def mask_html_escapes(text: str) -> str:
     character offset into the stored text exact.
     """
     return _HTML_ESCAPE.sub(lambda m: _HTML_CHAR[m.group(1)].ljust(len(m.group(0))), text)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
+
+
+def mask_markup(text: str) -> str:
+    """What NER reads: HTML tags and `[removed]`/`[deleted]` markers as spaces and HTML escapes as
+    their character (`mask_html_escapes`), every character at its offset into the stored text."""
+    if "<" in text:
+        text = _HTML_TAG.sub(_blank, text)
+    if "[" in text:
+        text = _MARKERS.sub(_blank, text)
+    return mask_html_escapes(text)

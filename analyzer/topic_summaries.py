@@ -17,6 +17,7 @@ import duckdb
 
 from analyzer.models import ModelSpec
 from analyzer.store import run_sql
+from analyzer.textnorm import readable_text
 
 MAX_COMMENTS = 400
 MIN_COMMENTS = 3
@@ -53,6 +54,8 @@ class Summarizer:
         return self.spec.identity()
 
     def __call__(self, comments: list[str]) -> str:
+        # the summary reads what a reader of the post sees: no entities, tags, markers or URLs
+        comments = [text for text in map(readable_text, comments) if text]
         if not comments:
             return ""
         if self.spec.is_embedded:

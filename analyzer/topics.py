@@ -19,6 +19,7 @@ import numpy as np
 
 from analyzer.config import keyword_patterns
 from analyzer.store import run_sql, transaction
+from analyzer.textnorm import readable_text
 
 DISCOVER_LIMIT = 20_000  # distinct texts embedded per discovery (about 3 min on 2 cores)
 
@@ -90,7 +91,7 @@ def discover_topics(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = 
     params = {"since": since, "until": until}
     rows = run_sql(con, "topics/discover_texts", {**params, "limit": limit}).fetchall()
     hashes = [r[0] for r in rows]
-    texts = [r[1] for r in rows]
+    texts = [readable_text(r[1]) for r in rows]  # markup and URLs are neither meaning nor topic terms
     labels = cluster_embeddings(default_encoder().encode(texts), min_cluster_size) if texts else np.array([])
     terms = ctfidf_terms(texts, labels)
     names = {c: "cluster: " + ", ".join(t) for c, t in terms.items()}

@@ -5,15 +5,17 @@ SELECT $run_id, source, line_no, reason, left(record, 65536) FROM mapped WHERE o
 CREATE OR REPLACE TEMP TABLE new_comments AS
 WITH firsts AS (
     SELECT line_no, platform, id, source, created_at, author, topic, topics, parent_id, thread_id, score, lang, text,
-           text_hash
+           text_hash, is_retweet, retweet_of, quote_of
     FROM mapped WHERE outcome = 'ok'
     QUALIFY row_number() OVER (PARTITION BY platform, id ORDER BY line_no) = 1
 )
 SELECT f.* FROM firsts f
 ANTI JOIN comments c ON c.platform = f.platform AND c.id = f.id;
 
-INSERT INTO comments
-SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id
+INSERT INTO comments (platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text,
+                      text_hash, run_id, is_retweet, retweet_of, quote_of)
+SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id,
+       is_retweet, retweet_of, quote_of
 FROM new_comments;
 
 INSERT INTO comment_topics  -- new comments only, and topics are distinct per comment: no duplicates

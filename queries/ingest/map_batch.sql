@@ -11,11 +11,14 @@ extracted AS (
     -- $<column>_lo/_hi are that column's slice of $all_paths
     SELECT line_no, record, j, json_type(j) AS doc_type,
         json_extract(j, $all_paths) AS v,
-        json_extract(j, $tag_array_path) AS tags_raw
+        json_extract(j, $tag_array_path) AS tags_raw,
+        json_extract(j, $references_path) AS refs_raw,
+        -- set by analyzer.containers: an earlier version of an edited tweet, a boost without its post
+        json_extract_string(j, '$._opinions.skip') AS skip_v
     FROM docs
 ),
 picked AS (
-    SELECT line_no, record, j, doc_type,
+    SELECT line_no, record, j, doc_type, skip_v,
         list_any_value(vn[$text_lo:$text_hi]) AS text_v,
         -- the lambdas below run only for rows that need them: most rows have a text and a string author
         CASE WHEN list_any_value(vn[$text_lo:$text_hi]) IS NULL THEN
@@ -31,13 +34,17 @@ picked AS (
         -- hashtags: an array of strings or of objects with `text` (API v1.1) or `tag` (v2)
         CASE WHEN json_type(tags_raw) = 'ARRAY' THEN list_filter(list_transform(
             json_extract(tags_raw, '$[*]'),
-            lambda x: coalesce(x ->> '$.text', x ->> '$.tag', CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
+            lambda x: coalesce(x ->> '$.text', x ->> '$.tag', ltrim(x ->> '$.name', '#'), CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' END)
         ), lambda x: x IS NOT NULL) ELSE [] END AS tags_v,
         list_any_value(vn[$parent_lo:$parent_hi]) AS parent_v,
+        list_any_value(vn[$retweet_of_lo:$retweet_of_hi]) AS retweet_v,
+        list_any_value(vn[$quote_of_lo:$quote_of_hi]) AS quote_v,
+        -- API v2: replies, quotes and retweets are typed entries of referenced_tweets
+        CASE WHEN json_type(refs_raw) = 'ARRAY' THEN json_extract(refs_raw, '$[*]') END AS refs_v,
         list_any_value(vn[$thread_lo:$thread_hi]) AS thread_v,
         list_any_value(vn[$score_lo:$score_hi]) AS score_v,
         CASE WHEN list_any_value(vn[$lang_lo:$lang_hi]) IS NOT NULL THEN list_filter(
-            list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht')
+            list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht', 'qam', 'qst', 'qct')
         )[1] END AS lang_v,
         -- a Pushshift submission has a title and no body
         $reddit_ids AND list_any_value(vn[$text_lo:$text_hi]) IS NULL AND vn[$compose_lo] IS NOT NULL AS is_submission
@@ -54,14 +61,16 @@ typed AS (
             WHEN json_type(text_v) = 'VARCHAR' THEN text_v ->> '$'
             WHEN text_v IS NULL AND len(compose_v) > 0 THEN array_to_string(compose_v, chr(10) || chr(10))
         END AS text,
-        CASE WHEN json_type(id_v) IN ('VARCHAR', 'BIGINT', 'UBIGINT') THEN id_v ->> '$' END AS raw_id,
+        -- an empty id is no id: the row gets a content-hash id like any row without one
+        CASE WHEN json_type(id_v) IN ('VARCHAR', 'BIGINT', 'UBIGINT') THEN nullif(trim(id_v ->> '$'), '') END AS raw_id,
+        coalesce(parent_v ->> '$', list_filter(refs_v, lambda r: r ->> '$.type' = 'replied_to')[1] ->> '$.id') AS parent_id,
+        coalesce(retweet_v ->> '$', list_filter(refs_v, lambda r: r ->> '$.type' = 'retweeted')[1] ->> '$.id') AS retweet_of,
+        coalesce(quote_v ->> '$', list_filter(refs_v, lambda r: r ->> '$.type' = 'quoted')[1] ->> '$.id') AS quote_of,
         CASE
-            WHEN json_type(time_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN
-                CASE WHEN abs(time_v::DOUBLE) > 1e11 THEN time_v::DOUBLE / 1000 ELSE time_v::DOUBLE END
-            WHEN json_type(time_v) = 'VARCHAR' AND regexp_full_match(time_v ->> '$', '-?[0-9]+(\.[0-9]+)?') THEN
-                CASE WHEN abs((time_v ->> '$')::DOUBLE) > 1e11 THEN (time_v ->> '$')::DOUBLE / 1000 ELSE (time_v ->> '$')::DOUBLE END
-        END AS epoch_s,
-        CASE WHEN json_type(time_v) = 'VARCHAR' THEN time_v ->> '$' END AS time_s,
+            WHEN json_type(time_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN time_v::DOUBLE
+            WHEN json_type(time_v) = 'VARCHAR' AND regexp_full_match(time_v ->> '$', '-?[0-9]+(\.[0-9]+)?') THEN (time_v ->> '$')::DOUBLE
+        END AS epoch_raw,
+        CASE WHEN json_type(time_v) = 'VARCHAR' THEN trim(time_v ->> '$') END AS time_s,
         CASE
             WHEN json_type(score_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND abs(score_v::DOUBLE) < 9e18 THEN round(score_v::DOUBLE)::BIGINT
             WHEN json_type(score_v) = 'VARCHAR' AND regexp_full_match(trim(score_v ->> '$'), '[0-9]+(\.[0-9]+)?[KkMm]?') THEN
@@ -72,28 +81,40 @@ typed AS (
         END AS score
     FROM picked
 ),
+epochs AS (
+    -- milliseconds when the value is a plausible date in milliseconds, else seconds (a year-9999
+    -- value in seconds is reported as year 9999, not as 1978 read in milliseconds)
+    SELECT *,
+        CASE WHEN abs(epoch_raw) > 1e11 AND epoch_raw / 1000 BETWEEN epoch($min_time) AND epoch($max_time)
+             THEN epoch_raw / 1000 ELSE epoch_raw END AS epoch_s
+    FROM typed
+),
 timed AS (
     SELECT *,
         CASE
             WHEN epoch_s IS NOT NULL AND epoch_s BETWEEN -62135596800 AND 253402300799 THEN to_timestamp(epoch_s)
             WHEN time_s IS NOT NULL THEN coalesce(
+                -- --time-format, then the order (month/day or day/month) analyzer.dates found for this file's
+                -- numeric dates; a numeric date is never read in a guessed order
+                try_strptime(time_s, $time_formats)::TIMESTAMPTZ,
                 try_cast(time_s AS TIMESTAMPTZ),
-                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%d/%m/%Y %H:%M', '%Y-%m-%d'])::TIMESTAMPTZ
+                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%d'])::TIMESTAMPTZ
             )
         END AS created_at
-    FROM typed
+    FROM epochs
 ),
 judged AS (
     SELECT *,
         CASE
             WHEN j IS NULL THEN 'malformed JSON'
             WHEN doc_type <> 'OBJECT' THEN 'record is a JSON ' || lower(doc_type) || ', not an object'
+            WHEN skip_v IS NOT NULL THEN skip_v
             WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || CASE WHEN json_type(text_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'a number' ELSE lower(json_type(text_v)) END || ', not a string'
             WHEN text IS NULL OR trim(text) = '' THEN 'no text'
             WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
             WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
             WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
-            WHEN id_v IS NOT NULL AND raw_id IS NULL THEN 'id field is ' || CASE WHEN json_type(id_v) = 'DOUBLE' THEN 'a fraction' ELSE lower(json_type(id_v)) END || ', not a string or integer'
+            WHEN id_v IS NOT NULL AND raw_id IS NULL AND json_type(id_v) <> 'VARCHAR' THEN 'id field is ' || CASE WHEN json_type(id_v) = 'DOUBLE' THEN 'a fraction' ELSE lower(json_type(id_v)) END || ', not a string or integer'
             WHEN time_v IS NOT NULL AND created_at IS NULL THEN 'unparseable timestamp: ' || left(time_v::VARCHAR, 80)
             WHEN created_at IS NOT NULL AND (created_at < $min_time OR created_at > $max_time) THEN 'timestamp out of range: ' || created_at::VARCHAR
         END AS reason
@@ -102,7 +123,8 @@ judged AS (
 SELECT
     line_no,
     record,
-    CASE WHEN reason IS NULL THEN 'ok' WHEN reason = 'deleted or removed' THEN 'skip' ELSE 'reject' END AS outcome,
+    CASE WHEN reason IS NULL THEN 'ok' WHEN reason = 'deleted or removed' OR reason = skip_v THEN 'skip' ELSE 'reject' END
+        AS outcome,
     reason,
     $platform AS platform,
     CASE
@@ -112,7 +134,7 @@ SELECT
     END AS id,
     $source AS source,
     created_at,
-    author_v ->> '$' AS author,
+    coalesce(author_v ->> '$', $author_literal) AS author,
     -- subreddits and hashtags are case-insensitive names; video ids and user topics are not
     CASE WHEN $lower_topics THEN lower(coalesce(topic_v ->> '$', tags_v[1]))
          ELSE coalesce(topic_v ->> '$', lower(tags_v[1]), $source_topic) END AS topic,
@@ -122,10 +144,13 @@ SELECT
         WHEN coalesce(field_topic, '') = '' THEN []::VARCHAR[]
         ELSE [field_topic]
     END AS topics,
-    parent_v ->> '$' AS parent_id,
+    parent_id,
     CASE WHEN is_submission THEN 't3_' || regexp_replace(raw_id, '^t[0-9]_', '') ELSE thread_v ->> '$' END AS thread_id,
     score,
     lower(lang_v) AS lang,
     text,
-    md5(text) AS text_hash
+    md5(text) AS text_hash,
+    retweet_of IS NOT NULL AS is_retweet,
+    retweet_of,
+    quote_of
 FROM judged  -- no ORDER BY: landing orders by line_no where order matters (sorting cost ~12%)

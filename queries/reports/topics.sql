@@ -1,6 +1,7 @@
 -- Every topic with volume, sentiment shares (of analysed comments), net sentiment and
 -- the change against the previous period of equal length.
--- Params: $since, $until (TIMESTAMPTZ or NULL), $limit.
+-- Comments without any topic are one row, `(no topic)`, so that they are never invisible.
+-- Params: $since, $until (TIMESTAMPTZ or NULL), $limit, $no_retweets (leave retweets out of the sentiment shares).
 WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment'),
 bounds AS (
     SELECT
@@ -8,10 +9,20 @@ bounds AS (
         coalesce($until::TIMESTAMPTZ, max(created_at) + INTERVAL 1 SECOND) AS until
     FROM comments
 ),
-labelled AS (
-    SELECT ct.topic, c.created_at, s.label
+with_topic AS (
+    SELECT ct.topic, c.platform, c.id
     FROM comment_topics ct
     JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
+    UNION ALL
+    SELECT '(no topic)', c.platform, c.id
+    FROM comments c
+    ANTI JOIN comment_topics ct ON ct.platform = c.platform AND ct.id = c.id
+),
+labelled AS (
+    -- with --no-retweets a retweet still counts in the volume, not in the sentiment shares
+    SELECT t.topic, c.created_at, CASE WHEN $no_retweets AND c.is_retweet THEN NULL ELSE s.label END AS label
+    FROM with_topic t
+    JOIN comments c ON c.platform = t.platform AND c.id = t.id
     LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)
 ),
 current AS (

@@ -20,6 +20,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -449,6 +450,55 @@ class _SkipPrefix(io.RawIOBase):
         return len(data)
 
 
+class _LoneSurrogates(io.RawIOBase):
+    """JSON text with each lone UTF-16 surrogate escape (`\\ud800` without its pair) made `\\uffff`.
+
+    The JSON parser behind ijson reads a lone surrogate as "?", which would store a changed text
+    silently; DuckDB refuses such a JSON line. A noncharacter in its place lets the reader refuse
+    the record, as for JSON lines. Pairs (emoji escaped as `\\ud83d\\ude00`) pass untouched.
+    """
+
+    _ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._pending = b""
+        self._ready = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _fixed(self, data: bytes) -> bytes:
+        if b"\\u" not in data:
+            return data
+        pieces, start, position = [], 0, 0
+        while match := self._ESCAPE.search(data, position):
+            high = match.group()[3:4].lower() in b"89ab"
+            following = self._ESCAPE.match(data, match.end())
+            if high and following and following.group()[3:4].lower() in b"cdef":
+                position = following.end()  # a proper pair
+                continue
+            pieces += [data[start:match.start()], b"\\uffff"]
+            start = position = match.end()
+        return b"".join(pieces) + data[start:]
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while not self._ready:
+            chunk = self._stream.read(READ_BYTES)
+            if not chunk:
+                self._ready, self._pending = self._fixed(self._pending), b""
+                if not self._ready:
+                    return 0
+                break
+            data = self._pending + chunk
+            cut = data.rfind(b'"') + 1  # an escape pair never spans the end of a string
+            self._ready, self._pending = self._fixed(data[:cut]), data[cut:]
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+
 def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
     """A JSON array of records, a Twitter archive (`tweets.js`), API v2 pages, an ActivityPub outbox.
 
@@ -465,6 +515,7 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -
         stream = io.BufferedReader(_SkipPrefix(stream))
         head = _peek(stream, 64).lstrip()
         author = _archive_account(source)
+    stream = io.BufferedReader(_LoneSurrogates(stream), buffer_size=1 << 20)
     values = ijson.items(stream, "item", use_float=True) if head.startswith(b"[") else ijson.items(
         stream, "", use_float=True, multiple_values=True)
     batch = RecordBatch(source)
@@ -474,7 +525,7 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -
             for item in containers.records(value, author):
                 index += 1
                 record = json.dumps(item, ensure_ascii=False)
-                if not _encodable(record):
+                if "\uffff" in record or not _encodable(record):
                     # JSON lines with the same escape are refused by the JSON parser: be consistent
                     batch.rejects.append((index, "malformed JSON (a lone UTF-16 surrogate)", record[:RAW_KEEP_CHARS]))
                 else:

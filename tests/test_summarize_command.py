@@ -36,3 +36,15 @@ def test_summarize_needs_a_topic_or_all(runner, db, tmp_path):
     assert result.exit_code == 1 and "give one TOPIC or --all" in result.stderr
     result = runner.invoke(app, ["summarize", "nosuchtopic", "--db", str(db)])
     assert result.exit_code == 1 and "no comments for topic" in result.stderr
+
+
+def test_summaries_read_text_without_markup_or_urls(monkeypatch):
+    import analyzer.summarize
+    from analyzer.models import resolve
+    from analyzer.topic_summaries import Summarizer
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(analyzer.summarize, "extractive_summary", lambda comments, **kw: seen.append(comments) or "ok")
+    summarizer = Summarizer(resolve("summary", None, {}, None), device="cpu")
+    summarizer(["<p>Great &amp; fast</p>", "see https://x.example/y", "[removed]"])
+    assert seen == [["Great & fast", "see"]]

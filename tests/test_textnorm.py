@@ -9,10 +9,12 @@ import pytest
 from analyzer.textnorm import (
     UnknownNormalisation,
     clean_markup,
+    mask_markup,
     model_normalisation,
     normalise_cardiffnlp,
     normalise_social,
     normaliser,
+    readable_text,
 )
 
 
@@ -40,3 +42,25 @@ def test_a_model_is_run_on_the_normalisation_its_config_names() -> None:
     assert model_normalisation(SimpleNamespace()) == "cardiffnlp"
     with pytest.raises(UnknownNormalisation, match="social-v9"):
         normaliser("social-v9")
+
+
+@pytest.mark.parametrize(("raw", "read"), [
+    ("Miles &amp; More &gt; the rest &#39;ok&#39;", "Miles & More > the rest 'ok'"),  # entities
+    ("<p>Tried the <a href=\"https://m.s/tags/x\">#x</a> client</p><p>second para</p>",
+     "Tried the #x client\nsecond para"),  # Mastodon tags; paragraphs stay sentence breaks
+    ("great song<br />listened ten times<br><br>please", "great song\nlistened ten times\nplease"),  # YouTube <br />
+    ("Title\n\n[removed]\n\nedit: [deleted] sorry", "Title\nedit: sorry"),  # markers inside a submission
+    ("read this https://example.com/a?b=1&amp;c=2 and www.example.org now", "read this and now"),  # URLs
+    ("I <3 it and a < b", "I <3 it and a < b"),  # not markup
+])
+def test_readable_text_is_what_summaries_and_topic_discovery_read(raw: str, read: str) -> None:
+    assert readable_text(raw) == read
+
+
+def test_mask_markup_blanks_tags_and_markers_at_the_same_offsets() -> None:
+    text = "<p>Ask Angela&amp;Co</p> [removed] in <b>Berlin</b><br />"
+    masked = mask_markup(text)
+    assert len(masked) == len(text)
+    assert "<" not in masked and "removed" not in masked and "&amp;" not in masked
+    for word in ("Angela", "Berlin"):
+        assert masked.index(word) == text.index(word)  # NER offsets point into the stored text

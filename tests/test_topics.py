@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from analyzer.cli import app
+from analyzer.ingest import IngestOptions, ingest
+from analyzer.store import Store
 from tests.helpers import reddit, sql, write_jsonl
 
 RULES = '[topics]\niphone = ["iphone", "ios 18"]\nrail = ["deutsche bahn"]\n'
@@ -61,3 +63,28 @@ def test_discover_finds_the_groups_and_labels_them_by_terms(runner, db, tmp_path
     for text, topic in per_text:
         group = next(g for g, texts in groups.items() if any(text.startswith(t) for t in texts))
         assert group in topic or not any(g in topic for g in groups), (text, topic)
+
+
+def test_discovery_embeds_text_without_markup_or_urls(monkeypatch, db, tmp_path):
+    import numpy as np
+
+    import analyzer.embeddings
+    from analyzer.store import open_store
+    from analyzer.topics import discover_topics
+
+    seen: list[str] = []
+
+    class Recorder:
+        def encode(self, texts):
+            seen.extend(texts)
+            return np.eye(len(texts), 4)
+
+    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Recorder())
+    records = [reddit(0, body="<p>Loving it &amp; more</p> https://x.example/a"), reddit(1, body="plain words about trains")]
+    ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
+    con = open_store(db)
+    try:
+        discover_topics(con)
+    finally:
+        con.close()
+    assert sorted(seen) == ["Loving it & more", "plain words about trains"]

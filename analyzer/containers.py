@@ -34,7 +34,7 @@ def is_container(doc: object) -> bool:
         return True
     if isinstance(doc.get("first"), dict) and isinstance(doc["first"].get("orderedItems"), list):
         return True
-    return set(doc) == {"tweet"} and isinstance(doc["tweet"], dict)
+    return len(doc) == 1 and isinstance(doc.get("tweet"), dict)
 
 
 def records(doc: Any, author: str | None = None) -> Iterator[Any]:

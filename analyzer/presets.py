@@ -60,7 +60,7 @@ TWITTER = Preset(
     text=["$._opinions.text", "$.retweeted_status.extended_tweet.full_text", "$.retweeted_status.full_text",
           "$.retweeted_status.text", "$.note_tweet.text", "$.full_text", "$.extended_tweet.full_text", "$.text"],
     id=["$.id_str", "$.id"], time=["$.created_at"],
-    author=["$._opinions.author", "$.user.screen_name", "$.username", "$.author_id"],
+    author=["$._opinions.author", "$.user.screen_name", "$.author.username", "$.username", "$.author_id"],
     tags="$.entities.hashtags",
     parent=["$.in_reply_to_status_id_str"], references="$.referenced_tweets",
     retweet_of=["$.retweeted_status.id_str"], quote_of=["$.quoted_status_id_str"],

@@ -28,11 +28,14 @@ def test_deeply_nested_first_line_is_one_reject_and_later_files_are_read(tmp_pat
     assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (3, 2, 1)
 
 
-def test_deeply_nested_json_array_element_is_not_a_crash(tmp_path, db):
+def test_deeply_nested_json_array_is_refused_before_it_is_parsed(tmp_path, db):
+    # 30k levels took 2.3 GB in the parser; the guard stops the document at the deep run
     path = tmp_path / "deep.json"
-    path.write_text('[{"id": "1", "text": "fine"}, {"id": "2", "text": ' + "[" * 1500 + "]" * 1500 + "}]")
-    summary = run(db, path)
-    assert summary.rows_new == 1 and accounted(summary)
+    path.write_text('[{"id": "1", "text": "fine"}, {"id": "2", "text": ' + "[" * 30_000 + "]" * 30_000 + "}]")
+    later = write_jsonl(tmp_path / "later.jsonl", [{"id": "3", "text": "later file"}])
+    summary = run(db, path, later)
+    assert summary.rows_new == 2 and summary.rows_rejected == 1 and accounted(summary)
+    assert "nested deeper than 200 levels" in sql(db, "SELECT reason FROM rejects")[0][0]
 
 
 def test_invalid_utf8_byte_in_a_csv_rejects_only_its_row(tmp_path, db):

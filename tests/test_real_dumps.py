@@ -76,6 +76,16 @@ def test_3_v2_expansions_author_retweet_text_reply_quote_and_edits(db):
     assert "1500000000000000005" not in stored and stored["1500000000000000006"]["text"] == "Battery life is great"
 
 
+def test_3_flattened_v2_tweets_read_author_and_retweet_text_inline(tmp_path, db):
+    # twarc2 flatten writes one tweet a line with its expansions inlined
+    flat = {"id": "77", "text": "RT @bo: cut…", "author_id": "2", "author": {"id": "2", "username": "ada_l"},
+            "referenced_tweets": [{"type": "retweeted", "id": "76", "text": "the whole original text",
+                                   "author_id": "3"}], "created_at": "2022-03-01T10:00:00.000Z"}
+    run(db, write_jsonl(tmp_path / "flat.jsonl", [flat]))
+    assert [(r["author"], r["text"], r["retweet_of"]) for r in rows(db).values()] == [
+        ("ada_l", "the whole original text", "76")]
+
+
 def test_4_retweets_are_stored_analysed_once_and_left_out_on_request(runner, tmp_path, db):
     original = {"id": "1", "text": "this product is a total joke #acme", "author_id": "a"}
     retweets = [{"id": str(10 + i), "text": "RT @a: this product is a total…", "author_id": "b",
@@ -156,6 +166,14 @@ def test_7_csv_as_people_export_it(tmp_path, db):
     forced = run(tmp_path / "f.duckdb", single, delimiter="\t")
     assert forced.rows_new == 2 and sorted(sql(tmp_path / "f.duckdb", "SELECT text FROM comments")) == [
         ("fine, thanks",), ("hello, world",)]
+
+
+def test_7_blank_csv_date_is_no_date_not_a_reject(tmp_path, db):
+    path = tmp_path / "blank.csv"
+    path.write_text("COMMENT_ID,AUTHOR,DATE,CONTENT\nz1,a,,no date here\nz2,b,2014-01-19T00:10:39,dated\n")
+    summary = run(db, path)
+    assert (summary.rows_new, summary.rows_rejected) == (2, 0)
+    assert rows(db)["z1"]["created_at"] is None
 
 
 def test_7_txt_is_one_comment_per_line(db):

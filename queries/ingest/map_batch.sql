@@ -26,7 +26,11 @@ picked AS (
                            lambda x: x ->> '$')
         END AS compose_v,
         list_any_value(vn[$id_lo:$id_hi]) AS id_v,
-        list_any_value(vn[$time_lo:$time_hi]) AS time_v,
+        -- an empty time (a blank CSV cell) is no time, not an unparseable one
+        CASE WHEN json_type(list_any_value(vn[$time_lo:$time_hi])) <> 'VARCHAR'
+                  OR trim(list_any_value(vn[$time_lo:$time_hi]) ->> '$') <> '' THEN list_any_value(vn[$time_lo:$time_hi])
+             ELSE list_filter(vn[$time_lo:$time_hi], lambda x: json_type(x) <> 'VARCHAR' OR trim(x ->> '$') <> '')[1]
+        END AS time_v,
         CASE WHEN json_type(vn[$author_lo]) = 'VARCHAR' THEN vn[$author_lo]
              ELSE list_filter(vn[$author_lo:$author_hi], lambda x: json_type(x) = 'VARCHAR')[1] END AS author_v,
         CASE WHEN json_type(vn[$topic_lo]) IN ('VARCHAR', 'BIGINT', 'UBIGINT') THEN vn[$topic_lo]
@@ -58,7 +62,10 @@ typed AS (
         -- the topic the record's own field gives (subreddit, channel, --topic-field), before hashtags
         CASE WHEN $lower_topics THEN lower(topic_v ->> '$') ELSE coalesce(topic_v ->> '$', $source_topic) END AS field_topic,
         CASE
-            WHEN json_type(text_v) = 'VARCHAR' THEN text_v ->> '$'
+            -- flattened API v2 tweets (twarc2 flatten) carry the retweeted tweet, full text included, in referenced_tweets
+            WHEN json_type(text_v) = 'VARCHAR' THEN coalesce(
+                list_filter(refs_v, lambda r: r ->> '$.type' = 'retweeted' AND json_type(r, '$.text') = 'VARCHAR')[1] ->> '$.text',
+                text_v ->> '$')
             WHEN text_v IS NULL AND len(compose_v) > 0 THEN array_to_string(compose_v, chr(10) || chr(10))
         END AS text,
         -- an empty id is no id: the row gets a content-hash id like any row without one

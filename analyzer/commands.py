@@ -145,7 +145,8 @@ def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any
         since = reporting.parse_when(params.pop("since", None), "since")
         until = reporting.parse_when(params.pop("until", None), "until")
         if kind == "topic" and params.get("name"):
-            sections = reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"))
+            sections = reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"),
+                                              no_retweets=params.get("no_retweets", False))
         elif kind in {"topic", "topics"}:
             sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50),
                                                no_retweets=params.get("no_retweets", False))

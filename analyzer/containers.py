@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 OURS = "_opinions"
+_TEXT_KEYS = {"text", "body", "content", "full_text", "message", "comment"}
 
 
 def is_container(doc: object) -> bool:
@@ -28,8 +29,12 @@ def is_container(doc: object) -> bool:
     if not isinstance(doc, dict):
         return False
     data = doc.get("data")
-    if isinstance(data, list) or (isinstance(data, dict) and ({"includes", "meta", "errors"} & set(doc))):
+    if isinstance(data, list) and not (_TEXT_KEYS & doc.keys()):  # a record may have a `data` list of its own
         return True
+    if isinstance(data, dict) and ({"includes", "meta", "errors"} & doc.keys()):
+        return True
+    if data is None and isinstance(doc.get("meta"), dict) and "result_count" in doc["meta"] and len(doc) <= 3:
+        return True  # an empty v2 page ({"meta": {"result_count": 0}}): it holds no tweets
     if isinstance(doc.get("orderedItems"), list):
         return True
     if isinstance(doc.get("first"), dict) and isinstance(doc["first"].get("orderedItems"), list):
@@ -52,6 +57,8 @@ def records(doc: Any, author: str | None = None) -> Iterator[Any]:
         yield _with_author(doc["tweet"], author) if author is not None else doc["tweet"]
     elif "data" in doc:
         yield from v2_page_tweets(doc)
+    elif "meta" in doc:
+        return
     else:
         items = doc.get("orderedItems")
         if items is None:
@@ -86,7 +93,8 @@ def v2_page_tweets(page: dict) -> Iterator[Any]:
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
     users = {u.get("id"): u for u in includes.get("users") or [] if isinstance(u, dict)}
     referenced = {t.get("id"): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
-    data = page["data"] if isinstance(page["data"], list) else [page["data"]]
+    data = page.get("data") or []
+    data = data if isinstance(data, list) else [data]
     superseded: set[str] = set()
     for tweet in data:
         history = tweet.get("edit_history_tweet_ids") if isinstance(tweet, dict) else None

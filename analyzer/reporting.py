@@ -45,21 +45,29 @@ def topics_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = No
                        {"since": since, "until": until, "limit": limit, "no_retweets": no_retweets},
                        title="Topics by volume")
     if no_retweets:
-        left_out = run_sql(con, "reports/retweets_left_out", {"since": since, "until": until}).fetchone()[0]
-        section.notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, left out of the "
-                             "sentiment shares")
+        section.notes.append(_retweets_note(con, since, until, None))
     return [section]
 
 
+def _retweets_note(con: duckdb.DuckDBPyConnection, since: dt.datetime | None, until: dt.datetime | None,
+                   topic: str | None) -> str:
+    left_out = run_sql(con, "reports/retweets_left_out", {"since": since, "until": until, "topic": topic}).fetchone()[0]
+    return f"--no-retweets: {left_out:,} retweets counted in the volume, left out of the sentiment shares"
+
+
 def topic_report(con: duckdb.DuckDBPyConnection, topic: str, since: dt.datetime | None = None,
-                 until: dt.datetime | None = None, by: str = "day", limit: int = 5) -> list[Section]:
+                 until: dt.datetime | None = None, by: str = "day", limit: int = 5,
+                 no_retweets: bool = False) -> list[Section]:
     if by not in PERIODS:
         raise ReportError(f"--by {by!r}: choose one of {', '.join(PERIODS)}")
     exists = con.execute("SELECT count(*) FROM comment_topics WHERE topic = $topic", {"topic": topic}).fetchone()[0]
     if not exists:
         raise ReportError(f"no topic named {topic!r}: `opinions report topic` lists the topics")
     base = {"topic": topic, "since": since, "until": until}
-    trend = _section(con, "trend", "reports/topic_trend", {**base, "by": by}, title=f"{topic}: volume and sentiment by {by}")
+    trend = _section(con, "trend", "reports/topic_trend", {**base, "by": by, "no_retweets": no_retweets},
+                     title=f"{topic}: volume and sentiment by {by}")
+    if no_retweets:
+        trend.notes.append(_retweets_note(con, since, until, topic))
     volumes = [row[trend.columns.index("comments")] for row in trend.rows]
     nets = [row[trend.columns.index("net_sentiment")] for row in trend.rows]
     if trend.rows:

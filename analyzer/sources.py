@@ -310,11 +310,11 @@ def sniff_format(head: bytes, name: str | None) -> str | None:
         if len(lines) == 1 or any(_is_json_object(line) for line in lines[:6] if line.startswith(b"{")):
             return "jsonl"
         return "json"
-    if not stripped and by_name in {"json", "jsonl"}:
-        return "jsonl"  # empty: no records either way
+    if by_name in {"json", "jsonl"}:
+        return "jsonl"  # named JSON, not starting like JSON: each line is judged (and rejected) on its own
     if b"\x00" in head[:4096] or not _is_text(head[:4096]):
         return None
-    return by_name if by_name in {"json", "jsonl"} else "csv"
+    return "csv"
 
 
 def _is_json_object(line: bytes) -> bool:

@@ -57,8 +57,12 @@ def test_2_every_tweet_of_every_v2_page_is_a_row(db):
 def test_2_a_hundred_tweet_page_is_a_hundred_rows(tmp_path, db):
     page = {"data": [{"id": str(900 + i), "text": f"tweet {i}", "author_id": "7"} for i in range(100)],
             "includes": {"users": [{"id": "7", "username": "seven"}]}, "meta": {"result_count": 100}}
-    summary = run(db, write_jsonl(tmp_path / "page.jsonl", [page, page]))
+    empty = {"meta": {"result_count": 0}}  # twarc2 writes these for a search window without tweets
+    summary = run(db, write_jsonl(tmp_path / "page.jsonl", [page, empty, page]))
     assert (summary.rows_read, summary.rows_new, summary.rows_duplicate) == (200, 100, 100)
+    # a record with a `data` list of its own is a record, not a page
+    own = run(db, write_jsonl(tmp_path / "own.jsonl", [{"id": "g1", "text": "has data", "data": [1, 2]}]))
+    assert (own.rows_read, own.rows_new) == (1, 1)
 
 
 def test_3_v2_expansions_author_retweet_text_reply_quote_and_edits(db):
@@ -87,11 +91,12 @@ def test_3_flattened_v2_tweets_read_author_and_retweet_text_inline(tmp_path, db)
 
 
 def test_4_retweets_are_stored_analysed_once_and_left_out_on_request(runner, tmp_path, db):
-    original = {"id": "1", "text": "this product is a total joke #acme", "author_id": "a"}
-    retweets = [{"id": str(10 + i), "text": "RT @a: this product is a total…", "author_id": "b",
+    when = "2022-03-01T10:00:00.000Z"
+    original = {"id": "1", "text": "this product is a total joke #acme", "author_id": "a", "created_at": when}
+    retweets = [{"id": str(10 + i), "text": "RT @a: this product is a total…", "author_id": "b", "created_at": when,
                  "referenced_tweets": [{"type": "retweeted", "id": "1"}], "entities": {"hashtags": [{"tag": "acme"}]}}
                 for i in range(17)]
-    honest = [{"id": str(50 + i), "text": f"acme support fixed my issue {i} #acme", "author_id": "c",
+    honest = [{"id": str(50 + i), "text": f"acme support fixed my issue {i} #acme", "author_id": "c", "created_at": when,
                "entities": {"hashtags": [{"tag": "acme"}]}} for i in range(3)]
     page = {"data": [original, *retweets, *honest], "includes": {"tweets": [original]}, "meta": {}}
     summary = run(db, write_jsonl(tmp_path / "storm.jsonl", [page]))
@@ -120,6 +125,9 @@ def test_4_retweets_are_stored_analysed_once_and_left_out_on_request(runner, tmp
     assert without["analysed"] == 3 and without["net_sentiment"] == pytest.approx(-1.0)
     table = runner.invoke(app, ["report", "topics", "--db", str(db), "--no-retweets"]).output
     assert "17 retweets" in table
+    detail = runner.invoke(app, ["report", "topic", "acme", "--db", str(db), "--no-retweets", "--format", "json"])
+    trend = json.loads(detail.output)["trend"]
+    assert sum(r["analysed"] for r in trend) == 3 and sum(r["comments"] for r in trend) == 20
 
 
 def test_5_mastodon_outbox_creates_and_boosts(db):
@@ -252,3 +260,10 @@ def test_text_the_model_reads_keeps_hashes_of_the_stored_text(db):
     run(db, REAL / "youtube_comments.csv")
     text, text_hash = sql(db, "SELECT text, text_hash FROM comments WHERE id = 'z12abc0002'")[0]
     assert "<br />" in text and "&amp;" in text and text_hash == hashlib.md5(text.encode()).hexdigest()
+
+
+def test_8_kaggle_offset_dates_are_read_in_utc(tmp_path, db):
+    path = tmp_path / "Tweets.csv"
+    path.write_text("tweet_id,text,tweet_created\n570306133677760513,What @dhepburn said.,2015-02-24 11:35:52 -0800\n")
+    assert run(db, path).rows_new == 1
+    assert str(sql(db, "SELECT created_at FROM comments")[0][0])[:19] == "2015-02-24 19:35:52"

@@ -105,7 +105,7 @@ timed AS (
                 -- numeric dates; a numeric date is never read in a guessed order
                 try_strptime(time_s, $time_formats)::TIMESTAMPTZ,
                 try_cast(time_s AS TIMESTAMPTZ),
-                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%d'])::TIMESTAMPTZ
+                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%d %H:%M:%S %z', '%Y-%m-%d'])::TIMESTAMPTZ
             )
         END AS created_at
     FROM epochs

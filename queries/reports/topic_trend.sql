@@ -1,4 +1,5 @@
--- Volume and sentiment of one topic per day/week/month. Params: $topic, $since, $until, $by.
+-- Volume and sentiment of one topic per day/week/month. Params: $topic, $since, $until, $by,
+-- $no_retweets (retweets count in the volume, not in the sentiment shares).
 WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment')
 SELECT
     date_trunc($by, c.created_at)::DATE AS period,
@@ -12,6 +13,7 @@ SELECT
 FROM comment_topics ct
 JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
 LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)
+                     AND NOT ($no_retweets AND c.is_retweet)
 WHERE ct.topic = $topic
   AND c.created_at IS NOT NULL
   AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)

@@ -121,7 +121,7 @@ def ingest(
         opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
     """
     from analyzer.commands import print_summary, run_ingest
-    from analyzer.ingest import Interrupted
+    from analyzer.ingest import Interrupted, RunFailed
 
     try:
         summary = run_ingest(
@@ -134,6 +134,9 @@ def ingest(
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None
+    except RunFailed as failed:  # the summary of what was committed, then the error in one line
+        typer.echo(json.dumps(failed.summary.as_json())) if as_json else print_summary(failed.summary)
+        raise failed.error from None
     typer.echo(json.dumps(summary.as_json())) if as_json else print_summary(summary)
     if summary.status == "failed":
         raise fail("nothing could be ingested: " + "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()))

@@ -28,8 +28,10 @@ report_app = typer.Typer(help="SQL reports over the database (read-only; never l
 models_app = typer.Typer(help="The models each task uses and where they come from.", invoke_without_command=True)
 app.add_typer(report_app, name="report")
 topics_app = typer.Typer(help="Keyword and discovered topics (no sentiment model runs).", no_args_is_help=True)
+export_app = typer.Typer(help="Write a table or a report to a Parquet or CSV file you name.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(topics_app, name="topics")
+app.add_typer(export_app, name="export")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +42,9 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown | html")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+TimeoutOption = Annotated[float, typer.Option(
+    "--timeout", help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+LimitHelp = "At most this many rows (1 to 100,000)."
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
 NoRetweetsOption = Annotated[bool, typer.Option(
@@ -132,7 +137,7 @@ def ingest(
         opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
     """
     from analyzer.commands import print_summary, run_ingest
-    from analyzer.ingest import Interrupted
+    from analyzer.ingest import Interrupted, RunFailed
 
     try:
         summary = run_ingest(
@@ -146,6 +151,9 @@ def ingest(
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None
+    except RunFailed as failed:  # the summary of what was committed, then the error in one line
+        typer.echo(json.dumps(failed.summary.as_json())) if as_json else print_summary(failed.summary)
+        raise failed.error from None
     typer.echo(json.dumps(summary.as_json())) if as_json else print_summary(summary)
     if summary.status == "failed":
         raise fail(summary.failure())
@@ -225,6 +233,7 @@ def report_topic(
     by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
     no_retweets: NoRetweetsOption = False,
     fmt: FormatOption = "table",
+    timeout: TimeoutOption = 60.0,
 ) -> None:
     """One topic in depth (trend, entities, strongest comments, summary), or all topics.
 
@@ -232,28 +241,28 @@ def report_topic(
     """
     from analyzer.commands import show_report
 
-    show_report("topic", fmt, db, name=name, since=since, until=until, by=by, no_retweets=no_retweets)
+    show_report("topic", fmt, db, timeout, name=name, since=since, until=until, by=by, no_retweets=no_retweets)
 
 
 @report_app.command("topics")
 @friendly_errors
 def report_topics(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
                   no_retweets: NoRetweetsOption = False, fmt: FormatOption = "table",
-                  limit: Annotated[int, typer.Option(help="At most this many topics.")] = 50) -> None:
+                  limit: Annotated[int, typer.Option(help=LimitHelp)] = 50, timeout: TimeoutOption = 60.0) -> None:
     """Every topic: volume, sentiment shares, net sentiment, change against the previous period."""
     from analyzer.commands import show_report
 
-    show_report("topics", fmt, db, since=since, until=until, limit=limit, no_retweets=no_retweets)
+    show_report("topics", fmt, db, timeout, since=since, until=until, limit=limit, no_retweets=no_retweets)
 
 
 @report_app.command("runs")
 @friendly_errors
 def report_runs(db: DbOption = None, fmt: FormatOption = "table",
-                limit: Annotated[int, typer.Option(help="At most this many runs.")] = 20) -> None:
+                limit: Annotated[int, typer.Option(help=LimitHelp)] = 20, timeout: TimeoutOption = 60.0) -> None:
     """Ingest runs with their row accounting, newest first."""
     from analyzer.commands import show_report
 
-    show_report("runs", fmt, db, limit=limit)
+    show_report("runs", fmt, db, timeout, limit=limit)
 
 
 @report_app.command("entities")
@@ -261,7 +270,8 @@ def report_runs(db: DbOption = None, fmt: FormatOption = "table",
 def report_entities(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
                     label: Annotated[str | None, typer.Option(help="Only this label: PER ORG LOC PRODUCT WORK HASHTAG ...")] = None,
                     topic: Annotated[str | None, typer.Option(help="Only comments of this topic.")] = None,
-                    fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help="At most this many.")] = 30) -> None:
+                    fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help=LimitHelp)] = 30,
+                    timeout: TimeoutOption = 60.0) -> None:
     """Entity-level sentiment: mentions, sentiment split, net sentiment and topics of each entity.
 
     An entity is its lower-cased text under the type the model gives it most often, so a
@@ -269,18 +279,19 @@ def report_entities(db: DbOption = None, since: SinceOption = None, until: Until
     """
     from analyzer.commands import show_report
 
-    show_report("entities", fmt, db, since=since, until=until, label=label, topic=topic, limit=limit)
+    show_report("entities", fmt, db, timeout, since=since, until=until, label=label, topic=topic, limit=limit)
 
 
 @report_app.command("trend")
 @friendly_errors
 def report_trend(topics: Annotated[list[str] | None, typer.Argument(help="Topics to chart (default: all comments).")] = None,
                  db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
-                 by: Annotated[str, typer.Option(help="day | week | month")] = "day", fmt: FormatOption = "table") -> None:
+                 by: Annotated[str, typer.Option(help="day | week | month")] = "day", fmt: FormatOption = "table",
+                 timeout: TimeoutOption = 60.0) -> None:
     """Volume and net sentiment over time, for all comments or per chosen topic."""
     from analyzer.commands import show_report
 
-    show_report("trend", fmt, db, topics=topics, since=since, until=until, by=by)
+    show_report("trend", fmt, db, timeout, topics=topics, since=since, until=until, by=by)
 
 
 @report_app.command("alerts")
@@ -289,16 +300,18 @@ def report_alerts(
     db: DbOption = None,
     until: UntilOption = None,
     period: Annotated[str, typer.Option(help="day | week: the latest one is compared with those before it.")] = "day",
-    history: Annotated[int | None, typer.Option(help="Preceding periods to compare with (default 14 days / 8 weeks).")] = None,
+    history: Annotated[int | None, typer.Option(
+        help="Preceding periods to compare with (default 14 days / 8 weeks; at most 400).")] = None,
     min_volume: Annotated[int, typer.Option(help="Ignore topics/entities with fewer comments in the latest period.")] = 10,
     threshold: Annotated[float, typer.Option(help="Robust z-score that counts as anomalous.")] = 3.5,
     fail_on_alert: Annotated[bool, typer.Option(help="Exit 3 when there is any alert (for cron).")] = False,
     fmt: FormatOption = "table",
+    timeout: TimeoutOption = 60.0,
 ) -> None:
     """Topics and entities whose volume or negative share just jumped (robust z-score against their history)."""
     from analyzer.commands import show_report
 
-    sections = show_report("alerts", fmt, db, until=until, period=period, history=history, min_volume=min_volume,
+    sections = show_report("alerts", fmt, db, timeout, until=until, period=period, history=history, min_volume=min_volume,
                            threshold=threshold)
     if fail_on_alert and sections[0].rows:
         raise typer.Exit(3)
@@ -307,11 +320,12 @@ def report_alerts(
 @report_app.command("rejects")
 @friendly_errors
 def report_rejects(db: DbOption = None, run: Annotated[int | None, typer.Option(help="Only this run id.")] = None,
-                   fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50) -> None:
+                   fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help=LimitHelp)] = 50,
+                   timeout: TimeoutOption = 60.0) -> None:
     """Rejected rows by reason, and the rows themselves with source and line number."""
     from analyzer.commands import show_report
 
-    show_report("rejects", fmt, db, run_id=run, limit=limit)
+    show_report("rejects", fmt, db, timeout, run_id=run, limit=limit)
 
 
 @app.command()
@@ -363,11 +377,69 @@ def topics_discover(
 @app.command()
 @friendly_errors
 def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")], db: DbOption = None,
-          fmt: FormatOption = "table") -> None:
-    """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...)."""
+          fmt: FormatOption = "table", timeout: TimeoutOption = 60.0,
+          allow_files: Annotated[bool, typer.Option(
+              "--allow-files", help="Let the SQL read and write files (COPY, read_csv, glob, ATTACH): only for SQL "
+                                    "you trust. Extensions and settings stay locked.")] = False) -> None:
+    """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...).
+
+    The SQL sees the database and nothing else: no files (COPY, read_csv, glob, ATTACH),
+    no extensions, no settings. To save a result, use `opinions export`; a trusted user who
+    wants COPY passes --allow-files.
+
+        opinions query "SELECT topic, count(*) FROM comments GROUP BY ALL ORDER BY 2 DESC LIMIT 5"
+    """
     from analyzer.commands import show_report
 
-    show_report("query", fmt, db, sql=sql)
+    show_report("query", fmt, db, timeout, allow_files, sql=sql)
+
+
+ExportFormatOption = Annotated[str | None, typer.Option(
+    "--format", "-f", help="parquet | csv (default: from the file name's ending).")]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace the file if it exists.")]
+
+
+@export_app.command("table")
+@friendly_errors
+def export_table(
+    name: Annotated[str, typer.Argument(help="A table or view: comments, comments_enriched, sentiment, entities, "
+                                             "entity_mentions, comment_topics, runs, rejects, summaries, ...")],
+    path: Annotated[Path, typer.Argument(help="The file to write (.parquet or .csv).")],
+    db: DbOption = None, fmt: ExportFormatOption = None, overwrite: OverwriteOption = False,
+    timeout: TimeoutOption = 60.0,
+) -> None:
+    """Write every row of a table or view to a file, streamed (memory stays flat).
+
+        opinions export table comments_enriched comments.parquet
+    """
+    from analyzer.commands import run_export_table
+
+    done = run_export_table(name, path, db, fmt, overwrite, timeout)
+    typer.echo(f"wrote {done.rows:,} rows of {name} to {done.path} ({done.fmt})", err=True)
+
+
+@export_app.command("report")
+@friendly_errors
+def export_report(
+    kind: Annotated[str, typer.Argument(help="topics | topic | entities | trend | alerts | runs | rejects")],
+    path: Annotated[Path, typer.Argument(help="The file to write (.parquet or .csv).")],
+    name: Annotated[str | None, typer.Option(help="The topic, for `topic` (its sections: see --section).")] = None,
+    section: Annotated[str | None, typer.Option(help="The section of a report that has several (topic, rejects).")] = None,
+    db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
+    by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
+    limit: Annotated[int | None, typer.Option(help=LimitHelp + " Default: the report's own.")] = None,
+    fmt: ExportFormatOption = None, overwrite: OverwriteOption = False, timeout: TimeoutOption = 60.0,
+) -> None:
+    """Write a report's rows (as `--format json` has them) to a file.
+
+        opinions export report topics topics.csv --since 2026-10-01
+        opinions export report topic spotify_entities.parquet --name spotify --section entities
+    """
+    from analyzer.commands import run_export_report
+
+    params = {"name": name, "since": since, "until": until, "by": by, **({"limit": limit} if limit is not None else {})}
+    done = run_export_report(kind, path, db, fmt, overwrite, timeout, section, **params)
+    typer.echo(f"wrote {done.rows:,} rows of report {kind} to {done.path} ({done.fmt})", err=True)
 
 
 @models_app.callback()

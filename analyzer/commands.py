@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from analyzer import modelpack
 from analyzer.config import load_config
 from analyzer.ingest import IngestError, IngestOptions, Progress, RunSummary, ingest
 from analyzer.models import TASKS, ModelConfigError, ModelSpec, resolve
-from analyzer.store import Store, open_readonly, open_store
+from analyzer.reporting import DEFAULT_TIMEOUT_SECONDS
+from analyzer.store import Store, explain_read_error, open_readonly, open_store, resolve_db_path
 
 INGEST_TASKS = ("sentiment", "ner")
 
@@ -133,43 +135,97 @@ def print_summary(summary: RunSummary) -> None:
         print(text)
 
 
-def show_report(kind: str, fmt: str, db: Path | None, **params: Any) -> list[Any]:
+@contextmanager
+def report_connection(db: Path | None, wait: float = 30.0, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+                      allow_files: bool = False) -> Iterator[Any]:
+    """The sandboxed read-only connection reports, queries and exports run on, under their time limit;
+    an error that is the database's fault (a damaged block) is explained as such."""
+    import duckdb
+
+    from analyzer.reporting import ReportError, time_limit
+
+    con = open_readonly(db, wait_seconds=wait, allow_files=allow_files)
+    try:
+        with time_limit(con, timeout):
+            yield con
+    except duckdb.PermissionException as exc:  # the sandbox said no (store.SANDBOX)
+        raise ReportError(f"{str(exc).splitlines()[0]}: reports and queries see only the database; save results "
+                          "with `opinions export`, or pass --allow-files to `opinions query` for SQL you trust") from None
+    except duckdb.Error as exc:
+        explained = explain_read_error(exc, resolve_db_path(db))
+        if explained is None:
+            raise
+        raise explained from exc
+    finally:
+        con.close()
+
+
+def report_sections(con: Any, kind: str, params: dict[str, Any]) -> list[Any]:
+    """The sections of report `kind` with the CLI's parameters (dates as given on the command line)."""
+    from analyzer import reporting
+
+    since = reporting.parse_when(params.get("since"), "since")
+    until = reporting.parse_when(params.get("until"), "until")
+    if kind == "topic" and params.get("name"):
+        return reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"),
+                                      no_retweets=params.get("no_retweets", False))
+    if kind in {"topic", "topics"}:
+        return reporting.topics_report(con, since, until, limit=params.get("limit", 50),
+                                       no_retweets=params.get("no_retweets", False))
+    if kind == "runs":
+        return reporting.runs_report(con, limit=params.get("limit", 20))
+    if kind == "entities":
+        return reporting.entities_report(con, since, until, params.get("label"), params.get("topic"),
+                                         limit=params.get("limit", 30))
+    if kind == "trend":
+        return reporting.trend_report(con, params.get("topics"), since, until, by=params.get("by", "day"))
+    if kind == "alerts":
+        return reporting.alerts_report(con, params.get("period", "day"), until, params.get("history"),
+                                       params.get("min_volume", 10), params.get("threshold", 3.5))
+    if kind == "rejects":
+        return reporting.rejects_report(con, params.get("run_id"), limit=params.get("limit", 50))
+    if kind == "query":
+        return reporting.query_report(con, params["sql"])
+    raise reporting.ReportError(f"unknown report {kind!r}")
+
+
+def show_report(kind: str, fmt: str, db: Path | None, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+                allow_files: bool = False, **params: Any) -> list[Any]:
     from analyzer import reporting
     from reports.render import FORMATS, render
 
     if fmt not in FORMATS:
         raise reporting.ReportError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    con = open_readonly(db, wait_seconds=float(params.pop("wait", 30.0)))
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        since = reporting.parse_when(params.pop("since", None), "since")
-        until = reporting.parse_when(params.pop("until", None), "until")
-        if kind == "topic" and params.get("name"):
-            sections = reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"),
-                                              no_retweets=params.get("no_retweets", False))
-        elif kind in {"topic", "topics"}:
-            sections = reporting.topics_report(con, since, until, limit=params.get("limit", 50),
-                                               no_retweets=params.get("no_retweets", False))
-        elif kind == "runs":
-            sections = reporting.runs_report(con, limit=params.get("limit", 20))
-        elif kind == "entities":
-            sections = reporting.entities_report(con, since, until, params.get("label"), params.get("topic"),
-                                                 limit=params.get("limit", 30))
-        elif kind == "trend":
-            sections = reporting.trend_report(con, params.get("topics"), since, until, by=params.get("by", "day"))
-        elif kind == "alerts":
-            sections = reporting.alerts_report(con, params.get("period", "day"), until, params.get("history"),
-                                               params.get("min_volume", 10), params.get("threshold", 3.5))
-        elif kind == "rejects":
-            sections = reporting.rejects_report(con, params.get("run_id"), limit=params.get("limit", 50))
-        elif kind == "query":
-            sections = reporting.query_report(con, params["sql"])
-        else:
-            raise reporting.ReportError(f"unknown report {kind!r}")
-    finally:
-        con.close()
+    with report_connection(db, float(params.pop("wait", 30.0)), timeout, allow_files) as con:
+        sections = report_sections(con, kind, params)
     sys.stdout.write(render(sections, fmt))
     return sections
+
+
+def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool,
+                     timeout: float | None) -> Any:
+    from analyzer.export import export_format, export_table
+
+    export_format(path, fmt)  # a bad name or format is refused before the database is opened
+    with report_connection(db, timeout=timeout) as con:
+        return export_table(con, name, path, fmt, overwrite)
+
+
+def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool, timeout: float | None,
+                      section: str | None, **params: Any) -> Any:
+    from analyzer.export import ExportError, export_format, export_section
+
+    if kind == "query":
+        raise ExportError("export a report by name (topics, entities, trend, alerts, runs, rejects, topic NAME)")
+    export_format(path, fmt)
+    with report_connection(db, timeout=timeout) as con:
+        sections = report_sections(con, kind, params)
+    by_name = {s.name: s for s in sections}
+    if section is None and len(sections) > 1:
+        raise ExportError(f"report {kind!r} has sections {', '.join(by_name)}: choose one with --section")
+    if section is not None and section not in by_name:
+        raise ExportError(f"report {kind!r} has no section {section!r}; choose one of {', '.join(by_name)}")
+    return export_section(by_name[section] if section else sections[0], path, fmt, overwrite)
 
 
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,

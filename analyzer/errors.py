@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzer.config import ConfigError
+from analyzer.export import ExportError
 from analyzer.ingest import IngestError
 from analyzer.labelled import LabelledDataError
 from analyzer.locking import LockedError
@@ -17,7 +18,7 @@ from analyzer.store import StoreError
 from analyzer.textnorm import UnknownNormalisation
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
+    ConfigError, ExportError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
     PresetError, RayUnavailable, ReportError, SourceError, StoreError, DeviceError, UnknownNormalisation,
     FileNotFoundError, PermissionError,
 )

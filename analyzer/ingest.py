@@ -33,7 +33,7 @@ from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
 from analyzer.runtime import Runtime
 from analyzer.sources import BATCH_ROWS, RecordBatch, Source, SourceError, expand_inputs, read_batches
-from analyzer.store import Store, get_meta, query_frame, run_sql, set_meta, transaction
+from analyzer.store import Store, StoreError, get_meta, query_frame, run_sql, set_meta, transaction
 
 T = TypeVar("T")
 READER_WINDOW_SECONDS = 0.03
@@ -80,6 +80,7 @@ class RunSummary:
     presets: dict[str, str] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    error: str | None = None  # why a failed run stopped (its committed chunks are kept)
 
     @property
     def rows_landed(self) -> int:
@@ -138,6 +139,16 @@ class GracefulStop:
             signal.signal(sig, handler)
 
 
+class RunFailed(RuntimeError):
+    """The run stopped on an error after it started: `summary` holds what was committed, and the
+    error itself is the exception's cause (for the caller to explain, e.g. a full disk)."""
+
+    def __init__(self, summary: RunSummary, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.summary = summary
+        self.error = error
+
+
 class Interrupted(RuntimeError):
     """The run stopped early on a signal; everything up to the last chunk is committed."""
 
@@ -162,6 +173,8 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
     if options.engine not in ("local", "ray"):
         raise IngestError(f"unknown engine {options.engine!r}: choose local or ray")
     local = options.engine == "local"
+    if store.on_wait is None:
+        store.on_wait = progress.log
     with IngestLock(store.path, store.wait_seconds) as lock, GracefulStop() as stop:
         predictor = Predictor(options.analysis) if options.analysis and local else None
         device = predictor.describe() if predictor else ("ray" if options.analysis else None)
@@ -209,11 +222,19 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             summary.status = "interrupted"
             _finish(store, summary, "interrupted by a second signal")
             raise
+        except Exception as exc:
+            summary.status = "failed"
+            summary.error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            summary.seconds = time.perf_counter() - started
+            _note_waits(store, summary)
+            _finish(store, summary, summary.error)
+            raise RunFailed(summary, exc) from exc
         except BaseException as exc:
             summary.status = "failed"
             _finish(store, summary, f"{type(exc).__name__}: {exc}")
             raise
         summary.seconds = time.perf_counter() - started
+        _note_waits(store, summary)
         if stop.requested:
             summary.status = "interrupted"
             _finish(store, summary, f"stopped by {stop.requested}")
@@ -225,6 +246,13 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
         _finish(store, summary, summary.failure() if summary.status == "failed" else
                 "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
     return summary
+
+
+def _note_waits(store: Store, summary: RunSummary) -> None:
+    waited = [w for w in store.waits if w >= 1.0]
+    if waited:
+        summary.notes.append(f"waited {sum(waited):.1f}s in {len(waited)} pause(s) for other processes (reports, "
+                             "queries) to close the database between chunks")
 
 
 def _finish(store: Store, summary: RunSummary, error: str | None) -> None:

@@ -1,6 +1,6 @@
 """The ingest lock: one writer run per database, with the holder named.
 
-An `fcntl` lock on `<db>.lock` (next to the database) is held for the whole run. The
+An `fcntl` lock on `<db>.lock` (next to the database's real file, symlinks resolved) is held for the whole run. The
 kernel drops it when the holder dies, even on kill -9, so a stale lock cannot block
 anyone: the next run simply takes it, and marks the dead run as interrupted. The file
 holds the holder's pid and run id so a waiting run can say who it waits for.
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from analyzer.store import real_db_path
+
 
 class LockedError(RuntimeError):
     """Another live process holds the ingest lock."""
@@ -30,7 +32,9 @@ class IngestLock:
 
     @property
     def path(self) -> Path:
-        return self.db_path.with_name(self.db_path.name + ".lock")
+        # next to the real file: a symlink and its target (or two spellings of one path) are one database
+        real = real_db_path(self.db_path)
+        return real.with_name(real.name + ".lock")
 
     def holder(self) -> dict[str, Any]:
         try:

@@ -2,11 +2,19 @@
 
 Each report is a list of sections; each section is one `queries/reports/*.sql` run on a
 read-only connection. Rendering is `reports.render`'s job. No torch here.
+
+A report is bounded twice: its parameters have ranges (`--history` at most `MAX_HISTORY`
+periods, `--limit` at most `MAX_LIMIT` rows), and its SQL is stopped at a time limit
+(`--timeout`, default `DEFAULT_TIMEOUT_SECONDS`), so a report never holds the database for
+long and an ingest waiting to write its next chunk gets in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -15,10 +23,41 @@ from analyzer.store import run_sql
 from reports.render import Section, sparkline
 
 PERIODS = ("day", "week", "month")
+DEFAULT_TIMEOUT_SECONDS = 60.0
+MAX_HISTORY = 400  # periods an alert compares with: over a year of days, nearly eight years of weeks
+MAX_LIMIT = 100_000  # rows a report section shows; `opinions export` is for whole tables
 
 
 class ReportError(ValueError):
     """A report parameter that cannot be used."""
+
+
+def check_range(flag: str, value: int, low: int, high: int) -> int:
+    """`value` of option `--flag`, refused (with the range) outside [low, high]."""
+    if not low <= value <= high:
+        raise ReportError(f"--{flag} {value}: must be between {low:,} and {high:,}")
+    return value
+
+
+@contextmanager
+def time_limit(con: duckdb.DuckDBPyConnection, seconds: float | None) -> Iterator[None]:
+    """Interrupt the statements run on `con` inside the block after `seconds` (None or 0: no limit)."""
+    if seconds is not None and seconds < 0:
+        raise ReportError(f"--timeout {seconds:g}: give seconds ≥ 0 (0 = no limit)")
+    if not seconds:
+        yield
+        return
+    # DuckDB runs a statement without the GIL, so this timer thread can interrupt it mid-way
+    timer = threading.Timer(seconds, con.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise ReportError(f"stopped after --timeout {seconds:g}s: narrow it (--since/--until, a topic, a LIMIT) "
+                          "or raise --timeout (0 = no limit)") from None
+    finally:
+        timer.cancel()
 
 
 def parse_when(value: str | None, name: str) -> dt.datetime | None:
@@ -41,6 +80,7 @@ def _section(con: duckdb.DuckDBPyConnection, name: str, query: str, params: dict
 
 def topics_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
                   limit: int = 50, no_retweets: bool = False) -> list[Section]:
+    check_range("limit", limit, 1, MAX_LIMIT)
     section = _section(con, "topics", "reports/topics",
                        {"since": since, "until": until, "limit": limit, "no_retweets": no_retweets},
                        title="Topics by volume")
@@ -90,6 +130,7 @@ def topic_report(con: duckdb.DuckDBPyConnection, topic: str, since: dt.datetime 
 
 
 def runs_report(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[Section]:
+    check_range("limit", limit, 1, MAX_LIMIT)
     return [_section(con, "runs", "reports/runs", {"limit": limit}, title="Ingest runs")]
 
 
@@ -103,6 +144,7 @@ def query_report(con: duckdb.DuckDBPyConnection, sql: str) -> list[Section]:
 
 def entities_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
                     label: str | None = None, topic: str | None = None, limit: int = 30) -> list[Section]:
+    check_range("limit", limit, 1, MAX_LIMIT)
     section = _section(con, "entities", "reports/entities",
                        {"since": since, "until": until, "label": label, "topic": topic, "limit": limit},
                        title="Entities by mentions")
@@ -130,7 +172,7 @@ def alerts_report(con: duckdb.DuckDBPyConnection, period: str = "day", until: dt
         raise ReportError(f"--period {period!r}: choose day or week")
     if min_volume < 1 or threshold <= 0:
         raise ReportError("--min-volume must be ≥ 1 and --threshold > 0")
-    history = history or (14 if period == "day" else 8)
+    history = check_range("history", history, 1, MAX_HISTORY) if history is not None else (14 if period == "day" else 8)
     section = _section(con, "alerts", "reports/alerts",
                        {"period": period, "until": until, "history": history, "min_volume": min_volume,
                         "threshold": threshold}, title=f"Alerts: latest {period} against the {history} before it")
@@ -139,6 +181,7 @@ def alerts_report(con: duckdb.DuckDBPyConnection, period: str = "day", until: dt
 
 
 def rejects_report(con: duckdb.DuckDBPyConnection, run_id: int | None = None, limit: int = 50) -> list[Section]:
+    check_range("limit", limit, 1, MAX_LIMIT)
     rows = _section(con, "rejects", "reports/rejects", {"run_id": run_id, "limit": limit}, title="Rejected rows")
     rows.table_columns = ["run_id", "source", "line_no", "reason"]
     return [_section(con, "reasons", "reports/reject_reasons", {"run_id": run_id}, title="Rejected rows by reason"), rows]

@@ -1,17 +1,23 @@
 """The DuckDB store: schema, versioning, connections and writes.
 
 DuckDB allows one writing process per file. Writers take the file lock through
-`open_store`; readers use `open_readonly`. Lock conflicts and version mismatches
-become `StoreError` with one clear sentence, never a traceback.
+`open_store`; readers use `open_readonly`. Lock conflicts, full disks, damaged files and
+version mismatches become `StoreError` with one clear sentence, never a traceback.
+
+Errors are told apart by DuckDB's exception type and by asking the kernel (is the file
+locked? is the disk full?), never by words in a message: "block" contains "lock".
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import re
+import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,28 @@ import duckdb
 import queries
 
 SCHEMA_VERSION = 4  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
-_LOCK_HOLDER = re.compile(r"PID (\d+)")
+# Between chunks a writer waits this long for readers to close the file. Reports stop at their
+# --timeout (default 60 s), so only a reader from outside opinions (the duckdb CLI) can hold it longer.
+READER_WAIT_SECONDS = 600.0
+# DuckDB's file starts with its main header and two database headers of 4 KiB each, then the blocks
+_DB_HEADER_BYTES = 3 * 4096
+# a write that fails with this little room left is a full disk, whatever DuckDB's message says
+_LOW_SPACE_BYTES = 16 * 2**20
+# What a report or `opinions query` may not do: touch files other than the database (COPY, EXPORT
+# DATABASE, read_text, read_csv, glob, ATTACH), install or load extensions, or change these settings.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "python_enable_replacements": False,  # SQL may not read the calling Python code's variables
+    "allowed_configs": ["TimeZone"],  # the one setting a report sets (per connection: reports run in UTC)
+    "lock_configuration": True,  # no SET, RESET or PRAGMA can undo the above
+}
+# --allow-files: COPY and the file readers work; extensions and settings stay locked
+SANDBOX_WITH_FILES = {**SANDBOX, "enable_external_access": True}
+_HOLDER_PID = re.compile(r"PID (\d+)")  # only to name the holder; whether it is a lock is the kernel's answer
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
@@ -35,33 +62,144 @@ class StoreError(RuntimeError):
     """A database problem explained in one line for the user."""
 
 
+class DiskFullError(StoreError):
+    """The database's filesystem has no room left; what was committed before stays valid."""
+
+
+class DamagedDatabaseError(StoreError):
+    """The file is truncated or corrupt; opinions refuses to read or write it."""
+
+
 def resolve_db_path(db: str | os.PathLike | None) -> Path:
     """--db, else $OPINIONS_DB, else ./opinions.duckdb."""
     return Path(db or os.environ.get("OPINIONS_DB") or "opinions.duckdb")
 
 
+def real_db_path(path: Path) -> Path:
+    """The file a (possibly symlinked) database path names: locks and DuckDB's WAL live next to it,
+    so that two spellings of one database can never be two writers."""
+    return path.resolve()
+
+
+def _lock_held_elsewhere(path: Path, read_only: bool) -> bool:
+    """Whether another process holds a kernel lock on the database file that keeps us out.
+
+    DuckDB takes a POSIX record lock (shared for readers, exclusive for a writer); we ask for
+    the same one without waiting and let go at once. Our own process holds no DuckDB lock on
+    the file here (DuckDB would have shared its open database), so the probe releases nothing.
+    """
+    try:
+        with open(path, "rb" if read_only else "r+b") as probe:
+            try:
+                fcntl.lockf(probe, (fcntl.LOCK_SH if read_only else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except OSError as exc:
+                return exc.errno in (errno.EAGAIN, errno.EACCES)
+            fcntl.lockf(probe, fcntl.LOCK_UN)
+            return False
+    except OSError:  # no such file, or not ours to open: not a lock
+        return False
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free bytes on the filesystem that holds `path` (None when that cannot be told)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder or Path(".")).free
+    except OSError:
+        return None
+
+
+def _out_of_space(exc: duckdb.Error, path: Path) -> bool:
+    if not isinstance(exc, duckdb.IOException | duckdb.TransactionException | duckdb.FatalException):
+        return False
+    free = free_bytes(path)
+    # DuckDB passes the OS's ENOSPC text on; after a failed checkpoint it says only "invalidated"
+    return os.strerror(errno.ENOSPC) in str(exc) or (free is not None and free < _LOW_SPACE_BYTES)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _explain(exc: duckdb.Error, path: Path) -> StoreError:
-    message = str(exc)
-    if "lock" in message.lower():
-        holder = _LOCK_HOLDER.search(message)
-        who = f" (held by pid {holder.group(1)})" if holder else ""
-        return StoreError(f"database {path} is being written by another process{who} and stayed locked; "
-                          "retry, or pass a longer --wait")
-    if "read-only" in message.lower() or "permission denied" in message.lower():
-        return StoreError(f"database {path} is not writable: {message.splitlines()[0]}")
-    return StoreError(f"cannot open database {path}: {message.splitlines()[0]}")
+    """One sentence for a DuckDB error on `path`, chosen by the error's type and the file's state."""
+    if _out_of_space(exc, path):
+        free = free_bytes(path)
+        return DiskFullError(f"no space left on device ({real_db_path(path)}, {free if free is not None else 'unknown'} "
+                             "bytes free): free space and re-run the same command; committed chunks are kept")
+    if isinstance(exc, duckdb.PermissionException) or (
+            isinstance(exc, duckdb.IOException) and any(os.strerror(code) in str(exc) for code in (errno.EROFS, errno.EACCES))):
+        return StoreError(f"database {path} is not writable: {_first_line(exc)}")
+    if _is_damage(exc, path):
+        return DamagedDatabaseError(f"database {path} is damaged (truncated or corrupt) or not a DuckDB file: "
+                                    f"{_first_line(exc)}; restore it from a backup. opinions neither reads nor writes it")
+    return StoreError(f"database {path}: {_first_line(exc)}")
 
 
-def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait_seconds
+def _is_damage(exc: duckdb.Error, path: Path) -> bool:
+    """An existing file that DuckDB cannot read: an IO error no lock or full disk explains, a failed
+    checksum (raised as the bare `duckdb.Error`), or a serialization error in its metadata."""
+    if not real_db_path(path).is_file():
+        return False
+    return type(exc) in (duckdb.Error, duckdb.IOException, duckdb.SerializationException)
+
+
+def _locked(exc: duckdb.Error, path: Path, waited: float) -> StoreError:
+    holder = _HOLDER_PID.search(str(exc))
+    who = f" (held by pid {holder.group(1)})" if holder else ""
+    return StoreError(f"database {path} is being written by another process{who} and stayed locked for {waited:.0f}s; "
+                      "retry, or pass a longer --wait")
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str, Any] | None = None,
+             on_wait: Callable[[str], None] | None = None, waits: list[float] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the real file behind `path`, waiting up to `wait_seconds` while another process holds it
+    (`on_wait` hears of a wait past a second; `waits` gets its length)."""
+    real = real_db_path(path)
+    started = time.monotonic()
+    deadline = started + wait_seconds
+    unlocked_failures = 0
+    told = waited = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(real), read_only=read_only, config=config or {})
+            if waited and waits is not None:
+                waits.append(time.monotonic() - started)
+            return con
+        except duckdb.IOException as exc:
+            if not _lock_held_elsewhere(real, read_only):
+                # the holder may have let go between the failure and the probe: one retry tells
+                unlocked_failures += 1
+                if unlocked_failures >= 2:
+                    raise _explain(exc, path) from exc
+                continue
+            unlocked_failures = 0
+            waited = True
+            if time.monotonic() >= deadline:
+                raise _locked(exc, path, time.monotonic() - started) from exc
+            if on_wait and not told and time.monotonic() - started >= 1.0:
+                holder = _HOLDER_PID.search(str(exc))
+                on_wait(f"waiting for {'pid ' + holder.group(1) if holder else 'another process'}, which has "
+                        f"{path} open (a report or query?), to close it (up to {wait_seconds:.0f}s)")
+                told = True
         except duckdb.Error as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise _explain(exc, path) from exc
+            raise _explain(exc, path) from exc
         # poll often: a writer frees the file only for a moment between chunks
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def check_intact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a truncated file: DuckDB opens one happily and fails only when a query reaches a lost
+    block. Every block in use lies inside the file, so the file is at least headers + used blocks."""
+    block_size, used_blocks = con.execute(
+        "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+    ).fetchone()
+    needed = _DB_HEADER_BYTES + used_blocks * block_size if used_blocks else 0
+    size = real_db_path(path).stat().st_size
+    if size < needed:
+        raise DamagedDatabaseError(
+            f"database {path} is damaged (truncated): the file holds {size:,} bytes but its {used_blocks:,} blocks "
+            f"need {needed:,}; restore it from a backup. opinions neither reads nor writes it")
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -101,13 +239,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise
 
 
-def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
+               on_wait: Callable[[str], None] | None = None, waits: list[float] | None = None) -> duckdb.DuckDBPyConnection:
     """A writable connection with the current schema (created or migrated in place)."""
     path = resolve_db_path(db)
     if path.parent and not path.parent.exists():
         raise StoreError(f"cannot create database {path}: folder {path.parent} does not exist")
-    con = _connect(path, read_only=False, wait_seconds=wait_seconds)
+    con = _connect(path, read_only=False, wait_seconds=wait_seconds, on_wait=on_wait, waits=waits)
     try:
+        check_intact(con, path)
         ensure_schema(con, path)
     except duckdb.Error as exc:
         con.close()
@@ -118,13 +258,28 @@ def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0) -
     return con
 
 
-def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; the database must exist and not be newer than us."""
+def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
+                  allow_files: bool = False) -> duckdb.DuckDBPyConnection:
+    """A read-only connection in UTC; the database must exist, be intact and not be newer than us.
+
+    It is sandboxed (`SANDBOX`): no files but the database, no extensions, settings locked.
+    `allow_files` lets COPY and the file readers through, for a trusted user.
+    """
     path = resolve_db_path(db)
     if not path.exists():
         raise StoreError(f"no database at {path}: run `opinions ingest` first, or pass --db")
-    con = _connect(path, read_only=True, wait_seconds=wait_seconds)
-    version = schema_version(con)
+    con = _connect(path, read_only=True, wait_seconds=wait_seconds,
+                   config=SANDBOX_WITH_FILES if allow_files else SANDBOX)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        check_intact(con, path)
+        version = schema_version(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise _explain(exc, path) from exc
+    except BaseException:
+        con.close()
+        raise
     if version is None:
         con.close()
         raise StoreError(f"{path} is not an opinions database (no schema version)")
@@ -137,18 +292,28 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
     return con
 
 
+def explain_read_error(exc: duckdb.Error, path: Path) -> StoreError | None:
+    """A report's error that is the database's fault (damaged blocks), else None: the SQL's own fault."""
+    return _explain(exc, path) if type(exc) in (duckdb.Error, duckdb.IOException) else None
+
+
 class Store:
     """A database opened only while it is written to.
 
     DuckDB lets one process hold a file at a time, and a read-only connection cannot
     open while a writer holds it. Long work (reading dumps, running models) therefore
     happens with the file closed; each `connect()` opens it for one chunk's writes, so
-    reports from other processes get in between chunks.
+    reports from other processes get in between chunks. A reader that holds the file
+    is waited for (up to `READER_WAIT_SECONDS`, said in a log line and kept in `waits`),
+    whatever `wait_seconds` (the wait for another ingest's lock) is.
     """
 
-    def __init__(self, db: str | os.PathLike | None = None, wait_seconds: float = 60.0) -> None:
+    def __init__(self, db: str | os.PathLike | None = None, wait_seconds: float = 60.0,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.path = resolve_db_path(db)
         self.wait_seconds = wait_seconds
+        self.on_wait = on_wait
+        self.waits: list[float] = []  # each wait for another process to close the file, in seconds
         self._checked = False
         # one writer transaction at a time within the process: the reader thread landing a chunk and
         # the main thread writing model results both update the run's counters
@@ -161,10 +326,11 @@ class Store:
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        wait = max(self.wait_seconds, READER_WAIT_SECONDS)
         if self._checked:
-            con = _connect(self.path, read_only=False, wait_seconds=self.wait_seconds)
+            con = _connect(self.path, read_only=False, wait_seconds=wait, on_wait=self.on_wait, waits=self.waits)
         else:
-            con = open_store(self.path, wait_seconds=self.wait_seconds)
+            con = open_store(self.path, wait_seconds=wait, on_wait=self.on_wait, waits=self.waits)
             self._checked = True
         try:
             con.execute("SET TimeZone = 'UTC'")

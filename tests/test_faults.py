@@ -191,3 +191,46 @@ def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, 
     assert writer.returncode == 0, writer.stderr.read()
     assert answered >= 1
     print(f"report waits while ingesting: {[round(w, 2) for w in waits]}")
+
+
+def test_a_symlinked_database_path_shares_the_ingest_lock_of_its_real_file(tmp_path):
+    from analyzer.locking import IngestLock, LockedError
+
+    real = tmp_path / "data" / "real.duckdb"
+    real.parent.mkdir()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(real)
+    with IngestLock(real, wait_seconds=0), pytest.raises(LockedError, match="being ingested by another process"):
+        IngestLock(link, wait_seconds=0).acquire()
+    # and through the CLI: an ingest by the link waits for (and names) the holder of the real file's lock
+    dump = make_dump(tmp_path / "d.jsonl", 20)
+    with IngestLock(real, wait_seconds=0) as held:
+        held.record(run_id=41)
+        refused = subprocess.run([*CLI, "ingest", str(dump), "--db", str(link), "--tasks", "none", "--wait", "0"],
+                                 capture_output=True, text=True)
+    assert refused.returncode == 1 and f"pid {os.getpid()}" in refused.stderr and "run_id 41" in refused.stderr
+    done = subprocess.run([*CLI, "ingest", str(dump), "--db", str(link), "--tasks", "none"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "link.duckdb.lock").exists() and not (tmp_path / "link.duckdb.wal").exists()
+    assert link.is_symlink() and sql(real, "SELECT count(*) FROM comments") == [(20,)]
+
+
+def test_ingest_waits_for_a_slow_reader_between_chunks_instead_of_failing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert subprocess.run([*CLI, "ingest", str(make_dump(tmp_path / "a.jsonl", 100)), "--db", str(db), "--tasks", "none",
+                           "--quiet"], capture_output=True).returncode == 0
+    hold = 4.0
+    reader = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"con = duckdb.connect({str(db)!r}, read_only=True)\n"
+                               "print('open', flush=True)\n"
+                               f"time.sleep({hold})\n"], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "open"
+    started = time.monotonic()
+    done = subprocess.run([*CLI, "ingest", str(make_dump(tmp_path / "b.jsonl", 200)), "--db", str(db), "--tasks", "none",
+                           "--wait", "0.5"], capture_output=True, text=True)
+    reader.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= hold - 1.5  # it waited for the reader ...
+    assert f"waiting for pid {reader.pid}, which has {db} open" in done.stderr  # ... said so while waiting ...
+    assert "completed" in done.stderr and "note: waited" in done.stderr  # ... and in the summary
+    assert sql(db, "SELECT count(*) FROM comments") == [(200,)]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -121,3 +122,87 @@ def test_pickle_only_checkpoint_needs_allow_pickle(runner, tmp_path, tiny_models
     torch.save(weights, folder / "pytorch_model.bin")
     result = runner.invoke(app, ["analyze", "-", "--model", str(folder), "--device", "cpu"], input="hello there\n")
     assert result.exit_code == 1 and "--allow-pickle" in result.stderr
+
+
+def test_disk_full_names_the_path_and_free_bytes_and_json_still_prints_the_summary(small_fs, tmp_path):
+    """The kernel's own ENOSPC, on a 3 MiB tmpfs (needs root to mount; skipped otherwise)."""
+    db = small_fs / "full.duckdb"
+    first = write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(200)])
+    assert run_cli("ingest", str(first), "--db", str(db), "--tasks", "none").returncode == 0
+    big = write_jsonl(tmp_path / "big.jsonl", [reddit(i, body=os.urandom(3000).hex()) for i in range(1000, 3000)])
+    done = run_cli("ingest", str(big), "--db", str(db), "--tasks", "none", "--json")
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "failed" and summary["run_id"] == 2
+    assert summary["rows_read"] == summary["rows_new"] + summary["rows_duplicate"] + summary["rows_rejected"] + summary["rows_skipped"]
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("opinions: error:")]
+    assert f"no space left on device ({db}, " in error and " bytes free)" in error
+    assert "invalidated" not in error and "being written" not in error
+
+
+def test_a_full_disk_mid_run_is_named_and_summarised_without_root(runner, tmp_path, monkeypatch):
+    """Without a small filesystem to fill: the chunk write raises DuckDB's real exception type with
+    the OS's ENOSPC text, as DuckDB does when a write fails."""
+    import errno
+
+    import analyzer.ingest
+
+    db = tmp_path / "d.duckdb"
+    dump = write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(50)])
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException(f'IO Error: Could not write file "{db}.wal": {os.strerror(errno.ENOSPC)}')
+
+    monkeypatch.setattr(analyzer.ingest, "land_mapped", full)
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", "--json"])
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed" and summary["error"].startswith("no space left on device")
+    assert f"no space left on device ({db}, " in result.stderr and "bytes free" in result.stderr
+
+
+def test_an_invalidated_database_on_a_nearly_full_disk_is_called_a_full_disk(tmp_path, monkeypatch):
+    """After a failed checkpoint DuckDB says only "invalidated": the free space tells the truth."""
+    from analyzer import store
+
+    monkeypatch.setattr(store, "free_bytes", lambda path: 4096)
+    invalidated = duckdb.FatalException("FATAL Error: database has been invalidated because of a previous fatal error")
+    explained = store._explain(invalidated, tmp_path / "x.duckdb")
+    assert isinstance(explained, store.DiskFullError)
+    assert str(explained).startswith(f"no space left on device ({tmp_path / 'x.duckdb'}, 4096 bytes free)")
+
+
+def filled_db(path: Path, rows: int) -> Path:
+    dump = write_jsonl(path.parent / "many.jsonl", [reddit(i, body=f"comment {i} " + "words " * (i % 40))
+                                                   for i in range(rows)])
+    assert run_cli("ingest", str(dump), "--db", str(path), "--tasks", "none").returncode == 0
+    return path
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.9])
+def test_a_truncated_database_is_refused_on_open_by_reports_and_ingest(tmp_path, fraction):
+    db = filled_db(tmp_path / "t.duckdb", 30_000)
+    os.truncate(db, int(db.stat().st_size * fraction))
+    size = db.stat().st_size
+    report = run_cli("report", "topics", "--db", str(db))
+    assert report.returncode == 1 and "Traceback" not in report.stderr
+    assert "is damaged" in report.stderr and "restore it from a backup" in report.stderr
+    dump = write_jsonl(tmp_path / "more.jsonl", [reddit(i) for i in range(50_000, 50_010)])
+    ingest = run_cli("ingest", str(dump), "--db", str(db), "--tasks", "none", "--json")
+    assert ingest.returncode == 1 and "is damaged" in ingest.stderr
+    assert db.stat().st_size == size  # not written to
+
+
+@pytest.mark.parametrize("damage", ["main header", "database header block"])
+def test_a_corrupt_header_is_called_damaged_at_once_not_locked(tmp_path, damage):
+    db = filled_db(tmp_path / "h.duckdb", 200)
+    with db.open("r+b") as fh:
+        fh.seek(0 if damage == "main header" else 4096)
+        fh.write(b"\xa5" * 4096)
+    started = time.monotonic()
+    done = run_cli("report", "runs", "--db", str(db))  # reports wait up to 30 s for a lock
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "being written" not in done.stderr and "locked" not in done.stderr
+    assert "is damaged" in done.stderr
+    assert elapsed < 15, f"took {elapsed:.1f}s: it waited for a lock that nobody holds"

@@ -298,8 +298,10 @@ class _LineCapped(io.RawIOBase):
     numbers stay right) and recorded in `rejects` with its first RAW_KEEP_CHARS bytes. Only the
     current line, at most `cap` bytes, is ever held: 8 GB without a newline is one reject."""
 
-    def __init__(self, stream: IO[bytes], cap: int, read_bytes: int) -> None:
+    def __init__(self, stream: IO[bytes], cap: int, read_bytes: int,
+                 should_stop: Callable[[], bool] | None = None) -> None:
         self._stream = stream
+        self._should_stop = should_stop or (lambda: False)
         self._cap = cap
         self._read_bytes = read_bytes
         self._out = b""
@@ -316,11 +318,16 @@ class _LineCapped(io.RawIOBase):
         return taken
 
     def unfinished_line(self) -> tuple[int, bytes]:
-        """The line being read when the stream broke off: its number and bytes."""
+        """The line being read when the stream broke off: its number and bytes. A line already
+        past the cap is rejected as such (with the start it had) and is not returned."""
+        if self._skipped_head is not None:
+            self._reject_long_line()
         return self._line_no, bytes(self._tail)
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
         while not self._out:
+            if self._skipped_head is not None and self._should_stop():
+                raise ReadStopped  # a bomb's endless line would otherwise hold a stopping run for minutes
             block = self._stream.read1(self._read_bytes)  # type: ignore[attr-defined]
             if not block:
                 if self._skipped_head is not None:
@@ -410,11 +417,12 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, limits: ReadLimit
                 raise SourceError(source.name, "not a text dump (binary content)")
             fmt = "csv"
         if fmt == "jsonl":
-            yield from _jsonl_batches(source, stream, batch_rows, limits)
+            yield from _jsonl_batches(source, stream, batch_rows, limits, should_stop)
         elif fmt == "json":
             yield from _json_document_batches(source, stream, batch_rows, limits)
         elif fmt in {"csv", "tsv"}:
-            yield from _csv_batches(source, stream, batch_rows, limits, delimiter="\t" if fmt == "tsv" else ",")
+            yield from _csv_batches(source, stream, batch_rows, limits, should_stop,
+                                    delimiter="\t" if fmt == "tsv" else ",")
         else:
             yield from _parquet_batches(source, stream, batch_rows, limits)
     except ReadStopped:
@@ -481,8 +489,9 @@ def _split_lines(block: bytes, first_line_no: int) -> tuple[list[int], list[str]
     return numbers, records, rejects
 
 
-def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits) -> Iterator[RecordBatch]:
-    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes)
+def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
+                   should_stop: Callable[[], bool] | None) -> Iterator[RecordBatch]:
+    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes, should_stop)
     lines = io.BufferedReader(capped, buffer_size=limits.read_bytes)
     batch = RecordBatch(source)
     pending = b""
@@ -596,9 +605,9 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
 
 
 def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
-                 delimiter: str) -> Iterator[RecordBatch]:
+                 should_stop: Callable[[], bool] | None, delimiter: str) -> Iterator[RecordBatch]:
     """CSV through the stdlib reader: exact line numbers and ragged-row detection."""
-    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes)
+    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes, should_stop)
     text = io.TextIOWrapper(io.BufferedReader(capped, limits.read_bytes), encoding="utf-8", errors="strict",
                             newline="")
     # a quoted field may span lines: one that runs on (an unclosed quote) stops at the line cap

@@ -596,8 +596,10 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
             if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:
                 yield batch
                 batch = RecordBatch(source)
-    except ReadStopped:
-        pass  # the run is stopping: keep the elements read whole
+    except ReadStopped:  # the run is stopping: keep the elements read whole
+        if batch.rows_read:
+            yield batch
+        return
     except ijson.common.IncompleteJSONError as exc:
         batch.rejects.append((index + 1, f"malformed JSON document after element {index} ({exc})", ""))
     except UnicodeDecodeError as exc:

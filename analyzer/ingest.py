@@ -32,7 +32,16 @@ from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock
 from analyzer.runtime import Runtime
-from analyzer.sources import BATCH_ROWS, RecordBatch, Source, SourceError, expand_inputs, read_batches
+from analyzer.sources import (
+    BATCH_ROWS,
+    ReadLimits,
+    RecordBatch,
+    Source,
+    SourceError,
+    expand_inputs,
+    printable_path,
+    read_batches,
+)
 from analyzer.store import Store, StoreError, get_meta, query_frame, run_sql, set_meta, transaction
 
 T = TypeVar("T")
@@ -58,6 +67,7 @@ class IngestOptions:
     analysis: AnalysisSettings | None = None  # None: --tasks none
     config: dict[str, Any] = field(default_factory=dict)
     batch_rows: int = BATCH_ROWS
+    limits: ReadLimits = field(default_factory=ReadLimits)  # line cap, chunk bytes, read size
     engine: str = "local"  # local | ray
     ray: Any = None  # analyzer.ray_engine.RayOptions for engine="ray"
 
@@ -188,7 +198,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             run_sql(con, "ingest/mark_dead_runs", {"pid": os.getpid()})
             run_id = run_sql(con, "ingest/run_start", {
                 "sources": [s.name for s in sources], "tasks": tasks, "device": device, "pid": os.getpid(),
-                "command": shlex.join(sys.argv), "host": socket.gethostname(),
+                "command": shlex.join(map(printable_path, sys.argv)), "host": socket.gethostname(),
             }).fetchone()[0]
             model_changes = changed_models(con, model_ids)
             for task, model_id in model_ids.items():
@@ -327,8 +337,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             return
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
-            for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress),
-                                                                depth=1)):
+            for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress,
+                                                                                stop), depth=1)):
                 if index:
                     # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
                     # window between two writes (~0.3 s per 1M rows)
@@ -349,10 +359,11 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                 _record_source_failure(con, summary.run_id, exc)
 
 
-def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
-                    progress: Progress) -> Iterator[tuple[RecordBatch, Any]]:
+def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary, progress: Progress,
+                    stop: GracefulStop) -> Iterator[tuple[RecordBatch, Any]]:
     params: dict[str, Any] | None = None
-    for batch in read_batches(source, options.batch_rows, delimiter=options.delimiter):
+    for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
+                              should_stop=lambda: stop.requested is not None):
         if params is None:
             params = source_mapping_params(source, batch, options, summary)
             progress.log(f"{source.name}: preset {summary.presets[source.name]}")

@@ -144,7 +144,8 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
     blocks, batches, params_by_source = [], [], {}
     for source in sources:
         try:
-            for batch in read_batches(source, options.batch_rows, delimiter=options.delimiter):
+            for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
+                                      should_stop=lambda: stop.requested is not None):
                 if source.name not in params_by_source:
                     params_by_source[source.name] = source_mapping_params(source, batch, options, summary)
                 blocks.append(pa.table({"source": [source.name] * len(batch.record),

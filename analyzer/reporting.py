@@ -142,6 +142,18 @@ def query_report(con: duckdb.DuckDBPyConnection, sql: str) -> list[Section]:
     return [Section("query", [d[0] for d in cursor.description], cursor.fetchall(), title="query")]
 
 
+QUERY_ROWS_PER_FETCH = 10_000
+
+
+def query_batches(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], Iterator[list[tuple]]]:
+    """Run user SQL on the read-only connection; its columns and its rows, fetched a batch at a
+    time (for output that is written as it comes: `query --format csv`)."""
+    cursor = con.execute(sql)
+    if cursor.description is None:
+        return [], iter(())
+    return [d[0] for d in cursor.description], iter(lambda: cursor.fetchmany(QUERY_ROWS_PER_FETCH), [])
+
+
 def entities_report(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
                     label: str | None = None, topic: str | None = None, limit: int = 30) -> list[Section]:
     check_range("limit", limit, 1, MAX_LIMIT)

@@ -8,8 +8,13 @@ everything else is judged by the preset mapping.
 
 Compression is detected by magic bytes, so `.gz`/`.zst` names are not required and
 stdin can be compressed too. Pushshift `.zst` files need a 2 GiB window.
-Memory stays flat: JSONL, CSV and Parquet are read in blocks; JSON arrays are streamed
-element by element with ijson.
+Memory is bounded in bytes (`ReadLimits`): every read, decompression step included, yields
+at most `read_bytes`; a line longer than `line_bytes` becomes a reject without being held;
+a chunk closes at `chunk_bytes` of records as well as at `batch_rows` rows. JSON arrays
+are streamed element by element with ijson.
+
+Pipes, FIFOs and stdin are read with poll(), so a signal stops the run even while the
+writer is idle or absent (`should_stop`); regular files are read as they are.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ import io
 import json
 import os
 import re
+import select
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from analyzer import containers
 
@@ -40,6 +48,9 @@ BATCH_ROWS = 100_000
 BLOCK_BYTES = 8 << 20
 READ_BYTES = 1 << 20  # small reads: a damaged stream loses at most this much before the damage
 MAX_JSON_DEPTH = 200  # real records nest under 10 levels; deeper is a poison file (see _JsonGuard)
+ZSTD_INPUT_BYTES = 64 << 10  # compressed bytes fed per step
+ZSTD_OUTPUT_BYTES = 128 << 10  # output taken per step (one zstd block): damage loses at most this before it
+POLL_SECONDS = 0.2  # how often a read from an idle pipe looks at `should_stop`
 RAW_KEEP_CHARS = 65_536  # how much of a rejected record we keep in `rejects.raw`
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -52,10 +63,37 @@ JSON_SUFFIXES = {".jsonl", ".ndjson", ".json", ".js", ".csv", ".tsv", ".parquet"
 COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd"}
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much one source can make a run hold, in bytes (the README's Guarantees list them).
+
+    A Reddit comment is at most 40,000 characters and the text cap is 100,000, so a line of
+    16 MiB is far past any real record (100,000 astral characters, JSON-escaped, are 1.2 MB)."""
+
+    line_bytes: int = 16 << 20  # a longer JSONL/CSV line is a reject ("line longer than ...") and is never held
+    # a chunk closes at this many bytes of records, or at batch_rows rows. Mapping and landing hold
+    # many copies of a chunk (peak RSS over 250 MB of 20 kB comments: 1,957 MiB at 64 MiB chunks,
+    # 1,133 MiB at 16 MiB; over 1 GB: 2,488 and 1,816); 100k short rows (~13 MB) still make
+    # whole 100k-row chunks.
+    chunk_bytes: int = 16 << 20
+    read_bytes: int = READ_BYTES  # the most one read, or one decompression step, hands over
+
+
+class ReadStopped(Exception):
+    """Raised by a read from a pipe, FIFO or stdin once the run was asked to stop."""
+
+
+def printable_path(path: str) -> str:
+    """A path as text any UTF-8 sink takes: bytes that are not UTF-8 (which Python keeps as
+    surrogate escapes) are written \\xNN, so `caf\\xe9.jsonl` is recorded, not refused."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 class SourceError(Exception):
     """A source that cannot be read at all (missing, unreadable, not a dump)."""
 
     def __init__(self, source: str, reason: str) -> None:
+        source = printable_path(source)
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
@@ -70,7 +108,7 @@ class Source:
     def stem(self) -> str:
         if self.path is None:
             return "stdin"
-        name = self.path.name
+        name = printable_path(self.path.name)
         for suffix in list(COMPRESSED_SUFFIXES) + list(JSON_SUFFIXES):
             if name.lower().endswith(suffix):
                 name = name[: -len(suffix)]
@@ -84,6 +122,7 @@ class RecordBatch:
     record: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
     notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
+    bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
 
     @property
     def rows_read(self) -> int:
@@ -114,14 +153,14 @@ def expand_inputs(paths: list[str]) -> tuple[list[Source], list[SourceError]]:
                     found.append(entry)
             if not found:
                 errors.append(SourceError(raw, "folder holds no readable dump files"))
-            sources.extend(Source(str(p), p) for p in found)
+            sources.extend(Source(printable_path(str(p)), p) for p in found)
         elif path.exists():
-            sources.append(Source(str(path), path))
+            sources.append(Source(printable_path(str(path)), path))
         elif any(ch in raw for ch in "*?["):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 errors.append(SourceError(raw, "glob matched no files"))
-            sources.extend(Source(m, Path(m)) for m in matches if Path(m).is_file())
+            sources.extend(Source(printable_path(m), Path(m)) for m in matches if Path(m).is_file())
         else:
             errors.append(SourceError(raw, "no such file or folder"))
     return sources, errors
@@ -154,10 +193,19 @@ def _format_from_name(name: str) -> str | None:
     return None
 
 
-def _open_raw(source: Source) -> IO[bytes]:
+def _open_raw(source: Source, should_stop: Callable[[], bool] | None) -> IO[bytes]:
+    """The source's bytes. Pipes, FIFOs and stdin are polled so that `should_stop` is heard while
+    their writer is idle; a FIFO is opened without waiting for a writer (open(2) would block)."""
     if source.path is None:
-        return sys.stdin.buffer
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):  # stdin replaced by an in-memory stream
+            return sys.stdin.buffer
+        return io.BufferedReader(_PolledReader(fd, should_stop, owns_fd=False), READ_BYTES)
     try:
+        if stat.S_ISFIFO(source.path.stat().st_mode):
+            fd = os.open(source.path, os.O_RDONLY | os.O_NONBLOCK)
+            return io.BufferedReader(_PolledReader(fd, should_stop, owns_fd=True), READ_BYTES)
         return source.path.open("rb")
     except PermissionError as exc:
         raise SourceError(source.name, "permission denied") from exc
@@ -165,83 +213,231 @@ def _open_raw(source: Source) -> IO[bytes]:
         raise SourceError(source.name, exc.strerror or str(exc)) from exc
 
 
-def _decompressed(stream: IO[bytes]) -> IO[bytes]:
-    """Wrap `stream` in the decompressor its magic bytes name."""
+class _PolledReader(io.RawIOBase):
+    """Reads a pipe with poll(): every POLL_SECONDS without data it asks `should_stop`, and once
+    that is true every read raises ReadStopped (a writer that never writes cannot hold the run)."""
+
+    def __init__(self, fd: int, should_stop: Callable[[], bool] | None, owns_fd: bool) -> None:
+        self._fd = fd
+        self._should_stop = should_stop or (lambda: False)
+        self._owns_fd = owns_fd
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN | select.POLLPRI)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while True:
+            if self._should_stop():
+                raise ReadStopped
+            if not self._poll.poll(POLL_SECONDS * 1000):
+                continue
+            try:
+                data = os.read(self._fd, len(buffer))
+            except BlockingIOError:  # a FIFO opened without a writer: poll said "hang-up", read says "again"
+                time.sleep(POLL_SECONDS)
+                continue
+            buffer[: len(data)] = data
+            return len(data)
+
+    def close(self) -> None:
+        if self._owns_fd and not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _decompressed(stream: IO[bytes], read_bytes: int = READ_BYTES) -> IO[bytes]:
+    """Wrap `stream` in the decompressor its magic bytes name. Both hand over at most what one
+    read asks for (gzip's reader does; ours bounds zstd), so a bomb is read as any big file."""
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
     head = buffered.peek(4)[:4]
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
-        import zstandard
-
-        return io.BufferedReader(_ZstdFrames(buffered, zstandard), buffer_size=1 << 20)
+        return io.BufferedReader(_ZstdFrames(buffered), buffer_size=read_bytes)
     return buffered
 
 
 class _ZstdFrames(io.RawIOBase):
-    """Decompress concatenated zstd frames; a stream that ends inside a frame raises EOFError.
+    """Decompress concatenated zstd frames in bounded steps.
 
-    (zstandard's own stream_reader ends quietly on a truncated frame, which would hide
-    a damaged dump.) Pushshift dumps need the 2 GiB window.
+    Each step feeds at most ZSTD_INPUT_BYTES and takes out at most ZSTD_OUTPUT_BYTES
+    (`max_length`), so a 352 KB file of 4 GB of output never sits in memory at once, and
+    damage mid-file costs only the step it is in: everything before it has been handed on.
+    A stream that ends inside a frame raises EOFError (a truncated dump is not a short one).
+    Pushshift dumps need the 2 GiB window.
     """
 
-    def __init__(self, raw: IO[bytes], zstandard: object) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._module = zstandard
-        self._decompressor = zstandard.ZstdDecompressor(max_window_size=2**31).decompressobj()  # type: ignore[attr-defined]
-        self._pending = b""
+        self._decompressor = _zstd_decompressor()
         self._in_frame = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        while not self._pending:
-            chunk = self._raw.read(1 << 20)
-            if not chunk:
-                if self._in_frame:
-                    raise EOFError("zstd stream ended inside a frame (truncated file)")
-                return 0
-            while chunk:
+        while True:
+            if self._decompressor.eof:  # a frame ended: the next one, if any, starts in unused_data
+                data = self._decompressor.unused_data
+                self._decompressor = _zstd_decompressor()
+                self._in_frame = False
+            elif self._decompressor.needs_input:
+                data = self._raw.read1(ZSTD_INPUT_BYTES)  # type: ignore[attr-defined]
+                if not data:
+                    if self._in_frame:
+                        raise EOFError("zstd stream ended inside a frame (truncated file)")
+                    return 0
+            else:
+                data = b""  # output of earlier input still waits inside the decompressor
+            if data:
                 self._in_frame = True
-                self._pending += self._decompressor.decompress(chunk)
-                if self._decompressor.eof:
-                    chunk = self._decompressor.unused_data
-                    self._decompressor = self._module.ZstdDecompressor(  # type: ignore[attr-defined]
-                        max_window_size=2**31).decompressobj()
-                    self._in_frame = False
-                else:
-                    chunk = b""
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
+            out = self._decompressor.decompress(data, max_length=min(len(buffer), ZSTD_OUTPUT_BYTES))
+            if out:
+                buffer[: len(out)] = out
+                return len(out)
+
+
+def _zstd_decompressor() -> Any:
+    try:
+        from compression import zstd  # Python ≥ 3.14
+    except ImportError:
+        from backports import zstd
+    return zstd.ZstdDecompressor(options={zstd.DecompressionParameter.window_log_max: 31})
+
+
+class _LineCapped(io.RawIOBase):
+    """Hands on whole lines; a line longer than `cap` bytes is replaced by an empty line (so line
+    numbers stay right) and recorded in `rejects` with its first RAW_KEEP_CHARS bytes. Only the
+    current line, at most `cap` bytes, is ever held: 8 GB without a newline is one reject."""
+
+    def __init__(self, stream: IO[bytes], cap: int, read_bytes: int,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self._stream = stream
+        self._should_stop = should_stop or (lambda: False)
+        self._cap = cap
+        self._read_bytes = read_bytes
+        self._out = b""
+        self._tail = bytearray()  # the line being read, not yet ended
+        self._line_no = 1  # line number of the tail
+        self._skipped_head: bytes | None = None  # while skipping an over-long line: its first bytes
+        self.rejects: list[tuple[int, str, str]] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def take_rejects(self) -> list[tuple[int, str, str]]:
+        taken, self.rejects = self.rejects, []
+        return taken
+
+    def unfinished_line(self) -> tuple[int, bytes]:
+        """The line being read when the stream broke off: its number and bytes. A line already
+        past the cap is rejected as such (with the start it had) and is not returned."""
+        if self._skipped_head is not None:
+            self._reject_long_line()
+        return self._line_no, bytes(self._tail)
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while not self._out:
+            if self._skipped_head is not None and self._should_stop():
+                raise ReadStopped  # a bomb's endless line would otherwise hold a stopping run for minutes
+            block = self._stream.read1(self._read_bytes)  # type: ignore[attr-defined]
+            if not block:
+                if self._skipped_head is not None:
+                    self._reject_long_line()
+                self._out, self._tail = bytes(self._tail), bytearray()
+                if not self._out:
+                    return 0
+                break
+            self._out = self._feed(block)
+        size = min(len(buffer), len(self._out))
+        buffer[:size] = self._out[:size]
+        self._out = self._out[size:]
         return size
 
+    def _reject_long_line(self) -> None:
+        head = self._skipped_head or b""
+        self.rejects.append((self._line_no, f"line longer than {_size(self._cap)} (the line cap); not read",
+                             head.decode("utf-8", errors="replace")))
+        self._skipped_head = None
 
-def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | None = None) -> Iterator[RecordBatch]:
+    def _feed(self, block: bytes) -> bytes:
+        parts: list[bytes] = []
+        if self._skipped_head is not None:
+            newline = block.find(b"\n")
+            if newline < 0:
+                return b""
+            self._reject_long_line()
+            self._line_no += 1
+            parts.append(b"\n")
+            block = block[newline + 1 :]
+        last = block.rfind(b"\n")
+        if last < 0:
+            self._tail += block
+        else:
+            whole = bytes(self._tail) + block[: last + 1]
+            self._tail = bytearray(block[last + 1 :])
+            parts.append(self._cap_lines(whole) if len(whole) > self._cap else whole)
+            self._line_no += whole.count(b"\n")
+        if len(self._tail) > self._cap:
+            self._skipped_head = bytes(self._tail[:RAW_KEEP_CHARS])
+            self._tail = bytearray()
+        return b"".join(parts)
+
+    def _cap_lines(self, whole: bytes) -> bytes:
+        """`whole` (ending in a newline) with each over-long line emptied and rejected."""
+        kept, start, line_no = [], 0, self._line_no
+        while start < len(whole):
+            end = whole.index(b"\n", start)
+            if end - start > self._cap:
+                self.rejects.append((line_no, f"line longer than {_size(self._cap)} (the line cap); not read",
+                                     whole[start : start + RAW_KEEP_CHARS].decode("utf-8", errors="replace")))
+                kept.append(b"\n")
+            else:
+                kept.append(whole[start : end + 1])
+            start, line_no = end + 1, line_no + 1
+        return b"".join(kept)
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n:,} bytes"
+
+
+def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | None = None,
+                 limits: ReadLimits | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[RecordBatch]:
     """Yield record batches from one source; raises SourceError if it cannot be read at all.
 
     The format comes from the bytes (see `sniff_format`); the name only tells CSV, TSV and
-    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed).
+    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed). Once
+    `should_stop()` is true, a read from a pipe, FIFO or stdin ends the source: the whole
+    lines read so far are yielded and the rest is left unread.
     """
-    raw = _open_raw(source)
+    limits = limits or ReadLimits()
+    raw = _open_raw(source, should_stop)
     try:
-        stream, head = _with_head(_decompressed(raw))
+        stream, head = _with_head(_decompressed(raw, limits.read_bytes))
         fmt = sniff_format(head, source.name if source.path is not None else None)
         if fmt is None:
             raise SourceError(source.name, "not a text dump (binary content)")
         if fmt == "jsonl":
-            yield from _container_records(source, _jsonl_batches(source, stream, batch_rows), batch_rows)
+            yield from _container_records(source, _jsonl_batches(source, stream, batch_rows, limits, should_stop),
+                                          batch_rows)
         elif fmt == "json":
-            yield from _json_document_batches(source, stream, batch_rows)
+            yield from _json_document_batches(source, stream, batch_rows, limits)
         elif fmt == "text":
-            yield from _text_line_batches(source, stream, batch_rows)
+            yield from _text_line_batches(source, stream, batch_rows, limits, should_stop)
         elif fmt in {"csv", "tsv"}:
             if delimiter is None:
                 delimiter = "\t" if fmt == "tsv" else sniff_delimiter(head)
-            yield from _csv_batches(source, stream, batch_rows, delimiter=delimiter)
+            yield from _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter)
         else:
-            yield from _parquet_batches(source, stream, batch_rows)
+            yield from _parquet_batches(source, stream, batch_rows, limits)
+    except ReadStopped:
+        return  # the run is stopping; the readers yielded what they had whole
     except (EOFError, OSError) as exc:
         # truncated gzip/zstd streams surface here, after what could be read was yielded
         raise SourceError(source.name, f"stream ended early or is corrupt ({exc})") from exc
@@ -249,6 +445,13 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
         if type(exc).__module__.startswith("zstd") or "zstd" in type(exc).__name__.lower():
             raise SourceError(source.name, f"corrupt zstd stream ({exc})") from exc
         raise
+    except BaseException as exc:
+        # a Rust library (polars) that panics raises pyo3's PanicException, a BaseException: it
+        # is this file's fault, so it fails the file, not the run
+        if type(exc).__name__ != "PanicException":
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else "no message"
+        raise SourceError(source.name, f"a reader library crashed on this file ({first})") from None
     finally:
         if source.path is not None:
             raw.close()
@@ -279,7 +482,11 @@ def _with_head(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
     """Read the first HEAD_BYTES (without a UTF-8 byte order mark) and give back a stream that still starts there."""
     head = b""
     while len(head) < HEAD_BYTES:
-        chunk = stream.read(HEAD_BYTES - len(head))
+        try:
+            # read1: one read at a time, so a stop raised by the next read keeps the bytes of the earlier ones
+            chunk = getattr(stream, "read1", stream.read)(HEAD_BYTES - len(head))
+        except ReadStopped:  # the run is stopping: the readers keep the whole lines read so far
+            break
         if not chunk:
             break
         head += chunk
@@ -392,17 +599,34 @@ def _split_lines(block: bytes, first_line_no: int) -> tuple[list[int], list[str]
     return numbers, records, rejects
 
 
-def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
+def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
+                   should_stop: Callable[[], bool] | None) -> Iterator[RecordBatch]:
+    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes, should_stop)
+    lines = io.BufferedReader(capped, buffer_size=limits.read_bytes)
     batch = RecordBatch(source)
     pending = b""
     next_line = 1
     while True:
         try:
-            block = stream.read(READ_BYTES)
+            block = lines.read1(limits.read_bytes)
+        except ReadStopped:
+            line_no, unfinished = capped.unfinished_line()
+            if pending or unfinished:  # it may go on in the pipe, but this run will not see the rest
+                batch.rejects.append((line_no, "line cut short: the run was stopped while reading it",
+                                      (pending + unfinished)[:RAW_KEEP_CHARS].decode("utf-8", errors="replace")))
+            batch.rejects.extend(capped.take_rejects())
+            if batch.rows_read:
+                yield batch
+            return
         except Exception as exc:  # a truncated or corrupt gzip/zstd stream
+            line_no, unfinished = capped.unfinished_line()
+            if pending or unfinished:  # the line the damage is in: counted, with what of it decoded
+                batch.rejects.append((line_no, "line cut short by the stream damage",
+                                      (pending + unfinished)[:RAW_KEEP_CHARS].decode("utf-8", errors="replace")))
+            batch.rejects.extend(capped.take_rejects())
             if batch.rows_read:
                 yield batch  # keep every whole line read before the damage
-            raise SourceError(source.name, f"stream ended early or is corrupt after line {next_line - 1} "
+            raise SourceError(source.name, f"stream ended early or is corrupt after line {line_no - 1:,} "
                                            f"({exc})") from exc
         if not block:
             break
@@ -418,7 +642,9 @@ def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterat
         batch.line_no.extend(numbers)
         batch.record.extend(records)
         batch.rejects.extend(rejects)
-        if len(batch.record) >= batch_rows:
+        batch.rejects.extend(capped.take_rejects())
+        batch.bytes += len(whole)
+        if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:
             yield batch
             batch = RecordBatch(source)
     if pending.strip():
@@ -426,6 +652,7 @@ def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterat
         batch.line_no.extend(numbers)
         batch.record.extend(records)
         batch.rejects.extend(rejects)
+    batch.rejects.extend(capped.take_rejects())
     if batch.rows_read:
         yield batch
 
@@ -527,7 +754,8 @@ class _JsonGuard(io.RawIOBase):
         return size
 
 
-def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
+def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
+                           limits: ReadLimits) -> Iterator[RecordBatch]:
     """A JSON array of records, a Twitter archive (`tweets.js`), API v2 pages, an ActivityPub outbox.
 
     An array is streamed element by element; a file of objects (one, or several one after
@@ -562,9 +790,14 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int) -
                 else:
                     batch.line_no.append(index)
                     batch.record.append(record)
-                if len(batch.record) >= batch_rows:
+                    batch.bytes += len(record)
+                if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:
                     yield batch
                     batch = RecordBatch(source)
+    except ReadStopped:  # the run is stopping: keep the elements read whole
+        if batch.rows_read:
+            yield batch
+        return
     except ijson.common.IncompleteJSONError as exc:
         reason = f"{guard.failure}; the rest of the document was not read" if guard.failure else (
             f"malformed JSON document after record {index} ({exc})")
@@ -638,9 +871,10 @@ def _loads(line: str) -> object:
         return None
 
 
-def _text_line_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
+def _text_line_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
+                       should_stop: Callable[[], bool] | None) -> Iterator[RecordBatch]:
     """Plain text, one comment a line (what `opinions analyze` reads): each line is a record's `text`."""
-    for batch in _jsonl_batches(source, stream, batch_rows):
+    for batch in _jsonl_batches(source, stream, batch_rows, limits, should_stop):
         batch.record = [json.dumps({"text": line.rstrip("\r")}, ensure_ascii=False) for line in batch.record]
         yield batch
 
@@ -665,25 +899,36 @@ def csv_column_names(header: list[str]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, delimiter: str) -> Iterator[RecordBatch]:
+def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
+                 should_stop: Callable[[], bool] | None, delimiter: str) -> Iterator[RecordBatch]:
     """CSV through the stdlib reader: exact line numbers and ragged-row detection.
 
     Bytes that are not UTF-8 are kept as escapes while parsing, so a bad byte rejects its own
     row and the rest of the file is still read.
     """
-    text = io.TextIOWrapper(_peekable(stream), encoding="utf-8", errors="surrogateescape", newline="")
+    capped = _LineCapped(stream, limits.line_bytes, limits.read_bytes, should_stop)
+    text = io.TextIOWrapper(io.BufferedReader(capped, limits.read_bytes), encoding="utf-8", errors="surrogateescape",
+                            newline="")
+    # a quoted field may span lines: one that runs on (an unclosed quote) stops at the line cap
+    csv.field_size_limit(max(csv.field_size_limit(), limits.line_bytes))
     reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
+    except (StopIteration, ReadStopped):
+        if capped.rejects:  # a first line over the cap, and nothing after it
+            yield RecordBatch(source, rejects=capped.take_rejects())
         return
     names, notes = csv_column_names(header)
     batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes])
     while True:
+        if capped.rejects:
+            batch.rejects.extend(capped.take_rejects())
         try:
             row = next(reader)
         except StopIteration:
             break
+        except ReadStopped:
+            break  # the run is stopping: keep the rows read whole
         except csv.Error as exc:
             batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
             continue
@@ -699,15 +944,16 @@ def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, delimiter: 
         else:
             batch.line_no.append(reader.line_num)
             batch.record.append(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
-        if len(batch.record) >= batch_rows:
+            batch.bytes += len(batch.record[-1])
+        if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:
             yield batch
             batch = RecordBatch(source)
+    batch.rejects.extend(capped.take_rejects())
     if batch.rows_read:
         yield batch
 
 
-def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iterator[RecordBatch]:
-    import polars as pl
+def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits) -> Iterator[RecordBatch]:
     import pyarrow.parquet as pq
 
     spooled = None
@@ -723,11 +969,45 @@ def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int) -> Iter
         parquet = pq.ParquetFile(target)
     except Exception as exc:
         raise SourceError(source.name, f"not a readable Parquet file ({exc})") from exc
+    # rows per chunk from the file's own (uncompressed) row size, so 20 kB comments make small chunks
+    meta = parquet.metadata
+    row_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) // max(1, meta.num_rows)
+    rows_per_chunk = max(1, min(batch_rows, limits.chunk_bytes // max(1, row_bytes)))
     line = 1
-    for arrow_batch in parquet.iter_batches(batch_size=batch_rows):
-        frame = pl.from_arrow(arrow_batch)
-        lines = frame.write_ndjson().splitlines() if frame.height else []
-        yield RecordBatch(source, list(range(line, line + len(lines))), lines)
+    for arrow_batch in parquet.iter_batches(batch_size=rows_per_chunk):
+        lines = _parquet_json_lines(arrow_batch)
+        yield RecordBatch(source, list(range(line, line + len(lines))), lines, bytes=sum(map(len, lines)))
         line += len(lines)
     if spooled is not None:
         spooled.close()
+
+
+def _parquet_json_lines(arrow_batch: Any) -> list[str]:
+    """One JSON object per row. Polars writes the JSON, but panics on binary columns and cannot
+    take decimal256, so those are made text first: binary that is UTF-8 (older writers store
+    strings so) as the string, other binary and fixed-size binary (a UUID as `binary(16)`) as
+    hex, and decimals as their exact decimal string (what polars writes for decimal128)."""
+    import polars as pl
+    import pyarrow as pa
+
+    hex_columns = []
+    columns = []
+    for column, spec in zip(arrow_batch.columns, arrow_batch.schema, strict=True):
+        kind = spec.type
+        if pa.types.is_fixed_size_binary(kind):
+            column = column.cast(pa.binary())
+            hex_columns.append(spec.name)
+        elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+            try:
+                column = column.cast(pa.large_string())  # checks that every value is UTF-8
+            except pa.ArrowInvalid:
+                hex_columns.append(spec.name)
+        elif pa.types.is_decimal256(kind):
+            column = column.cast(pa.large_string())
+        columns.append(column)
+    frame = pl.from_arrow(pa.RecordBatch.from_arrays(columns, names=arrow_batch.schema.names))
+    if not isinstance(frame, pl.DataFrame) or not frame.height:
+        return []
+    if hex_columns:
+        frame = frame.with_columns(pl.col(name).bin.encode("hex") for name in hex_columns)
+    return frame.write_ndjson().splitlines()

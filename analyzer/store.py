@@ -43,7 +43,9 @@ SANDBOX = {
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
     "python_enable_replacements": False,  # SQL may not read the calling Python code's variables
-    "allowed_configs": ["TimeZone"],  # the one setting a report sets (per connection: reports run in UTC)
+    # the settings a report sets per connection: reports run in UTC, and without the progress bar DuckDB
+    # draws on stdout for queries over 2 s (it would land inside `query --format csv`)
+    "allowed_configs": ["TimeZone", "enable_progress_bar"],
     "lock_configuration": True,  # no SET, RESET or PRAGMA can undo the above
 }
 # --allow-files: COPY and the file readers work; extensions and settings stay locked
@@ -272,6 +274,7 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
                    config=SANDBOX_WITH_FILES if allow_files else SANDBOX)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         check_intact(con, path)
         version = schema_version(con)
     except duckdb.Error as exc:

@@ -14,9 +14,10 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "negative_share", "positive_share", "unsupported"}
@@ -85,6 +86,18 @@ def render(sections: list[Section], fmt: str = "table", single: bool | None = No
 
         return render_html(sections, title=sections[0].title if single else "opinions report")
     return _rich_tables(sections)
+
+
+def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[str]) -> int:
+    """CSV of rows that arrive in batches, written as they come (`render`'s csv, streamed): an
+    answer of millions of rows is never held whole. Returns the number of rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    written = 0
+    for rows in row_batches:
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+        written += len(rows)
+    return written
 
 
 def _cell(column: str, value: Any) -> str:

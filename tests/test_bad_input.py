@@ -8,8 +8,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,3 +145,163 @@ def test_fuzzed_csv_is_always_fully_accounted(tmp_path_factory, rows):
     path.write_text(out.getvalue(), encoding="utf-8")
     summary = run(folder / "f.duckdb", path)
     assert accounted(summary)
+
+
+def test_corrupt_zstd_keeps_the_rows_before_the_damage_and_the_run_goes_on(tmp_path, db):
+    rows = 20_000  # ~500 KB compressed: today's 1 MiB input reads decoded all of it in one failing step
+    whole = zstandard.ZstdCompressor().compress("".join(json.dumps(reddit(i)) + "\n" for i in range(rows)).encode())
+    middle = len(whole) // 2
+    damaged = tmp_path / "damaged.jsonl.zst"
+    damaged.write_bytes(whole[:middle] + bytes(b ^ 0xFF for b in whole[middle : middle + 64]) + whole[middle + 64 :])
+    after = write_jsonl(tmp_path / "after.jsonl", [reddit(rows + 1)])
+    summary = run(db, damaged, after)
+    assert summary.status == "completed" and accounted(summary)
+    assert str(damaged) in summary.failed_sources and "corrupt" in summary.failed_sources[str(damaged)]
+    from_damaged = sql(db, "SELECT count(*) FROM comments WHERE source = $s", {"s": str(damaged)})[0][0]
+    assert rows * 0.4 < from_damaged < rows
+    assert sql(db, "SELECT count(*) FROM comments WHERE source = $s", {"s": str(after)}) == [(1,)]
+
+
+def test_concatenated_zstd_frames_are_all_read(tmp_path, db):
+    compressor = zstandard.ZstdCompressor()
+    path = tmp_path / "frames.jsonl.zst"
+    path.write_bytes(b"".join(compressor.compress((json.dumps(reddit(i)) + "\n").encode()) for i in range(50)))
+    summary = run(db, path)
+    assert (summary.rows_new, summary.failed_sources) == (50, {})
+
+
+def _parquet_with_awkward_columns(path: Path) -> Path:
+    import decimal
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "uid": pa.array([uuid.UUID(int=1).bytes, uuid.UUID(int=2).bytes], pa.binary(16)),
+        "body": pa.array([b"plain text stored as binary", "caf\u00e9 too".encode()], pa.binary()),
+        "blob": pa.array([b"\xff\xfe", b"\x00"], pa.binary()),
+        "amount": pa.array([decimal.Decimal("12345678901234567890123456789012345678.5"), None], pa.decimal256(40, 1)),
+        "created_utc": pa.array([1_759_300_000, 1_759_300_060], pa.int64()),
+    })
+    pq.write_table(table, path)
+    return path
+
+
+def test_parquet_binary_fixed_size_binary_and_decimal256_columns_are_read_as_text(tmp_path, db):
+    path = _parquet_with_awkward_columns(tmp_path / "awkward.parquet")
+    after = write_jsonl(tmp_path / "after.jsonl", [reddit(1)])
+    summary = run(db, path, after, text_field="body", id_field="uid")
+    assert (summary.rows_new, summary.failed_sources, summary.status) == (3, {}, "completed")
+    stored = sql(db, "SELECT id, text FROM comments WHERE source = $s ORDER BY id", {"s": str(path)})
+    assert stored == [("00000000000000000000000000000001", "plain text stored as binary"),
+                      ("00000000000000000000000000000002", "caf\u00e9 too")]
+
+
+def test_parquet_file_a_reader_library_crashes_on_fails_alone(tmp_path, db):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # polars panics (a Rust panic, a BaseException) writing binary inside a struct as JSON
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"text": ["hello"], "meta": pa.array([{"raw": b"\xff"}],
+                                                                 pa.struct([("raw", pa.binary())]))}), path)
+    after = write_jsonl(tmp_path / "after.jsonl", [reddit(1)])
+    summary = run(db, path, after)
+    assert list(summary.failed_sources) == [str(path)]
+    assert summary.rows_new == 1 and summary.status == "completed"
+
+
+def test_file_name_that_is_not_utf8_is_ingested_under_a_printable_name(tmp_path, db):
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    try:
+        strange = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.jsonl"))
+        write_jsonl(strange, [reddit(1)])
+    except (OSError, UnicodeError) as exc:  # a file system that only takes UTF-8 names
+        pytest.skip(f"cannot create a non-UTF-8 file name here: {exc}")
+    write_jsonl(folder / "good.jsonl", [reddit(2)])
+    summary = run(db, folder)
+    assert (summary.rows_new, summary.failed_sources, summary.status) == (2, {}, "completed")
+    printable = f"{folder}/caf\\xe9.jsonl"
+    assert sql(db, "SELECT source FROM comments ORDER BY id") == [(printable,), (f"{folder}/good.jsonl",)]
+    assert printable in sql(db, "SELECT sources FROM runs")[0][0]
+
+
+def test_line_over_the_cap_is_one_counted_reject_and_the_rest_is_read(tmp_path, db):
+    from analyzer.sources import ReadLimits
+
+    lines = [json.dumps(reddit(1)), json.dumps(reddit(2, body="x" * 20_000)), json.dumps(reddit(3)),
+             "y" * 50_000]  # the last one has no newline: it runs to the end of the file
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(lines))
+    summary = run(db, path, limits=ReadLimits(line_bytes=10_000, read_bytes=4096))
+    assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (4, 2, 2) and accounted(summary)
+    cap = "line longer than 10,000 bytes (the line cap); not read"
+    assert sql(db, "SELECT line_no, reason, length(raw) > 10_000 FROM rejects ORDER BY line_no") == [
+        (2, cap, True), (4, cap, True)]  # raw: the line's start, as much as was held
+    assert sql(db, "SELECT id FROM comments ORDER BY id") == [("t1_c1",), ("t1_c3",)]
+
+
+def test_csv_line_over_the_cap_is_a_reject_too(tmp_path, db):
+    from analyzer.sources import ReadLimits
+
+    path = tmp_path / "long.csv"
+    path.write_text(f"id,text\n1,short\n2,{'x' * 5000}\n3,also short\n")
+    summary = run(db, path, limits=ReadLimits(line_bytes=1000))
+    assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (3, 2, 1) and accounted(summary)
+    assert sql(db, "SELECT line_no, reason FROM rejects") == [(3, "line longer than 1,000 bytes (the line cap); not read")]
+
+
+def test_chunks_close_at_the_byte_limit_as_well_as_the_row_limit(tmp_path):
+    from analyzer.sources import ReadLimits, Source, read_batches
+
+    path = write_jsonl(tmp_path / "big_rows.jsonl", [reddit(i, body="z" * 20_000) for i in range(40)])
+    limits = ReadLimits(chunk_bytes=100_000, read_bytes=16_384)  # a chunk closes at the read that fills it
+    batches = list(read_batches(Source(str(path), path), batch_rows=100_000, limits=limits))
+    assert sum(len(b.record) for b in batches) == 40
+    assert len(batches) >= 6 and all(b.bytes < 100_000 + 16_384 + 20_500 for b in batches)
+
+
+def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
+    import polars as pl
+
+    from analyzer.sources import ReadLimits, Source, read_batches
+
+    path = tmp_path / "big_rows.parquet"
+    pl.DataFrame({"id": [str(i) for i in range(200)], "text": [f"{i} " + "w" * 20_000 for i in range(200)]}) \
+        .write_parquet(path, compression="zstd")
+    batches = list(read_batches(Source(str(path), path), batch_rows=100_000, limits=ReadLimits(chunk_bytes=400_000)))
+    assert sum(len(b.record) for b in batches) == 200 and len(batches) >= 10
+
+
+# peak RSS from VmHWM: ru_maxrss would carry over the forking test process's own peak
+BOMB_READER = """
+import json, re, sys
+from analyzer.sources import ReadLimits, Source, read_batches
+from pathlib import Path
+path = Path(sys.argv[1])
+batches = list(read_batches(Source(str(path), path), limits=ReadLimits(line_bytes=1 << 20)))
+peak_kib = int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
+print(json.dumps({"records": sum(len(b.record) for b in batches), "rejects": [r[:2] for b in batches for r in b.rejects],
+                  "peak_mib": peak_kib // 1024}))
+"""
+
+
+def test_zstd_bomb_without_newlines_is_one_reject_read_in_bounded_memory(tmp_path):
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc/self/status (Linux) to measure peak memory")
+    # 1 GiB of one byte, no newline: ~32 KB compressed
+    path = tmp_path / "bomb.jsonl.zst"
+    with path.open("wb") as out, zstandard.ZstdCompressor().stream_writer(out) as writer:
+        block = b"x" * (16 << 20)
+        for _ in range(64):
+            writer.write(block)
+    assert path.stat().st_size < 1 << 20
+    done = subprocess.run([sys.executable, "-c", BOMB_READER, str(path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["records"] == 0
+    assert result["rejects"] == [[1, "line longer than 1 MiB (the line cap); not read"]]
+    print(f"peak RSS reading a 1 GiB zstd bomb: {result['peak_mib']} MiB")
+    assert result["peak_mib"] < 100  # measured 20 MiB; before bounded zstd steps the whole GiB was held

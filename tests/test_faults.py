@@ -234,3 +234,62 @@ def test_ingest_waits_for_a_slow_reader_between_chunks_instead_of_failing(tmp_pa
     assert f"waiting for pid {reader.pid}, which has {db} open" in done.stderr  # ... said so while waiting ...
     assert "completed" in done.stderr and "note: waited" in done.stderr  # ... and in the summary
     assert sql(db, "SELECT count(*) FROM comments") == [(200,)]
+
+
+def wait_for_run(db: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until the ingest has recorded its run (it is then reading its inputs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            if sql(db, "SELECT count(*) FROM runs")[0][0]:
+                return
+        except Exception:  # not created yet, or the writer has it open
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the ingest never started its run")
+
+
+def stop_and_time(proc: subprocess.Popen) -> tuple[float, str]:
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    try:
+        proc.wait(timeout=30)  # not communicate(): that would close stdin, an EOF the reader would see
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("SIGTERM did not end the ingest within 30 s") from None
+    return time.monotonic() - started, proc.stderr.read()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_sigterm_ends_an_ingest_waiting_on_a_fifo_with_no_writer(tmp_path):
+    fifo = tmp_path / "feed.jsonl"
+    os.mkfifo(fifo)
+    db = tmp_path / "f.duckdb"
+    proc = start(["ingest", str(fifo), "--db", str(db), "--tasks", "none", "--quiet"])
+    wait_for_run(db, proc)
+    time.sleep(0.5)  # the reader is now waiting for a writer that never comes
+    seconds, stderr = stop_and_time(proc)
+    print(f"SIGTERM to exit with a FIFO that has no writer: {seconds:.2f} s")
+    assert seconds < 10 and proc.returncode == 130, stderr
+    assert sql(db, "SELECT status, error, rows_read FROM runs") == [("interrupted", "stopped by SIGTERM", 0)]
+
+
+def test_sigterm_ends_an_ingest_whose_stdin_is_idle_and_keeps_the_lines_read(tmp_path):
+    db = tmp_path / "i.duckdb"
+    proc = subprocess.Popen([*CLI, "ingest", "-", "--db", str(db), "--tasks", "none", "--quiet"], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for i in range(3):
+        proc.stdin.write(json.dumps({"id": f"r{i}", "body": f"comment {i}", "created_utc": 1_759_300_000 + i}) + "\n")
+    proc.stdin.write('{"id": "half", "bo')  # the producer stalls mid-line
+    proc.stdin.flush()
+    wait_for_run(db, proc)
+    time.sleep(1)  # the three whole lines are read; the producer stays idle and never closes stdin
+    seconds, stderr = stop_and_time(proc)
+    proc.stdin.close()
+    print(f"SIGTERM to exit with an idle stdin producer: {seconds:.2f} s")
+    assert seconds < 10 and proc.returncode == 130, stderr
+    assert sql(db, "SELECT status, rows_read, rows_new, rows_rejected FROM runs") == [("interrupted", 4, 3, 1)]
+    assert sql(db, "SELECT reason FROM rejects") == [("line cut short: the run was stopped while reading it",)]
+    assert_accounting(db)

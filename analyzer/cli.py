@@ -187,8 +187,8 @@ def train_command(
     task: Annotated[str, typer.Option(help="sentiment (any label set of your own) | ner")] = "sentiment",
     base: Annotated[str, typer.Option(help="embedded, a hub id, or a model folder to start from.")] = "embedded",
     epochs: Annotated[float | None, typer.Option(
-        help="At most this many epochs (early stopping on validation macro-F1). Default: 3, or up to 10 on a "
-             "small data set (enough for about 400 steps).", show_default=False)] = None,
+        help="At most this many epochs (early stopping on validation macro-F1; entity F1 for ner). Default: 3, or "
+             "up to 10 on a small data set (enough for about 400 steps).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: models/<task>-<file name>).")] = None,
     eval_file: Annotated[Path | None, typer.Option(
         "--eval", help="Validation file; must have every class (default: a seeded 15% split with every class).")] = None,

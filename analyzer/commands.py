@@ -377,26 +377,45 @@ def print_metrics(task: str, metrics: dict[str, Any]) -> None:
     sys.stdout.write(render(sections, "table"))
 
 
-def run_train(file: Path, task: str, base: str, epochs: float, out: Path | None, eval_file: Path | None, lr: float,
-              batch_size: int, seed: int, device: str) -> None:
-    from analyzer.train import TrainRequest, train
+def run_train(file: Path, task: str, base: str, epochs: float | None, out: Path | None, eval_file: Path | None,
+              lr: float, batch_size: int, seed: int, device: str, balance: str = "weighted",
+              head_init: str = "names") -> None:
+    from analyzer.train import (
+        BALANCE_CHOICES,
+        HEAD_INIT_CHOICES,
+        PER_CLASS_COLUMNS,
+        TrainRequest,
+        per_class_rows,
+        train,
+    )
 
     if not file.exists():
         raise FileNotFoundError(f"no such file: {file}")
     if task not in INGEST_TASKS:
         raise ModelConfigError(f"--task {task!r}: choose sentiment or ner")
+    if balance not in BALANCE_CHOICES:
+        raise ModelConfigError(f"--balance {balance!r}: choose {' or '.join(BALANCE_CHOICES)}")
+    if head_init not in HEAD_INIT_CHOICES:
+        raise ModelConfigError(f"--head-init {head_init!r}: choose {' or '.join(HEAD_INIT_CHOICES)}")
     spec = resolve(task, base)
     out = out or Path("models") / f"{task}-{file.stem}"
     console = _stderr_console()
     report = train(TrainRequest(task=task, file=file, base=spec, out=out, eval_file=eval_file, epochs=epochs, lr=lr,
-                                batch_size=batch_size, seed=seed, device=device),
+                                batch_size=batch_size, seed=seed, device=device, balance=balance, head_init=head_init),
                    log=lambda message: console.print(message, markup=False, highlight=False))
     from reports.render import Section, render
 
     keys = [k for k, v in report.after.items() if isinstance(v, (int, float))]
     rows = [(k, (report.before or {}).get(k), report.after[k]) for k in keys]
-    sys.stdout.write(render([Section("metrics", ["metric", "before", "after"], rows,
-                                     title=f"validation ({report.n_val} examples): before and after")]))
+    sections = [Section("metrics", ["metric", "before", "after"], rows,
+                        title=f"validation ({report.n_val} examples): before and after")]
+    per_class = per_class_rows(report)
+    if per_class:
+        sections.append(Section("per_class", PER_CLASS_COLUMNS, per_class,
+                                title="per class: training and validation examples, precision / recall / F1"))
+    sys.stdout.write(render(sections))
+    for warning in report.warnings:  # repeated under the table, where a reader of the result looks
+        print(warning)
     print(f"model written to {out} (use --{task}-model {out})")
 
 

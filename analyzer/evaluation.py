@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from analyzer.labelled import read_conll, read_labelled_texts
+from analyzer.labelled import read_conll, read_labelled_texts, require_single_labels
 from analyzer.metrics import classification_scores, entity_scores
 from analyzer.models import ModelSpec
 
@@ -38,6 +38,7 @@ def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto", 
 
 def _evaluate_sentiment(path: Path, predictor: Any, spec: ModelSpec) -> dict[str, Any]:
     data = read_labelled_texts(path)
+    require_single_labels(data, path)
     gold = data.labels
     model_labels = set(predictor.tasks["sentiment"].labels)
     if set(gold) <= set(NUMERIC_SENTIMENT) and {"negative", "neutral", "positive"} <= model_labels:

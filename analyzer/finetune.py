@@ -2,7 +2,7 @@
 
 Sentence classification (sentiment, or any user label set) and token classification
 (NER, BIO tags) share the loop: length-bucketed batches, AdamW with linear warm-up and
-decay, optional label smoothing, per-epoch evaluation, and averaging of the last epochs'
+decay, optional label smoothing and class weights, per-epoch evaluation, and averaging of the last epochs'
 weights (a cheap, measured gain). Lower layers can be frozen so that only the upper ones
 need to be stored.
 """
@@ -45,6 +45,9 @@ class TrainConfig:
     # bf16 autocast for the forward pass (fp32 master weights and optimizer state): on a CPU
     # with AMX a training step runs several times faster (see training/README.md)
     bf16: bool = False
+    # loss weight per label id (None: all 1): a rare class's errors cost as much in total as a
+    # common one's, so the model cannot get a low loss by never predicting it
+    class_weights: list[float] | None = None
 
 
 @dataclass
@@ -136,7 +139,11 @@ def fit(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    loss_fn = (nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, ignore_index=-100) if not config.label_groups
+    if config.class_weights is not None and config.label_groups:
+        raise ValueError("class_weights and label_groups cannot be combined")
+    weight = torch.tensor(config.class_weights, dtype=torch.float32, device=device) if config.class_weights else None
+    loss_fn = (nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing, ignore_index=-100)
+               if not config.label_groups
                else PartialLabelLoss(config.label_groups, model.config.num_labels, config.label_smoothing).to(device))
     result = TrainResult()
     snapshots: list[dict[str, torch.Tensor]] = []

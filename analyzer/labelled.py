@@ -23,6 +23,11 @@ class LabelledDataError(ValueError):
 class LabelledTexts:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)  # of each row in its file, for error messages
+
+    def multi_label_lines(self) -> list[int]:
+        """Lines whose label names several labels (GoEmotions-style `joy,surprise`)."""
+        return [line for line, label in zip(self.line_numbers, self.labels, strict=True) if "," in label]
 
 
 @dataclass
@@ -58,11 +63,14 @@ def read_labelled_texts(path: str | Path, text_field: str = "text", label_field:
             if not isinstance(text, str) or not text.strip():
                 errors.append(f"line {line_no}: no text in field {text_field!r}")
                 continue
+            if isinstance(label, list) and label and all(isinstance(x, (str, int)) for x in label):
+                label = ",".join(str(x).strip() for x in label)  # several labels: the caller decides
             if label is None or isinstance(label, (dict, list)) or str(label).strip() == "":
                 errors.append(f"line {line_no}: no label in field {label_field!r}")
                 continue
             out.texts.append(text)
             out.labels.append(str(label).strip())
+            out.line_numbers.append(line_no)
         else:
             parts = line.split("\t")
             if len(parts) < 2:
@@ -78,10 +86,21 @@ def read_labelled_texts(path: str | Path, text_field: str = "text", label_field:
                 continue
             out.texts.append(text)
             out.labels.append(label.strip())
+            out.line_numbers.append(line_no)
     if errors:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise LabelledDataError(f"{path}: {len(errors)} unreadable row(s): {shown}")
     return out
+
+
+def require_single_labels(data: LabelledTexts, path: str | Path) -> None:
+    """Refuse multi-label rows clearly: a single-label model would learn `joy,surprise` as a class of its own."""
+    lines = data.multi_label_lines()
+    if lines:
+        shown = ", ".join(str(n) for n in lines[:10]) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+        raise LabelledDataError(
+            f"{path}: {len(lines)} row(s) with several labels (line {shown}, e.g. {data.labels[data.line_numbers.index(lines[0])]!r}); "
+            "multi-label data is not supported: give each text one label (or drop those rows)")
 
 
 def read_conll(path: str | Path) -> TaggedSentences:

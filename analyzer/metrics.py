@@ -19,6 +19,19 @@ def classification_scores(gold: Sequence[str], predicted: Sequence[str | None], 
     }
 
 
+def per_class_scores(gold: Sequence[str], predicted: Sequence[str | None],
+                     labels: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 (percent) and support of each label; unlabelled predictions count as wrong."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    pred = [p if p is not None else "<none>" for p in predicted]
+    precision, recall, f1, support = precision_recall_fscore_support(gold, pred, labels=list(labels), average=None,
+                                                                     zero_division=0)
+    return {label: {"precision": round(100 * float(p), 2), "recall": round(100 * float(r), 2),
+                    "f1": round(100 * float(f), 2), "support": int(n)}
+            for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)}
+
+
 def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float | dict]:
     """Strict entity-level precision/recall/F1 (seqeval, IOB2 strict mode), overall and per type."""
     from seqeval.metrics import classification_report

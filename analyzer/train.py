@@ -1,16 +1,23 @@
 """`opinions train`: fine-tune a sentiment or NER model on a user's labelled comments.
 
 The same loop as the embedded pack (`analyzer.finetune`): it reads the labelled file
-(the formats `opinions evaluate` reads), splits off a validation part unless one is given,
-scores the base model first, trains with early stopping on the validation metric, scores
-again, and writes a self-contained model folder with a model card. A label set that the
-base head does not have gets a new head, and the run says so.
+(the formats `opinions evaluate` reads), splits off a validation part that has every class
+unless one is given, scores the base model first, trains with early stopping on the
+validation metric (macro-F1 for text labels), scores again, and writes a self-contained
+model folder with a model card.
+
+Small and imbalanced label sets are the everyday case (a support team's own categories, a
+few dozen examples of the rare ones), so by default: the loss is class-weighted, small data
+sets get more epochs (early stopping ends them), a new head starts from the base head's rows
+and the label names (`analyzer.heads`), and every class is reported with its counts,
+precision, recall and F1, with a warning for classes with too few examples to trust.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 import shlex
 import sys
@@ -25,6 +32,12 @@ from analyzer.models import ModelSpec, load_folder_or_id
 
 MIN_TEXTS = 20
 MIN_SENTENCES = 10
+FEW_EXAMPLES = 30  # a class with fewer training examples gets a warning: its scores are noise
+AUTO_MIN_STEPS = 400  # small data sets get enough epochs for about this many steps...
+AUTO_MAX_EPOCHS = 10  # ...but no more than this (early stopping usually ends sooner)
+MAX_CLASS_WEIGHT = 10.0  # one example of a 1-in-100 class must not outweigh a whole batch
+BALANCE_CHOICES = ("weighted", "none")
+HEAD_INIT_CHOICES = ("names", "random")
 
 
 @dataclass
@@ -34,13 +47,15 @@ class TrainRequest:
     base: ModelSpec
     out: Path
     eval_file: Path | None = None
-    epochs: float = 3.0
+    epochs: float | None = None  # None: auto_epochs()
     lr: float = 5e-5
     batch_size: int = 16
     max_length: int = 128
     seed: int = 13
     val_share: float = 0.15
     device: str = "auto"
+    balance: str = "weighted"  # class-weighted loss, or "none"
+    head_init: str = "names"  # a new head starts from the base head and label names, or "random"
 
 
 @dataclass
@@ -54,6 +69,43 @@ class TrainReport:
     after: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    epochs: float = 0.0
+    train_counts: dict[str, int] = field(default_factory=dict)
+    class_weights: dict[str, float] | None = None
+    head: str = ""  # how the head started: kept, or what init_head did
+    warnings: list[str] = field(default_factory=list)
+
+
+def auto_epochs(n_train: int, batch_size: int) -> float:
+    """3 epochs, or on a small data set enough for AUTO_MIN_STEPS steps (at most AUTO_MAX_EPOCHS):
+    a few hundred examples need more passes, and early stopping on validation ends them in time."""
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    return float(min(AUTO_MAX_EPOCHS, max(3, math.ceil(AUTO_MIN_STEPS / steps_per_epoch))))
+
+
+def balanced_class_weights(labels_of: list[str], order: list[str]) -> list[float]:
+    """scikit-learn's 'balanced' weights (n / (classes * n_class)), capped at MAX_CLASS_WEIGHT."""
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    weights = compute_class_weight("balanced", classes=np.array(order), y=np.array(labels_of))
+    return [round(min(MAX_CLASS_WEIGHT, float(w)), 3) for w in weights]
+
+
+def few_examples_warning(counts: dict[str, int], minimum: int = FEW_EXAMPLES) -> str | None:
+    """One line naming every class with fewer than `minimum` training examples, or None."""
+    few = sorted((n, label) for label, n in counts.items() if n < minimum)
+    if not few:
+        return None
+    named = ", ".join(f"{label} ({n})" for n, label in few)
+    return (f"warning: {len(few)} class(es) with fewer than {minimum} training examples: {named}; "
+            "their scores are unreliable and they may not be learned: add examples of them")
+
+
+def _label_name(label: str) -> str:
+    from analyzer.tasks import canonical_sentiment_labels
+
+    return canonical_sentiment_labels([label])[0] if label.lower() in {"neg", "pos", "neu"} else label.lower()
 
 
 def _split(n: int, labels_of: list[str], share: float, seed: int) -> tuple[list[int], list[int]]:
@@ -87,8 +139,9 @@ def _device(requested: str) -> str:
 
 
 def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callable[[list[str]], list[str]],
-          log: Callable[[str], None]) -> tuple[Any, Any, bool, list[str]]:
-    """Base tokenizer + model; the base head is kept when it has exactly the user's labels."""
+          log: Callable[[str], None]) -> tuple[Any, Any, str, list[str]]:
+    """Base tokenizer + model, and how its head starts: "kept" when the base head has exactly
+    the user's labels; otherwise a new head (for text labels started by `analyzer.heads`)."""
     import transformers
 
     from analyzer.runtime import quiet_transformers
@@ -105,23 +158,37 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
         model.config.id2label = dict(enumerate(base_labels))
         model.config.label2id = {label: i for i, label in enumerate(base_labels)}
         log(f"base head kept: labels {base_labels}")
-        return tokenizer, model, False, base_labels
+        return tokenizer, model, "kept", base_labels
+    if kind == "sequence":
+        from analyzer.heads import final_linear, init_head
+        from analyzer.textnorm import model_normalisation, normaliser
+
+        model = classes[kind].from_pretrained(source, use_safetensors=True)
+        if final_linear(model) is not None:
+            done = init_head(model, tokenizer, labels, base_labels, request.head_init == "names", request.seed,
+                             normaliser(model_normalisation(model.config)))
+            how = done.describe() if done.copied or done.from_names else "random"
+            log(f"new head: the base has labels {base_labels or 'none'}, your data has {labels}; rows start: {how}"
+                + (" (--head-init random: all random)" if request.head_init == "names" else ""))
+            return tokenizer, model, how, labels
+        log(f"{type(model).__name__} has no plain Linear head: the new head starts random")
     model = classes[kind].from_pretrained(
         source, num_labels=len(labels), id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True, use_safetensors=True)
     log(f"new head: the base has labels {base_labels or 'none'}, your data has {labels}")
-    return tokenizer, model, True, labels
+    return tokenizer, model, "random", labels
 
 
 def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
     from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import classification_scores
+    from analyzer.labelled import require_single_labels
+    from analyzer.metrics import classification_scores, per_class_scores
     from analyzer.tasks import canonical_sentiment_labels
     from analyzer.textnorm import model_normalisation, normaliser
 
     data = read_labelled_texts(request.file)
-    labels_raw = [canonical_sentiment_labels([label])[0] if label.lower() in {"neg", "pos", "neu"} else label.lower()
-                  for label in data.labels]
+    require_single_labels(data, request.file)
+    labels_raw = [_label_name(label) for label in data.labels]
     counts = Counter(labels_raw)
     if len(data.texts) < MIN_TEXTS:
         raise LabelledDataError(f"{request.file}: {len(data.texts)} examples; at least {MIN_TEXTS} are needed")
@@ -129,31 +196,61 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
         raise LabelledDataError(f"{request.file}: only one label ({next(iter(counts))}); at least two are needed")
     if request.eval_file:
         val_data = read_labelled_texts(request.eval_file)
+        require_single_labels(val_data, request.eval_file)
         train_idx, val_texts = list(range(len(data.texts))), val_data.texts
-        val_labels = [label.lower() for label in val_data.labels]
+        val_labels = [_label_name(label) for label in val_data.labels]
+        missing = sorted(set(counts) - set(val_labels))
+        if missing:
+            raise LabelledDataError(
+                f"{request.eval_file}: no validation example of {', '.join(missing)}; every class needs some, "
+                "or its score is never measured (add examples, or leave out --eval for a seeded split)")
     else:
+        single = sorted(label for label, n in counts.items() if n < 2)
+        if single:
+            where = ", ".join(f"{label} (line {data.line_numbers[labels_raw.index(label)]})" for label in single)
+            raise LabelledDataError(
+                f"{request.file}: one example only of {where}; each class needs at least 2, one to learn from and "
+                "one to validate on (add examples, or drop the class)")
         train_idx, val_idx = _split(len(data.texts), labels_raw, request.val_share, request.seed)
         val_texts, val_labels = [data.texts[i] for i in val_idx], [labels_raw[i] for i in val_idx]
     labels = sorted(counts)
-    tokenizer, model, new_head, order = _load(request, "sequence", labels, canonical_sentiment_labels, log)
+    train_labels = [labels_raw[i] for i in train_idx]
+    train_counts = Counter(train_labels)
+    warnings = [w for w in [few_examples_warning(dict(train_counts))] if w]
+    for warning in warnings:
+        log(warning)
+    tokenizer, model, head, order = _load(request, "sequence", labels, canonical_sentiment_labels, log)
     label2id = {label: i for i, label in enumerate(order)}
     unknown = sorted(set(val_labels) - set(label2id))
     if unknown:
         raise LabelledDataError(f"validation labels {unknown} do not occur in the training data")
+    class_weights = None
+    if request.balance == "weighted":
+        class_weights = dict(zip(order, balanced_class_weights(train_labels, order), strict=True))
+        log("imbalance: class-weighted loss (scikit-learn 'balanced', capped at "
+            f"{MAX_CLASS_WEIGHT:g}): " + ", ".join(f"{k} {v:g}" for k, v in class_weights.items())
+            + "; --balance none for a plain loss")
+    else:
+        log("imbalance: not handled (--balance none): classes have "
+            + ", ".join(f"{k} {train_counts[k]}" for k in order) + " training examples")
     device = _device(request.device)
     model.to(device)
     # trained on text normalised as the base was; the config keeps its name, so inference normalises alike
     normalise = normaliser(model_normalisation(model.config))
     features = encode_texts(tokenizer, [data.texts[i] for i in train_idx], request.max_length,
-                            [label2id[labels_raw[i]] for i in train_idx], normalise)
+                            [label2id[label] for label in train_labels], normalise)
     val_features = encode_texts(tokenizer, val_texts, request.max_length, normalise=normalise)
 
     def evaluate(m: Any) -> dict[str, Any]:
         predicted = [order[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]
-        return classification_scores(val_labels, predicted, sorted(set(val_labels) | set(order)))
+        scored = sorted(set(val_labels) | set(order))
+        return {**classification_scores(val_labels, predicted, scored),
+                "per_class": per_class_scores(val_labels, predicted, scored)}
 
-    return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", order, new_head,
-                         (len(train_idx), len(val_texts)), device, log)
+    report = TrainReport(request.out, order, head != "kept", len(train_idx), len(val_texts), None, {},
+                         train_counts={k: train_counts[k] for k in order}, class_weights=class_weights, head=head,
+                         warnings=warnings)
+    return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", report, device, log)
 
 
 def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
@@ -176,7 +273,7 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
         train_idx, val_idx = _split(len(data.tokens), first_type, request.val_share, request.seed)
         train_tokens, train_tags = [data.tokens[i] for i in train_idx], [data.tags[i] for i in train_idx]
         val_tokens, val_tags = [data.tokens[i] for i in val_idx], [data.tags[i] for i in val_idx]
-    tokenizer, model, new_head, order = _load(request, "token", tags, lambda names: names, log)
+    tokenizer, model, head, order = _load(request, "token", tags, lambda names: names, log)
     tag2id = {t: i for i, t in enumerate(order)}
     device = _device(request.device)
     model.to(device)
@@ -197,31 +294,60 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
         return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
                 "per_type": {k: v["f1"] for k, v in scores["per_type"].items()}}
 
-    return _fit_and_save(request, tokenizer, model, features, evaluate, "f1", order, new_head,
-                         (len(train_tokens), len(val_tokens)), device, log)
+    report = TrainReport(request.out, order, head != "kept", len(train_tokens), len(val_tokens), None, {}, head=head)
+    return _fit_and_save(request, tokenizer, model, features, evaluate, "f1", report, device, log)
 
 
 def _fit_and_save(request: TrainRequest, tokenizer: Any, model: Any, features: list[dict[str, Any]],
-                  evaluate: Callable[[Any], dict[str, Any]], metric: str, labels: list[str], new_head: bool,
-                  sizes: tuple[int, int], device: str, log: Callable[[str], None]) -> TrainReport:
-    """Score the base, train with early stopping on `metric`, score again, write the folder."""
+                  evaluate: Callable[[Any], dict[str, Any]], metric: str, report: TrainReport, device: str,
+                  log: Callable[[str], None]) -> TrainReport:
+    """Score the base (or a head started from label names), train with early stopping on
+    `metric`, score again, write the folder."""
     import time
 
     from analyzer.finetune import TrainConfig, fit
 
-    before = None if new_head else evaluate(model)
-    log(f"before: {before if before else 'n/a (new head)'}")
-    config = TrainConfig(epochs=request.epochs, lr=request.lr, batch_size=request.batch_size,
+    def summary(m: Any) -> dict[str, Any]:  # per-epoch lines stay short: the per-class detail is before/after
+        return summary_of(evaluate(m))
+
+    report.before = None if report.head == "random" else evaluate(model)
+    log(f"before: {summary_of(report.before) if report.before else 'n/a (new random head)'}")
+    report.epochs = request.epochs if request.epochs is not None else auto_epochs(len(features), request.batch_size)
+    if request.epochs is None:
+        log(f"epochs: up to {report.epochs:g} for {len(features)} training examples (early stopping on {metric}, "
+            "patience 2; --epochs to choose)")
+    weights = list(report.class_weights.values()) if report.class_weights else None
+    config = TrainConfig(epochs=report.epochs, lr=request.lr, batch_size=request.batch_size,
                          max_length=request.max_length, frozen_layers=0, seed=request.seed,
-                         select_metric=metric, patience=2, log_every=50)
+                         select_metric=metric, patience=2, log_every=50, class_weights=weights)
     started = time.perf_counter()
-    result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate, log=log, device=device)
-    after = evaluate(model)
-    log(f"after: {after}")
-    report = TrainReport(request.out, labels, new_head, sizes[0], sizes[1], before, after, result.history,
-                         time.perf_counter() - started)
+    result = fit(model, features, config, tokenizer.pad_token_id, evaluate=summary, log=log, device=device)
+    report.after = evaluate(model)
+    log(f"after: {summary_of(report.after)}")
+    report.history, report.seconds = result.history, time.perf_counter() - started
     _save(request, tokenizer, model, report)
     return report
+
+
+def summary_of(scores: dict[str, Any]) -> dict[str, Any]:
+    """The overall numbers of a scores dict, without the per-class or per-type detail."""
+    return {k: v for k, v in scores.items() if not isinstance(v, dict)}
+
+
+def per_class_rows(report: TrainReport) -> list[tuple[Any, ...]]:
+    """(class, train examples, validation examples, P/R/F1 before, P/R/F1 after) per class."""
+    after = report.after.get("per_class", {})
+    before = (report.before or {}).get("per_class", {})
+    rows = []
+    for label in sorted(after, key=lambda k: (k not in report.labels, k)):
+        a, b = after[label], before.get(label, {})
+        rows.append((label, report.train_counts.get(label, 0), a["support"], b.get("precision"), b.get("recall"),
+                     b.get("f1"), a["precision"], a["recall"], a["f1"]))
+    return rows
+
+
+PER_CLASS_COLUMNS = ["class", "train", "val", "precision_before", "recall_before", "f1_before", "precision", "recall",
+                     "f1"]
 
 
 def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport) -> None:
@@ -233,18 +359,23 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
     (out / "opinions.json").write_text(json.dumps({
         "task": request.task, "languages": ["en"], "labels": report.labels, "base": request.base.source,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "train_examples": report.n_train,
-        "val_examples": report.n_val, "before": report.before, "after": report.after,
+        "val_examples": report.n_val, "train_counts": report.train_counts, "class_weights": report.class_weights,
+        "head": report.head, "epochs": report.epochs, "before": report.before, "after": report.after,
     }, indent=2, default=str))
+    balance = (f"class-weighted loss ({', '.join(f'{k} {v:g}' for k, v in report.class_weights.items())})"
+               if report.class_weights else "plain loss")
     card = [
         f"# {out.name}: {request.task} model fine-tuned with `opinions train`",
         "",
-        f"- Base: `{request.base.source}` ({'new head' if report.new_head else 'base head kept'})",
+        f"- Base: `{request.base.source}` ({'base head kept' if report.head == 'kept' else 'new head: ' + report.head})",
         f"- Labels: {', '.join(report.labels)}",
         f"- Data: `{request.file}` — {report.n_train} training and {report.n_val} validation examples"
         + (f" (validation from `{request.eval_file}`)" if request.eval_file else " (seeded split)"),
-        f"- Training: {request.epochs:g} epochs max, lr {request.lr:g}, batch {request.batch_size}, seed "
-        f"{request.seed}, early stopping on the validation metric; {report.seconds:.0f} s",
+        f"- Training: {report.epochs:g} epochs max, lr {request.lr:g}, batch {request.batch_size}, seed "
+        f"{request.seed}, early stopping on the validation metric; {report.seconds:.0f} s"
+        + (f"; {balance}" if request.task == "sentiment" else ""),
         f"- Command: `{shlex.join(['opinions', *sys.argv[1:]])}`",
+        *[f"- **{w[0].upper() + w[1:]}**" for w in report.warnings],
         "",
         "| metric | before | after |",
         "|---|---:|---:|",
@@ -253,6 +384,11 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
         if isinstance(value, (int, float)):
             previous = (report.before or {}).get(key, "n/a")
             card.append(f"| {key} | {previous} | {value} |")
+    rows = per_class_rows(report)
+    if rows:
+        card += ["", "Per class on the validation examples (before: the base, or the head started from label names):",
+                 "", "| " + " | ".join(PER_CLASS_COLUMNS) + " |", "|---|" + "---:|" * (len(PER_CLASS_COLUMNS) - 1)]
+        card += ["| " + " | ".join("n/a" if v is None else str(v) for v in row) + " |" for row in rows]
     card += ["", "Use it: `opinions ingest ... --" + ("sentiment" if request.task == "sentiment" else "ner")
              + f"-model {out}`, `opinions analyze --model {out}`, `opinions evaluate --model {out}`."]
     (out / "MODEL_CARD.md").write_text("\n".join(card) + "\n")

@@ -146,3 +146,179 @@ def test_soup_averages_pack_entries_by_weight_with_frozen_tensors_taken_from_the
     modelpack.write_pack_entry(tmp_path / "d", {query: base[query]}, {}, {"base_prefix": "bert."})
     with pytest.raises(SystemExit, match="same head"):
         averaged([entries[0], tmp_path / "d"], [1.0, 1.0])
+
+
+# --- small, imbalanced label sets (issue 22) ---------------------------------------------------------------------
+
+def flat(text: str) -> str:
+    """Log lines as one line each way they were wrapped (the console wraps at its width)."""
+    return " ".join(text.split())
+
+
+def imbalanced_file(path: Path, counts: dict[str, int]) -> Path:
+    """A support team's own labels, with one class much rarer than the others."""
+    lines = []
+    for label, n in counts.items():
+        texts = {"good": GOOD, "bad": BAD}.get(label, ["how do I change my plan?", "is there a student discount?"])
+        lines += [f"{texts[i % len(texts)]} #{i}\t{label}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_class_weighted_loss_is_the_default_and_is_printed(runner, tmp_path, tiny_models):
+    data = imbalanced_file(tmp_path / "support.tsv", {"good": 60, "bad": 30, "question": 12})
+    base = ["--base", str(tiny_models["sentiment"]), "--device", "cpu", "--epochs", "1"]
+    result = runner.invoke(app, ["train", str(data), *base, "--out", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    assert "imbalance: class-weighted loss" in flat(result.stderr)
+    weights = json.loads((tmp_path / "w" / "opinions.json").read_text())["class_weights"]
+    assert weights["question"] > weights["bad"] > weights["good"]  # rarer class, larger weight
+    assert "class-weighted loss (" in (tmp_path / "w" / "MODEL_CARD.md").read_text()
+    plain = runner.invoke(app, ["train", str(data), *base, "--out", str(tmp_path / "p"), "--balance", "none"])
+    assert plain.exit_code == 0, plain.output
+    assert "imbalance: not handled (--balance none)" in flat(plain.stderr)
+    assert json.loads((tmp_path / "p" / "opinions.json").read_text())["class_weights"] is None
+    wrong = runner.invoke(app, ["train", str(data), *base, "--balance", "oversample"])
+    assert wrong.exit_code == 1 and "--balance 'oversample'" in flat(wrong.stderr)
+
+
+def test_balanced_weights_are_inverse_to_class_size_and_capped():
+    from analyzer.train import MAX_CLASS_WEIGHT, balanced_class_weights
+
+    assert balanced_class_weights(["a"] * 30 + ["b"] * 10, ["a", "b"]) == [round(40 / 60, 3), 2.0]
+    assert balanced_class_weights(["a"] * 999 + ["b"], ["a", "b"])[1] == MAX_CLASS_WEIGHT
+
+
+def test_small_data_sets_get_more_epochs_up_to_a_cap():
+    from analyzer.train import AUTO_MAX_EPOCHS, auto_epochs
+
+    assert auto_epochs(50_000, 16) == 3  # a large set: three passes are plenty
+    assert 3 < auto_epochs(1_275, 16) < AUTO_MAX_EPOCHS
+    assert auto_epochs(60, 16) == AUTO_MAX_EPOCHS
+
+
+def test_run_output_and_model_card_report_every_class_and_warn_about_rare_ones(runner, tmp_path, tiny_models):
+    data = imbalanced_file(tmp_path / "support.tsv", {"good": 60, "bad": 40, "question": 12})
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(data), "--base", str(tiny_models["sentiment"]), "--device", "cpu",
+                                 "--epochs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # question has 12 - 2 (validation) = 10 training examples; good 51 and bad 34 are not named
+    assert "fewer than 30 training examples: question (10)" in flat(result.stderr)
+    assert "question (10)" in result.stdout and "good (" not in result.stdout and "bad (" not in result.stdout
+    for column in ("class", "train", "val", "precision", "recall", "f1"):
+        assert column in result.stdout
+    saved = json.loads((out / "opinions.json").read_text())
+    assert saved["train_counts"] == {"bad": 34, "good": 51, "question": 10}
+    per_class = saved["after"]["per_class"]
+    assert set(per_class) == {"bad", "good", "question"}
+    assert {"precision", "recall", "f1", "support"} <= set(per_class["question"])
+    assert per_class["question"]["support"] == 2
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "| question | 10 | 2 |" in card and "question (10)" in card
+
+
+def test_seeded_split_puts_every_class_in_validation_and_in_training():
+    from analyzer.train import _split
+
+    labels = ["big"] * 200 + ["two"] * 2 + ["three"] * 3 + ["nine"] * 9
+    train_idx, val_idx = _split(len(labels), labels, 0.15, seed=13)
+    assert sorted(train_idx + val_idx) == list(range(len(labels)))  # every row accounted for, once
+    for label in ("big", "two", "three", "nine"):
+        assert any(labels[i] == label for i in val_idx), f"{label} left out of validation"
+        assert any(labels[i] == label for i in train_idx), f"{label} left out of training"
+
+
+def test_a_class_that_cannot_be_in_both_parts_is_refused_and_eval_must_have_every_class(runner, tmp_path, tiny_models):
+    base = ["--base", str(tiny_models["sentiment"]), "--device", "cpu", "--epochs", "1"]
+    lonely = imbalanced_file(tmp_path / "lonely.tsv", {"good": 20, "bad": 20, "question": 1})
+    result = runner.invoke(app, ["train", str(lonely), *base])
+    assert result.exit_code == 1
+    assert "one example only of question (line 41)" in flat(result.stderr)
+    data = imbalanced_file(tmp_path / "d.tsv", {"good": 20, "bad": 20, "question": 5})
+    dev = imbalanced_file(tmp_path / "dev.tsv", {"good": 5, "bad": 5})
+    result = runner.invoke(app, ["train", str(data), *base, "--eval", str(dev)])
+    assert result.exit_code == 1 and "no validation example of question" in flat(result.stderr)
+
+
+def test_multi_label_rows_are_refused_with_their_line_numbers(runner, tmp_path, tiny_models):
+    base = ["--base", str(tiny_models["sentiment"]), "--device", "cpu"]
+    tsv = imbalanced_file(tmp_path / "goemotions.tsv", {"good": 20, "bad": 20})
+    tsv.write_text(tsv.read_text() + "wow, did not expect that\tjoy,surprise\tee84bjg\n")
+    result = runner.invoke(app, ["train", str(tsv), *base])
+    assert result.exit_code == 1
+    assert "1 row(s) with several labels (line 41" in flat(result.stderr) and "multi-label" in flat(result.stderr)
+    jsonl = tmp_path / "goemotions.jsonl"
+    jsonl.write_text("".join(json.dumps({"text": f"text {i}", "label": ["joy", "surprise"] if i == 3 else "joy"}) + "\n"
+                             for i in range(30)))
+    result = runner.invoke(app, ["train", str(jsonl), *base])
+    assert result.exit_code == 1 and "line 4" in flat(result.stderr) and "'joy,surprise'" in flat(result.stderr)
+    # evaluate refuses them too, rather than scoring "joy,surprise" as a class of its own
+    evaluated = runner.invoke(app, ["evaluate", str(tsv), "--model", str(tiny_models["sentiment"]), "--device", "cpu"])
+    assert evaluated.exit_code == 1 and "several labels" in flat(evaluated.stderr)
+
+
+def test_new_head_keeps_base_rows_for_shared_labels_and_starts_others_from_their_names(tiny_models):
+    import torch
+    import transformers
+
+    from analyzer.heads import head_inputs, init_head
+
+    folder = tiny_models["sentiment"]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    base = transformers.AutoModelForSequenceClassification.from_pretrained(folder)
+    base_rows = base.classifier.weight.detach().clone()
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(folder)
+    done = init_head(model, tokenizer, ["ambiguous", "negative", "positive"], ["negative", "neutral", "positive"],
+                     from_names=True, seed=13)
+    assert done.copied == ["negative", "positive"] and done.from_names == ["ambiguous"] and not done.random
+    weight = model.classifier.weight.detach()
+    assert weight.shape == (3, base_rows.shape[1])
+    assert torch.equal(weight[1], base_rows[0]) and torch.equal(weight[2], base_rows[2])
+    # the new row is as long as the base's rows, and points where the name "ambiguous" does
+    assert abs(float(weight[0].norm()) - float(base_rows.norm(dim=1).mean())) < 1e-4
+    names = head_inputs(model, tokenizer, ["ambiguous", "negative", "positive"])
+    centred = names - names.mean(dim=0)
+    assert torch.nn.functional.cosine_similarity(weight[0], centred[0], dim=0) > 0.999
+    assert model.config.id2label == {0: "ambiguous", 1: "negative", 2: "positive"} and model.num_labels == 3
+    logits = model(**tokenizer(["ambiguous"], return_tensors="pt")).logits
+    assert logits.shape == (1, 3)
+    random_head = transformers.AutoModelForSequenceClassification.from_pretrained(folder)
+    done = init_head(random_head, tokenizer, ["ambiguous", "negative"], ["negative", "neutral", "positive"],
+                     from_names=False, seed=13)
+    assert done.random == ["ambiguous", "negative"] and not torch.equal(random_head.classifier.weight[1], base_rows[0])
+
+
+FEARFUL = ["I'm honestly terrified of flying tomorrow", "this storm is scaring me so much", "so scared the lump is cancer",
+           "I panic every time my phone rings", "nervous and afraid about the surgery", "that noise downstairs scares me",
+           "I can't sleep, I'm afraid something bad will happen", "my heart races when I think about the exam",
+           "this horror movie left me shaking", "I'm frightened to walk home alone at night",
+           "worried sick about my dad in hospital", "the thought of losing my job terrifies me",
+           "my hands shake before every presentation", "I dread opening that letter from the bank"]
+JOYFUL = ["best day ever, we won the final!", "so happy for you both, congratulations", "this made me laugh so hard",
+          "love this song, it makes my day", "finally got the job, I'm thrilled", "what a lovely surprise, thank you",
+          "the puppy is adorable, I'm smiling", "great game last night, so much fun", "yay, the weekend is here",
+          "this is wonderful news, I'm delighted", "had an amazing time at the concert", "I'm grinning ear to ear"]
+NEUTRAL = ["the meeting moved to 3pm on Thursday", "which version of the app are you using", "posted it in the other thread",
+           "the store opens at nine", "I read the article this morning", "the train takes about forty minutes",
+           "it depends on the settings you chose", "he posted the link earlier", "they changed the logo last year",
+           "the update is available on android", "I think the deadline is Friday", "the recipe uses two eggs"]
+
+
+def test_a_rare_class_is_learned_on_the_embedded_pack(runner, tmp_path):
+    """The everyday case of issue 22 on the real model: joy and neutral dominate, fear is rare."""
+    rows = ([(t, "neutral") for t in NEUTRAL * 3] + [(t, "joy") for t in JOYFUL * 2]
+            + [(t, "fear") for t in FEARFUL[:9]])
+    data = tmp_path / "emotions.tsv"
+    data.write_text("".join(f"{text} ({i})\t{label}\n" for i, (text, label) in enumerate(rows)))
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("".join(f"{text}\tfear\n" for text in FEARFUL[9:])
+                   + "".join(f"{text}!\tjoy\n" for text in JOYFUL[:5]) + "".join(f"{t}.\tneutral\n" for t in NEUTRAL[:5]))
+    out = tmp_path / "emotions"
+    result = runner.invoke(app, ["train", str(data), "--eval", str(dev), "--epochs", "2", "--device", "cpu",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "neutral from the base head; fear, joy from the label names" in flat(result.stderr)
+    assert "fewer than 30 training examples: fear (9)" in flat(result.stderr)
+    after = json.loads((out / "opinions.json").read_text())["after"]["per_class"]
+    assert after["fear"]["recall"] > 0, after

@@ -19,6 +19,7 @@ SCRIPTS = [
     ["training.eval_summaries"],
     ["training.eval_topics"],
     ["training.val_overlap"],
+    ["training.measure_new_labels"],
     ["training.pack_check", "ner"],
     ["training.ner_transitions", "analyzer/pack/ner"],
 ]

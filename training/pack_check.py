@@ -59,9 +59,11 @@ def check(task: str, folder: Path) -> dict:
     model, tokenizer, manifest = load_stored(task, folder)
     max_length = int(manifest.get("max_length", 128))
     if task == "sentiment":
+        from analyzer.textnorm import model_normalisation, normaliser
         from training.train_sentiment import METRICS, dev_evaluator
 
-        evaluate = dev_evaluator(tokenizer, max_length)
+        # scored on text normalised the way inference normalises for this entry (its config names it)
+        evaluate = dev_evaluator(tokenizer, max_length, normalise=normaliser(model_normalisation(model.config)))
     else:
         from analyzer.casing import uses_case_types
         from training.train_ner import METRICS, dev_evaluator

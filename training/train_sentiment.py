@@ -31,21 +31,23 @@ from training.datasets import (
 METRICS = ["tweeteval_val_macro_recall", "goemotions_dev_macro_f1"]
 
 
-def encode_sentiment(tokenizer: Any, texts: list[str], max_length: int) -> list[dict]:
-    enc = tokenizer([normalise_for_sentiment(t) for t in texts], truncation=True, max_length=max_length)
+def encode_sentiment(tokenizer: Any, texts: list[str], max_length: int,
+                     normalise: Callable[[str], str] = normalise_for_sentiment) -> list[dict]:
+    enc = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length)
     return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
 
 
 def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], list[str]] | None = None,
-                  goemotions_dev: tuple[list[str], list[str]] | None = None) -> Callable[[Any], dict]:
+                  goemotions_dev: tuple[list[str], list[str]] | None = None,
+                  normalise: Callable[[str], str] = normalise_for_sentiment) -> Callable[[Any], dict]:
     """evaluate(model) -> TweetEval val macro recall/F1 and GoEmotions dev macro F1."""
     from analyzer.finetune import predict_logits
     from analyzer.metrics import classification_scores
 
     val_texts, val_labels = tweeteval or tweeteval_val()
     ge_texts, ge_labels = goemotions_dev or goemotions("dev")
-    val_features = encode_sentiment(tokenizer, val_texts, max_length)
-    ge_features = encode_sentiment(tokenizer, ge_texts, max_length)
+    val_features = encode_sentiment(tokenizer, val_texts, max_length, normalise)
+    ge_features = encode_sentiment(tokenizer, ge_texts, max_length, normalise)
 
     def evaluate(m: Any, with_outputs: bool = False) -> dict:
         """Dev scores; `with_outputs` adds `outputs`, each dev text's label (pack_check counts churn with it)."""

@@ -473,7 +473,9 @@ class _Chained(io.RawIOBase):
             buffer[:size] = self._head[:size]
             self._head = self._head[size:]
             return size
-        data = self._stream.read(len(buffer))
+        # one read of the stream at a time: a decoder error (a damaged zstd block) then loses nothing
+        # that was decoded before it, where read(n) would drop the pieces it had gathered
+        data = getattr(self._stream, "read1", self._stream.read)(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 

@@ -241,6 +241,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise
 
 
+@contextmanager
+def _closed_on_failure(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
+    """Checks on a fresh connection: any failure closes it, and a DuckDB error is explained."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        con.close()
+        raise _explain(exc, path) from exc
+    except BaseException:
+        con.close()
+        raise
+
+
 def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
                on_wait: Callable[[str], None] | None = None, waits: list[float] | None = None) -> duckdb.DuckDBPyConnection:
     """A writable connection with the current schema (created or migrated in place)."""
@@ -248,15 +261,9 @@ def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
     if path.parent and not path.parent.exists():
         raise StoreError(f"cannot create database {path}: folder {path.parent} does not exist")
     con = _connect(path, read_only=False, wait_seconds=wait_seconds, on_wait=on_wait, waits=waits)
-    try:
+    with _closed_on_failure(con, path):
         check_intact(con, path)
         ensure_schema(con, path)
-    except duckdb.Error as exc:
-        con.close()
-        raise _explain(exc, path) from exc
-    except BaseException:
-        con.close()
-        raise
     return con
 
 
@@ -272,17 +279,11 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
         raise StoreError(f"no database at {path}: run `opinions ingest` first, or pass --db")
     con = _connect(path, read_only=True, wait_seconds=wait_seconds,
                    config=SANDBOX_WITH_FILES if allow_files else SANDBOX)
-    try:
+    with _closed_on_failure(con, path):
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         check_intact(con, path)
         version = schema_version(con)
-    except duckdb.Error as exc:
-        con.close()
-        raise _explain(exc, path) from exc
-    except BaseException:
-        con.close()
-        raise
     if version is None:
         con.close()
         raise StoreError(f"{path} is not an opinions database (no schema version)")

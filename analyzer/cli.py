@@ -50,8 +50,9 @@ BatchTokensOption = Annotated[int | None, typer.Option(
 NoRetweetsOption = Annotated[bool, typer.Option(
     "--no-retweets", help="Leave retweets and boosts out of the sentiment shares (they still count in the volume).")]
 QuantizeOption = Annotated[str, typer.Option(help=(
-    "CPU precision. auto: for pack models whose measured loss is under half a point (see `opinions models`), bf16 "
-    "on CPUs with AMX, else int8; none: fp32; int8: per-channel dynamic int8 on every Linear layer but the head; "
+    "CPU precision. auto: fp32, or bf16 on CPUs with AMX for pack models whose measured loss is under half a point "
+    "and churn at most 1% (see `opinions models`); none: fp32; int8: per-channel dynamic int8 on every Linear layer "
+    "but the head (faster, but a text's answer can depend on its batch neighbours); "
     "bf16: the whole model in bfloat16 (fast only with AMX). GPUs always use bf16/fp16."))]
 
 

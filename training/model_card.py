@@ -13,6 +13,15 @@ SOURCES = {
         "SemEval-2013..2016 Task 4 subtask A tweets (TweetEval's training part), via "
         "github.com/cbaziotis/datastories-semeval2017-task4 (MIT repository; Twitter terms apply). Any tweet of "
         "TweetEval's validation split was removed from training.",
+        "When the entry's command says so (`--emotion`, `--emoji`, `--goemotions N`): TweetEval emotion train "
+        "tweets (github.com/cardiffnlp/tweeteval; anger/sadness as negative, joy/optimism as positive), emoji-only "
+        "texts labelled by the Emoji Sentiment Ranking v1.0 (Kralj Novak, Smailović, Sluban and Mozetič, "
+        "'Sentiment of Emojis', PLoS ONE 2015; CC BY-SA 4.0), and GoEmotions train comments grouped into "
+        "sentiment (Reddit; Apache-2.0).",
+        "No customer-service or complaint set with labels could be reached from this workplace (PyPI only). With "
+        "`--complaints N`, N templated service texts (`training/complaints.py`, written here: complaints, sarcastic "
+        "praise of failures, genuine thanks, neutral questions) are mixed in; the probe sentences of "
+        "`tests/test_sentiment_probes.py` are worded differently from every template and kept out.",
         "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval) and GoEmotions grouped "
         "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0).",
     ],
@@ -40,6 +49,11 @@ def render(task: str, folder: Path | None = None) -> str:
            "(`analyzer/modelpack.py`); the final scores are measured on the stored weights."
            if manifest.get("storage", "").startswith("int8") else "fp16 tensors."),
         f"- Languages: {', '.join(manifest['languages'])} (other languages get no label).",
+        *([f"- Normalisation: `{manifest['normalisation']}` (`analyzer/textnorm.py`), applied before tokenisation "
+           "in training, `analyze`, `ingest` and `opinions train` alike; the entry's `config.json` names it "
+           "(`opinions_normalisation`) and an unknown name is refused. Emoji become their names in words "
+           "(the base vocabulary reads every emoji as [UNK]), elongations are cut to two letters, markup is "
+           "removed, handles and links become `@user` and `http`."] if manifest.get("normalisation") else []),
         f"- Labels: {', '.join(manifest['labels'])}",
         f"- Max length: {manifest['max_length']} tokens"
         + (" (sentiment keeps the head and tail of longer texts)" if task == "sentiment"
@@ -53,6 +67,9 @@ def render(task: str, folder: Path | None = None) -> str:
         "",
         f"`{manifest['command']}` (seeded; {manifest.get('train_seconds', 0) / 60:.0f} min on 2 CPU cores).",
         "",
+        *(["Built in steps, each from the previous step's entry (rebuild them in this order):", "",
+           *[f"{i}. `{step}`" for i, step in enumerate(manifest["lineage"], 1)], ""]
+          if manifest.get("lineage") else []),
         "```json",
         json.dumps(manifest["config"], indent=1),
         "```",
@@ -84,6 +101,24 @@ def render(task: str, folder: Path | None = None) -> str:
         lines.append(f"- {json.dumps(scores)}")
     lines += ["", "Final (what ships, measured on the stored weights):", "", "```json",
               json.dumps(manifest["scores"], indent=1), "```", ""]
+    if manifest.get("per_class"):
+        lines += ["Per class (fp32, as stored):", "", "| dev set | label | precision | recall | F1 | support |",
+                  "|---|---|---|---|---|---|"]
+        for dataset, classes in manifest["per_class"].items():
+            lines += [f"| {dataset} | {label} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |"
+                      for label, v in classes.items() if isinstance(v, dict)]
+        lines += ["", "Negatives called neutral: " + ", ".join(
+            f"{dataset} {classes['negative_called_neutral']}%" for dataset, classes in manifest["per_class"].items()
+            if "negative_called_neutral" in classes) + ".", ""]
+    if manifest.get("calibration"):
+        cal = manifest["calibration"]
+        lines += ["## Calibration", "",
+                  f"`score` is a probability: one temperature T = {cal['temperature']} was fitted on the "
+                  f"{cal['fitted_on']} by minimising the negative log-likelihood (`python -m training.calibrate`) "
+                  "and baked into the classifier (W/T, b/T), so labels are unchanged and every inference path "
+                  f"reports calibrated scores. Expected calibration error ({cal['bins']} bins): "
+                  f"{cal['ece_before']}% before, {cal['ece_after']}% after; NLL {cal['nll_before']} → "
+                  f"{cal['nll_after']}.", ""]
     lines += ["## Precision: what changes against fp32", "",
               "Measured on the dev data above by `training.pack_check`. *Churn* is the share of dev texts whose "
               "answer (label, or a sentence's tags) differs from fp32: an aggregate score can hide answers that "

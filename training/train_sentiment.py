@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.textnorm import PACK_NORMALISATION, normalise_for_sentiment
-from training import pack_check
+from training import complaints, pack_check
 from training.datasets import (
     SENTIMENT_LABELS,
     DatasetsMissing,
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="add TweetEval emotion train tweets (anger/sadness negative, joy/optimism positive)")
     parser.add_argument("--emoji", action="store_true",
                         help="add emoji-only texts labelled by the Emoji Sentiment Ranking")
+    parser.add_argument("--complaints", type=int, default=0,
+                        help="add N templated customer-service texts (training/complaints.py: complaints, sarcastic "
+                             "praise of failures, thanks, questions)")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this pack entry's weights instead of the base (a warm start)")
     parser.add_argument("--teachers", type=Path, nargs="*", default=[],
@@ -131,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                 more_texts, more_labels = loader()
                 texts += more_texts
                 labels += more_labels
+        if args.complaints:
+            more_texts, more_labels = complaints.generate(args.complaints, args.seed)
+            texts += more_texts
+            labels += more_labels
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0

@@ -32,6 +32,28 @@ def reddit_dump(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
+def long_comment_dump(path: Path, total_bytes: int, chars: int = 20_000, seed: int = 7) -> Path:
+    """A Pushshift-shaped dump of `total_bytes` made of comments of about `chars` characters each."""
+    if path.exists() and path.stat().st_size > 0:
+        return path
+    rng = random.Random(seed)
+    written, i = 0, 0
+    with path.open("w") as fh:
+        while written < total_bytes:
+            words: list[str] = []
+            length = 0
+            while length < chars:
+                word = rng.choice(WORDS)
+                words.append(word)
+                length += len(word) + 1
+            line = json.dumps({"id": f"L{i:x}", "body": " ".join(words), "author": f"user{rng.randint(0, 5_000)}",
+                               "subreddit": rng.choice(SUBS), "created_utc": 1_700_000_000 + i * 7}) + "\n"
+            fh.write(line)
+            written += len(line)
+            i += 1
+    return path
+
+
 def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of a child process."""
     started = time.perf_counter()

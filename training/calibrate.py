@@ -49,7 +49,7 @@ def fit_temperature(logits: object, gold: object) -> float:
         return loss
 
     optimiser.step(closure)
-    return float(log_t.exp())
+    return float(log_t.detach().exp())
 
 
 def calibrate(folder: Path) -> dict:

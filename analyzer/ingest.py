@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import queue
 import shlex
@@ -46,6 +47,10 @@ from analyzer.store import Store, StoreError, get_meta, query_frame, run_sql, se
 
 T = TypeVar("T")
 READER_WINDOW_SECONDS = 0.03
+# DuckDB maps a vector (2,048 rows) at a time and its JSON functions each parse their own copy of a record, so
+# the mapper's memory grows with the bytes per vector, not the rows: a 16 MiB chunk of 20k-character comments
+# needed ~600 MiB. Mapping at most this many record bytes at a time bounds it whatever the row sizes.
+MAP_SLICE_BYTES = 2**20
 
 
 class IngestError(RuntimeError):
@@ -461,8 +466,25 @@ def _mapper() -> _MapperConnection:
 def map_records(frame: pl.DataFrame | Any, params: dict[str, Any]) -> Any:
     """Map raw records (line_no, record) onto canonical columns: an Arrow table with outcome
     and reason per row. Runs in an in-memory DuckDB, so it needs no database file and can
-    run in any thread or Ray worker."""
-    return _mapper().arrow_with_frame(frame, queries.load("ingest/map_batch"), params)
+    run in any thread or Ray worker. A chunk is mapped in slices of at most MAP_SLICE_BYTES."""
+    sql, mapper = queries.load("ingest/map_batch"), _mapper()
+    parts = byte_slices(frame, MAP_SLICE_BYTES) if isinstance(frame, pl.DataFrame) else [frame]
+    if len(parts) == 1:
+        return mapper.arrow_with_frame(frame, sql, params)
+    import pyarrow as pa
+
+    return pa.concat_tables([mapper.arrow_with_frame(part, sql, params) for part in parts], promote_options="default")
+
+
+def byte_slices(frame: pl.DataFrame, limit: int) -> list[pl.DataFrame]:
+    """`frame` cut into consecutive row slices of about `limit` record bytes (a slice passes it only by the
+    record that crosses it; a longer record is a slice of its own). Zero-copy views, in order."""
+    ends = frame.get_column("record").str.len_bytes().fill_null(0).cast(pl.Int64).cum_sum()
+    if frame.height == 0 or ends[-1] <= limit:
+        return [frame]
+    bucket = (ends - 1) // limit
+    starts = [0, *(bucket.diff().fill_null(0) != 0).arg_true().to_list(), frame.height]
+    return [frame.slice(a, b - a) for a, b in itertools.pairwise(starts) if b > a]
 
 
 def batch_frame(batch: RecordBatch) -> pl.DataFrame:

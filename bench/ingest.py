@@ -6,6 +6,7 @@
    --tasks none` (validation, presets, dedup, rejects, accounting) and (b) the bare
    `pl.scan_ndjson(...).collect()` → DuckDB `CREATE TABLE AS` from Arrow. Goal: ours ≥ 0.7× of bare.
 2. Memory: peak RSS on a 2M-row dump divided by peak RSS on a 200k-row dump. Goal ≤ 1.3.
+3. Long rows: peak RSS ingesting --long-bytes (default 1 GB) of ~20k-character comments. Goal ≤ 1.5 GB.
 Medians of --repeats runs, each measured side by side in this one process.
 """
 
@@ -16,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import median, peak_rss_of, reddit_dump
+from bench.common import long_comment_dump, median, peak_rss_of, reddit_dump
 
 BARE = """
 import sys, duckdb, polars as pl
@@ -31,6 +32,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--long-bytes", type=int, default=1_000_000_000, help="size of the long-comment dump; 0 skips")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "opinions-bench")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +70,12 @@ def main() -> int:
         peaks[name] = median(values)
         print(f"peak RSS {name}: {peaks[name] / 2**20:,.0f} MiB", flush=True)
     print(f"peak RSS ratio 2M/200k = {peaks['2M'] / peaks['200k']:.2f}  (goal ≤ 1.30)")
+    if args.long_bytes:
+        long_dump = long_comment_dump(args.workdir / f"long-{args.long_bytes}.jsonl", args.long_bytes)
+        db = args.workdir / "rss-long.duckdb"
+        db.unlink(missing_ok=True)
+        peak = peak_rss_of([*opinions, "ingest", str(long_dump), "--tasks", "none", "--quiet", "--db", str(db)])
+        print(f"peak RSS, {args.long_bytes / 1e9:.1f} GB of ~20k-character comments: {peak / 1e9:.2f} GB  (goal ≤ 1.5)")
     return 0
 
 

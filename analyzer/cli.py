@@ -350,6 +350,8 @@ def summarize(
     since: SinceOption = None,
     until: UntilOption = None,
     max_words: Annotated[int, typer.Option(help="Length budget of each summary, in words.")] = 60,
+    sides: Annotated[bool, typer.Option(
+        "--sides", help="Two lists: what the positive comments say, and what the negative ones say.")] = False,
     model: Annotated[str | None, typer.Option(help="embedded (extractive), or a seq2seq hub id / folder (abstractive).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
@@ -358,7 +360,7 @@ def summarize(
     """Summarise what a topic's comments say, store it in `summaries`, and print it."""
     from analyzer.commands import run_summarize
 
-    run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait)
+    run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait, sides=sides)
 
 
 @topics_app.command("apply")

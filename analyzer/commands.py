@@ -235,7 +235,8 @@ def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, o
 
 
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,
-                  until: str | None, max_words: int, model: str | None, device: str, fmt: str, wait: float) -> None:
+                  until: str | None, max_words: int, model: str | None, device: str, fmt: str, wait: float,
+                  sides: bool = False) -> None:
     from analyzer.reporting import ReportError, parse_when
     from analyzer.topic_summaries import Summarizer, summarise_topics
     from reports.render import Section, render
@@ -252,11 +253,14 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
     try:
         con.execute("SET TimeZone = 'UTC'")
         results = summarise_topics(con, summarizer, None if all_topics else [topic or ""],
-                                   parse_when(since, "since"), parse_when(until, "until"))
+                                   parse_when(since, "since"), parse_when(until, "until"), sides=sides)
     finally:
         con.close()
-    section = Section("summaries", ["topic", "summary", "n_comments"],
-                      [(r.topic, r.summary, r.n_comments) for r in results], title="Summaries")
+    section = Section("summaries", ["topic", "summary", "n_comments", "points"],
+                      [(r.topic, r.summary, r.n_comments,
+                        [{"sentence": p.sentence, "comments": p.comments, "sentiment": p.sentiment} for p in r.points])
+                       for r in results], title="Summaries")
+    section.table_columns = ["topic", "summary", "n_comments"]
     sys.stdout.write(render([section], fmt, single=True))
 
 

@@ -25,6 +25,7 @@ from reports.render import Section, sparkline
 PERIODS = ("day", "week", "month")
 DEFAULT_TIMEOUT_SECONDS = 60.0
 MAX_HISTORY = 400  # periods an alert compares with: over a year of days, nearly eight years of weeks
+ALERT_MIN_HISTORY = {"day": 7, "week": 4}  # periods a name needs before it is scored
 MAX_LIMIT = 100_000  # rows a report section shows; `opinions export` is for whole tables
 
 
@@ -179,17 +180,38 @@ def trend_report(con: duckdb.DuckDBPyConnection, topics: list[str] | None = None
 
 
 def alerts_report(con: duckdb.DuckDBPyConnection, period: str = "day", until: dt.datetime | None = None,
-                  history: int | None = None, min_volume: int = 10, threshold: float = 3.5) -> list[Section]:
+                  history: int | None = None, min_volume: int = 10, threshold: float = 3.5,
+                  min_history: int | None = None) -> list[Section]:
+    """Two sections: `alerts` (names whose latest period is anomalous against their own history) and `new`
+    (names with fewer than `min_history` periods since they first appeared: nothing to compare with yet)."""
     if period not in {"day", "week"}:
         raise ReportError(f"--period {period!r}: choose day or week")
     if min_volume < 1 or threshold <= 0:
         raise ReportError("--min-volume must be ≥ 1 and --threshold > 0")
     history = check_range("history", history, 1, MAX_HISTORY) if history is not None else (14 if period == "day" else 8)
-    section = _section(con, "alerts", "reports/alerts",
-                       {"period": period, "until": until, "history": history, "min_volume": min_volume,
-                        "threshold": threshold}, title=f"Alerts: latest {period} against the {history} before it")
-    section.table_columns = ["kind", "name", "period", "reasons"]
-    return [section]
+    if min_history is None:
+        min_history = min(history, ALERT_MIN_HISTORY[period])
+    check_range("min-history", min_history, 1, history)
+    rows = run_sql(con, "reports/alerts", {"period": period, "until": until, "history": history,
+                                           "min_history": min_history, "min_volume": min_volume,
+                                           "threshold": threshold})
+    columns = [d[0] for d in rows.description]
+    found = rows.fetchall()
+    status = columns.index("status")
+    kept = [c for c in columns if c != "status"]
+    split = {name: [tuple(v for i, v in enumerate(r) if i != status) for r in found if r[status] == name]
+             for name in ("alert", "new")}
+    if until is None:
+        end = "up to its newest comment"
+    else:
+        end = "before " + (until.date().isoformat() if until.time() == dt.time(0) else until.isoformat(" ", "minutes"))
+    alerts = Section("alerts", kept, split["alert"],
+                     title=f"Alerts: each name's latest {period} {end}, against up to {history} {period}s before it")
+    alerts.table_columns = ["kind", "name", "period", "reasons"]
+    new = Section("new", kept, split["new"],
+                  title=f"New: fewer than {min_history} {period}s of history, not scored")
+    new.table_columns = ["kind", "name", "period", "first_seen", "volume"]
+    return [alerts, new]
 
 
 def rejects_report(con: duckdb.DuckDBPyConnection, run_id: int | None = None, limit: int = 50) -> list[Section]:

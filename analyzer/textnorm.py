@@ -65,6 +65,43 @@ def readable_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_RETWEET_PREFIX = re.compile(r"^RT\s+@\w+:?\s*", re.IGNORECASE)
+_LEADING_TAGS = re.compile(r"^(?:[@#][\w.]+[:,]?(?:\s+|$))+")
+_TRAILING_TAGS = re.compile(r"(?:(?:^|\s+)[@#][\w.]+[.!?]*)+$")
+_HANDLE = re.compile(r"(?<![\w&])@\w+:?")
+_INLINE_TAG = re.compile(r"(?<![\w&])[@#]([A-Za-z_]\w*)")
+_DOUBLE_ESCAPE = re.compile(r"&amp;(#?\w+;)")
+_VIA = re.compile(r"\s*\((?:via|cc:?)\s+@\w+\)\s*$", re.IGNORECASE)
+
+
+def prose_text(text: str, handles: bool = True) -> str:
+    """What a summary quotes: `readable_text` (markup, entities and URLs gone, line breaks kept) read as
+    prose. A retweet's "RT @handle:" prefix and the runs of @handles, #hashtags and $cashtags that open
+    a reply or close a post are dropped ("@united @delta Thanks" → "Thanks"), except a lone one that
+    is the subject of what follows ("@united is the worst" → "united is the worst"); one inside a
+    sentence keeps its word ("ask @SpotifyCares" → "ask SpotifyCares"). Twice-escaped entities
+    ("&amp;amp;") are decoded too."""
+    if "&amp;" in text:
+        text = _DOUBLE_ESCAPE.sub(r"&\1", text)
+    lines = []
+    for line in readable_text(text).split("\n"):
+        if "<" in line:  # escaped markup ("&lt;span class=...&gt;") is decoded into tags by the first pass
+            line = _HTML_TAG.sub(" ", line)
+        line = _VIA.sub("", _RETWEET_PREFIX.sub("", line))
+        if not handles:
+            line = _HANDLE.sub(" ", line)
+        line = _TRAILING_TAGS.sub("", line).strip()
+        lead = _LEADING_TAGS.match(line)
+        if lead:
+            rest = line[lead.end():]
+            lone_subject = len(lead.group(0).split()) == 1 and rest[:1].islower() and not lead.group(0).rstrip().endswith(":")
+            line = line if lone_subject else rest
+        line = _SPACE.sub(" ", _INLINE_TAG.sub(r"\1", line)).strip()
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def _placeholders(text: str) -> str:
     tokens = []
     for token in _SPACE.split(text.strip()):

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, fields
 from typing import Any
 
 import duckdb
@@ -19,9 +20,30 @@ import numpy as np
 
 from analyzer.config import keyword_patterns
 from analyzer.store import run_sql, transaction
-from analyzer.textnorm import readable_text
+from analyzer.textnorm import prose_text
 
-DISCOVER_LIMIT = 20_000  # distinct texts embedded per discovery (about 3 min on 2 cores)
+DISCOVER_LIMIT = 20_000  # distinct texts read per discovery (bench/discover.py times it)
+
+
+# words of markup, links and retweets that survive in some dumps' text (escaped HTML, bare domains):
+# never a topic's name
+MARKUP_WORDS = frozenset(("amp", "apos", "br", "class", "com", "div", "href", "html", "http", "https", "img", "li",
+                          "lt", "gt", "nbsp", "net", "org", "quot", "rt", "span", "src", "strong", "style", "td",
+                          "tr", "ul", "utm", "via", "www"))
+
+
+@dataclass
+class DiscoveryTimes:
+    """Seconds spent in each step of `discover_topics` (bench/discover.py prints them)."""
+
+    read: float = 0.0
+    embed: float = 0.0
+    cluster: float = 0.0
+    name: float = 0.0
+    store: float = 0.0
+
+    def __str__(self) -> str:
+        return ", ".join(f"{f.name} {getattr(self, f.name):.1f}s" for f in fields(self))
 
 
 @dataclass
@@ -38,15 +60,18 @@ def apply_keyword_topics(con: duckdb.DuckDBPyConnection, config: dict[str, Any])
     return run_sql(con, "topics/keyword_counts").fetchall()
 
 
+CLUSTER_DIMS = 50  # PCA dims before HDBSCAN: 20 dims is 2x faster but NMI on FewSum falls 0.558 -> 0.537
+
+
 def cluster_embeddings(embeddings: np.ndarray, min_cluster_size: int | None = None, seed: int = 0) -> np.ndarray:
-    """Cluster ids per row (-1 = noise): PCA to ≤ 50 dims, then HDBSCAN."""
+    """Cluster ids per row (-1 = noise): PCA to ≤ CLUSTER_DIMS dims, then HDBSCAN."""
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
 
     n = len(embeddings)
     if n < 4:
         return np.full(n, -1)
-    dims = min(50, n - 1, embeddings.shape[1])
+    dims = min(CLUSTER_DIMS, n - 1, embeddings.shape[1])
     reduced = PCA(n_components=dims, random_state=seed).fit_transform(embeddings)
     size = min_cluster_size or max(5, n // 100)
     return HDBSCAN(min_cluster_size=size, min_samples=max(2, size // 2), copy=True).fit_predict(reduced)
@@ -60,8 +85,10 @@ def ctfidf_terms(texts: list[str], labels: np.ndarray, top: int = 4) -> dict[int
     if not clusters:
         return {}
     documents = [" ".join(t for t, lab in zip(texts, labels, strict=True) if lab == c) for c in clusters]
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1, max_features=50_000,
-                                 token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9']+\b")
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    vectorizer = CountVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | MARKUP_WORDS), ngram_range=(1, 2), min_df=1,
+                                 max_features=50_000, token_pattern=r"(?u)(?<![@#$&\w])[a-zA-Z][a-zA-Z0-9']+\b")
     counts = vectorizer.fit_transform(documents).toarray().astype(float)
     tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     average_words = counts.sum() / len(clusters)
@@ -84,15 +111,27 @@ def ctfidf_terms(texts: list[str], labels: np.ndarray, top: int = 4) -> dict[int
 
 
 def discover_topics(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None, until: dt.datetime | None = None,
-                    limit: int = DISCOVER_LIMIT, min_cluster_size: int | None = None) -> list[Cluster]:
+                    limit: int = DISCOVER_LIMIT, min_cluster_size: int | None = None,
+                    times: DiscoveryTimes | None = None) -> list[Cluster]:
     """Cluster the comments' texts and store the clusters as `cluster` topics."""
     from analyzer.embeddings import default_encoder
 
+    times = times or DiscoveryTimes()
+    clock = time.perf_counter()
     params = {"since": since, "until": until}
     rows = run_sql(con, "topics/discover_texts", {**params, "limit": limit}).fetchall()
     hashes = [r[0] for r in rows]
-    texts = [readable_text(r[1]) for r in rows]  # markup and URLs are neither meaning nor topic terms
-    labels = cluster_embeddings(default_encoder().encode(texts), min_cluster_size) if texts else np.array([])
+    # markup, URLs, handles and hashtag runs are neither meaning nor topic terms; texts that read the same
+    # once cleaned (a retweet and its original, replies to different handles) are embedded once
+    texts = [prose_text(r[1], handles=False) for r in rows]
+    distinct = [text for text in dict.fromkeys(texts) if text]
+    row_of = {text: k for k, text in enumerate(distinct)}
+    times.read, clock = time.perf_counter() - clock, time.perf_counter()
+    embeddings = default_encoder().encode(distinct) if distinct else np.zeros((0, 384), dtype=np.float32)
+    times.embed, clock = time.perf_counter() - clock, time.perf_counter()
+    distinct_labels = cluster_embeddings(embeddings, min_cluster_size) if distinct else np.array([], dtype=int)
+    labels = np.array([distinct_labels[row_of[t]] if t else -1 for t in texts], dtype=int)  # nothing left: noise
+    times.cluster, clock = time.perf_counter() - clock, time.perf_counter()
     terms = ctfidf_terms(texts, labels)
     names = {c: "cluster: " + ", ".join(t) for c, t in terms.items()}
     import polars as pl
@@ -100,11 +139,13 @@ def discover_topics(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = 
     clustered = pl.DataFrame({"text_hash": [h for h, lab in zip(hashes, labels, strict=True) if lab in names],
                               "topic": [names[lab] for lab in labels if lab in names]},
                              schema={"text_hash": pl.String, "topic": pl.String})
+    times.name, clock = time.perf_counter() - clock, time.perf_counter()
     with transaction(con):
         con.register("clustered", clustered)
         try:
             run_sql(con, "topics/store_clusters", params)
         finally:
             con.unregister("clustered")
+    times.store = time.perf_counter() - clock
     sizes = {c: int((labels == c).sum()) for c in names}
     return sorted((Cluster(names[c], sizes[c], terms[c]) for c in names), key=lambda c: -c.size)

@@ -51,7 +51,7 @@ def as_json(runner, db, *args):
 
 
 def test_alerts_flag_the_storm_and_not_the_calm(runner, storm_db):
-    alerts = as_json(runner, storm_db, "alerts")
+    alerts = as_json(runner, storm_db, "alerts")["alerts"]
     topics = {a["name"]: a for a in alerts if a["kind"] == "topic"}
     assert "storm" in topics and "calm" not in topics
     assert topics["storm"]["volume"] == 120 and topics["storm"]["usual_volume"] == 10

@@ -191,3 +191,37 @@ def test_selection_orders_by_relative_position_in_comments() -> None:
     config = SummaryConfig(min_sentence_words=1, duplicate_threshold=1.1)
     chosen = select_sentences(sentences, comment_ids, rows, max_words=100, config=config)
     assert chosen == [0, 2, 3, 1, 4]
+
+
+# ------------------------------------------------------------------------------------------ key points
+
+CRASH = ["The app crashes every time I open it.", "the app crashes every time i open it!!",
+         "The app crashes every single time I open it.", "App crashes every time I open it"]
+
+
+def test_key_points_rank_sentences_by_how_many_comments_say_them(encoder: SentenceEncoder) -> None:
+    from analyzer.summarize import key_points
+
+    comments = [CRASH[i % 4] for i in range(12)] + ["Love the new dark mode design, it looks great."] * 3 + [
+        "Support answered my ticket within an hour."]
+    points = key_points(comments, encoder=encoder)
+    assert [p.comments for p in points] == [12, 3, 1]
+    assert points[0].sentence in CRASH and "dark mode" in points[1].sentence
+    assert sorted(points[0].members) == list(range(12))
+
+
+def test_key_points_count_each_comment_by_its_weight_and_once(encoder: SentenceEncoder) -> None:
+    from analyzer.summarize import key_points
+
+    comments = ["Spotify is down again. Spotify is down again!", "The playlist feature is really nice to use."]
+    points = key_points(comments, weights=[120, 3], encoder=encoder)
+    assert [(p.comments, p.members) for p in points] == [(120, (0,)), (3, (1,))]
+
+
+def test_key_points_stay_within_the_word_budget(encoder: SentenceEncoder) -> None:
+    from analyzer.summarize import key_points
+
+    for max_words in (8, 20, 60):
+        points = key_points(PHONE_COMMENTS, max_words=max_words, encoder=encoder)
+        assert points and sum(len(p.sentence.split()) for p in points) <= max_words
+        assert all(p.sentence in input_sentences(PHONE_COMMENTS) for p in points)

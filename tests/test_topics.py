@@ -88,3 +88,54 @@ def test_discovery_embeds_text_without_markup_or_urls(monkeypatch, db, tmp_path)
     finally:
         con.close()
     assert sorted(seen) == ["Loving it & more", "plain words about trains"]
+
+
+def test_discovered_clusters_are_named_without_handles_or_markup_words(runner, db, tmp_path):
+    groups = {
+        "battery": ["battery drains fast on my phone", "phone battery dies by noon", "terrible battery life this phone",
+                    "battery lasts two days, impressive phone", "charging the phone battery takes forever"],
+        "pizza": ["best pizza in town, crispy crust", "pizza dough was soggy", "ordered pizza with extra cheese",
+                  "this pizza place has great toppings", "pizza delivery took an hour"],
+    }
+    records, i = [], 0
+    for texts in groups.values():
+        for repeat in range(3):
+            for text in texts:
+                body = (f"@BigCorp @helpdesk_{repeat} {text} &lt;br&gt;&lt;span class=\"x\"&gt; "
+                        f"https://t.co/{i} #{repeat}")
+                records.append(reddit(i, body=body))
+                i += 1
+    runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", records)), "--db", str(db), "--tasks", "none"])
+    result = runner.invoke(app, ["topics", "discover", "--db", str(db), "--format", "json", "--min-cluster-size", "5"])
+    assert result.exit_code == 0, result.output
+    clusters = json.loads(result.stdout)
+    assert {g for g in groups if any(g in c["topic"] for c in clusters)} == set(groups)
+    words = {w for c in clusters for term in c["terms"].split(", ") for w in term.split()}
+    assert not words & {"bigcorp", "helpdesk", "br", "span", "class", "https", "co", "lt", "gt"}, words
+
+
+def test_discovery_embeds_each_cleaned_text_once(monkeypatch, db, tmp_path):
+    import numpy as np
+
+    import analyzer.embeddings
+    from analyzer.store import open_store
+    from analyzer.topics import discover_topics
+
+    batches: list[list[str]] = []
+
+    class Recorder:
+        def encode(self, texts):
+            batches.append(list(texts))
+            return np.eye(len(texts), 4)
+
+    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Recorder())
+    records = [reddit(0, body="@alice the train was late again today"),
+               reddit(1, body="@bob the train was late again today"),
+               reddit(2, body="the train was late again today https://t.co/x"), reddit(3, body="#tagone #tagtwo #three")]
+    ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
+    con = open_store(db)
+    try:
+        discover_topics(con)
+    finally:
+        con.close()
+    assert batches == [["the train was late again today"]]

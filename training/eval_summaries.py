@@ -7,7 +7,8 @@ tab-separated, one product/business a row with eight reviews (rev1..rev8) and th
 summaries (summ1..summ3). The eight reviews stand for one topic's comments. Each summary is
 scored with `rouge-score` (ROUGE-1/2/L F-measure, Porter stemmer) against the three references,
 averaged over references and then over items. Prints the plain centroid+MMR baseline
-(`SummaryConfig.baseline()`) and the default method side by side.
+(`SummaryConfig.baseline()`), the MMR method (`extractive_summary`) and the key points that
+`opinions summarize` shows (`key_points`, their sentences joined) side by side.
 Exits 0 with "skipped: ..." on stderr when the datasets are absent.
 """
 
@@ -90,11 +91,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from rouge_score import rouge_scorer
 
-    from analyzer.summarize import SentenceEncoder, SummaryConfig, extractive_summary
+    from analyzer.embeddings import SentenceEncoder
+    from analyzer.summarize import SummaryConfig, extractive_summary, key_points
+
+    def points_summary(reviews: list[str], max_words: int, encoder: Encoder, config: SummaryConfig) -> str:
+        return " ".join(p.sentence for p in key_points(reviews, max_words=max_words, encoder=encoder, config=config))
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     encoder = CachedEncoder(SentenceEncoder(threads=args.threads))
-    configs = {"baseline": SummaryConfig.baseline(), "method": SummaryConfig()}
+    systems = {"baseline": (extractive_summary, SummaryConfig.baseline()), "mmr": (extractive_summary, SummaryConfig()),
+               "points": (points_summary, SummaryConfig())}
     splits = SPLITS if args.split == "all" else (args.split,)
 
     print(f"ROUGE F1 (%) at max {args.max_words} words, mean over 3 references then items")
@@ -107,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{dataset:8s} {split:6s} missing {path}", file=sys.stderr)
                 continue
             items = load_items(path)
-            for name, config in configs.items():
+            for name, (summarise, config) in systems.items():
                 scores, lengths = [], []
                 for reviews, references in items:
-                    summary = extractive_summary(reviews, args.max_words, encoder=encoder, config=config)
+                    summary = summarise(reviews, args.max_words, encoder=encoder, config=config)
                     scores.append(rouge(scorer, summary, references))
                     lengths.append(len(summary.split()))
                 r1, r2, rl = np.mean(scores, axis=0)

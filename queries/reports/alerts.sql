@@ -1,28 +1,29 @@
--- Topics and entities whose volume or negative share in the latest period is anomalous
--- against their own preceding periods: robust z-score = (x - median) / (1.4826 * MAD),
--- with a floor on the scale so that a flat history never divides by zero.
--- Params: $period ('day' | 'week'), $until (NULL = end of the data), $history (periods),
+-- Topics and entities whose volume or negative share in their latest period is anomalous against
+-- their own preceding periods: robust z-score = (x - median) / scale, scale = 1.4826 * MAD, floored.
+--
+-- * Each name has its own latest period: the last one in which it has comments (before $until when
+--   given). A database that holds 2015 and 2024 data alerts on 2015 names too, and says which period.
+-- * History counts only periods since the name's first comment: the days before a topic existed are
+--   not "zero volume". A name with fewer than $min_history such periods is reported as `new`
+--   (status 'new'), never scored.
+-- * Scale floors: counts vary at least as a Poisson count does (sqrt of the usual volume, and 1), and a
+--   share at least as a binomial share of the latest period's analysed comments does (and 0.05), so a
+--   steady series with a lucky quiet history does not alert on ordinary noise.
+-- Params: $period ('day' | 'week'), $until (NULL = no end), $history (periods), $min_history,
 --         $min_volume, $threshold.
+-- Rows: status ('alert' | 'new') and the columns of both; reporting splits them into two sections.
 WITH models AS (
     SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
     FROM meta
 ),
-latest AS (
-    SELECT date_trunc($period, coalesce($until::TIMESTAMPTZ - INTERVAL 1 MICROSECOND, max(created_at))) AS period_start
-    FROM comments
-),
-grid AS (  -- the latest period and the $history periods before it
-    SELECT unnest(generate_series(
-        (SELECT period_start FROM latest) - to_days(CASE $period WHEN 'week' THEN 7 ELSE 1 END * $history),
-        (SELECT period_start FROM latest),
-        CASE $period WHEN 'week' THEN INTERVAL 7 DAY ELSE INTERVAL 1 DAY END)) AS period_start
+step AS (
+    SELECT CASE $period WHEN 'week' THEN INTERVAL 7 DAY ELSE INTERVAL 1 DAY END AS length
 ),
 labelled AS (
     SELECT c.platform, c.id, c.text_hash, date_trunc($period, c.created_at) AS period_start, s.label
     FROM comments c
     LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT sentiment_model FROM models)
-    WHERE c.created_at >= (SELECT min(period_start) FROM grid)
-      AND c.created_at < (SELECT max(period_start) FROM grid) + CASE $period WHEN 'week' THEN INTERVAL 7 DAY ELSE INTERVAL 1 DAY END
+    WHERE $until IS NULL OR c.created_at < $until::TIMESTAMPTZ
 ),
 keyed AS (
     SELECT 'topic' AS kind, ct.topic AS name, l.* FROM labelled l
@@ -36,18 +37,26 @@ counts AS (
            count(*) FILTER (label = 'negative') / nullif(count(label), 0) AS negative
     FROM keyed GROUP BY ALL
 ),
-series AS (  -- every name × every grid period, zero volume where nothing was said
-    SELECT n.kind, n.name, g.period_start, coalesce(c.volume, 0) AS volume, c.analysed, c.negative
-    FROM (SELECT DISTINCT kind, name FROM counts) n
-    CROSS JOIN grid g
+names AS (  -- the window of each name: its latest period and up to $history periods before it, since it began
+    SELECT kind, name, max(period_start) AS latest, min(period_start) AS first_seen,
+           greatest(min(period_start), max(period_start) - $history * (SELECT length FROM step)) AS window_start
+    FROM counts GROUP BY kind, name
+),
+series AS (  -- every name × every period of its window, zero volume where nothing was said
+    SELECT n.kind, n.name, n.latest, n.first_seen, g.period_start, coalesce(c.volume, 0) AS volume, c.analysed,
+           c.negative
+    FROM names n
+    CROSS JOIN LATERAL (
+        SELECT unnest(generate_series(n.window_start, n.latest, (SELECT length FROM step))) AS period_start
+    ) g
     LEFT JOIN counts c ON c.kind = n.kind AND c.name = n.name AND c.period_start = g.period_start
 ),
 past AS (
-    SELECT * FROM series WHERE period_start < (SELECT period_start FROM latest)
+    SELECT * FROM series WHERE period_start < latest
 ),
 baseline AS (
-    SELECT kind, name, median(volume) AS volume_median, median(negative) AS negative_median,
-           count(negative) AS periods_with_sentiment
+    SELECT kind, name, count(*) AS history_periods, median(volume) AS volume_median,
+           median(negative) AS negative_median, count(negative) AS periods_with_sentiment
     FROM past GROUP BY kind, name
 ),
 spread AS (  -- median absolute deviation; NULL negatives (nothing analysed) are ignored
@@ -57,25 +66,41 @@ spread AS (  -- median absolute deviation; NULL negatives (nothing analysed) are
     GROUP BY p.kind, p.name
 ),
 scored AS (
-    SELECT cur.kind, cur.name, cur.period_start::DATE AS period, cur.volume, h.volume_median,
-        (cur.volume - h.volume_median) / greatest(1.4826 * sp.volume_mad, 1.0) AS volume_z,
+    SELECT cur.kind, cur.name, cur.period_start::DATE AS period, cur.first_seen::DATE AS first_seen,
+        coalesce(h.history_periods, 0) AS history_periods, cur.volume, h.volume_median,
+        (cur.volume - h.volume_median)
+            / greatest(1.4826 * sp.volume_mad, sqrt(greatest(h.volume_median, 1.0)), 1.0) AS volume_z,
         cur.negative, h.negative_median,
-        CASE WHEN h.periods_with_sentiment >= 3 AND cur.negative IS NOT NULL THEN
-            (cur.negative - h.negative_median) / greatest(1.4826 * coalesce(sp.negative_mad, 0), 0.05)
+        CASE WHEN h.periods_with_sentiment >= least($min_history, 3) AND cur.negative IS NOT NULL THEN
+            (cur.negative - h.negative_median)
+                / greatest(1.4826 * coalesce(sp.negative_mad, 0),
+                           sqrt(h.negative_median * (1 - h.negative_median) / cur.analysed), 0.05)
         END AS negative_z
     FROM series cur
-    JOIN baseline h USING (kind, name)
-    JOIN spread sp USING (kind, name)
-    WHERE cur.period_start = (SELECT period_start FROM latest) AND cur.volume >= $min_volume
+    LEFT JOIN baseline h USING (kind, name)
+    LEFT JOIN spread sp USING (kind, name)
+    WHERE cur.period_start = cur.latest AND cur.volume >= $min_volume
+),
+classified AS (
+    SELECT *, CASE WHEN history_periods < $min_history THEN 'new' END AS new_status
+    FROM scored
 )
-SELECT kind, name, period, volume, volume_median AS usual_volume, round(volume_z, 1) AS volume_z,
-    negative AS negative_share, negative_median AS usual_negative, round(negative_z, 1) AS negative_z,
-    concat_ws('; ',
+SELECT CASE WHEN new_status IS NOT NULL THEN 'new' ELSE 'alert' END AS status,
+    kind, name, period, first_seen, history_periods, volume,
+    CASE WHEN new_status IS NULL THEN volume_median END AS usual_volume,
+    CASE WHEN new_status IS NULL THEN round(volume_z, 1) END AS volume_z,
+    negative AS negative_share,
+    CASE WHEN new_status IS NULL THEN negative_median END AS usual_negative,
+    CASE WHEN new_status IS NULL THEN round(negative_z, 1) END AS negative_z,
+    CASE WHEN new_status IS NOT NULL THEN
+        format('new: first seen {}, {} earlier {}(s) of history (fewer than {})', first_seen, history_periods,
+               $period, $min_history)
+    ELSE concat_ws('; ',
         CASE WHEN volume_z >= $threshold THEN
             format('volume {} vs usual {:g} (z={:.1f})', volume, volume_median, volume_z) END,
         CASE WHEN negative_z >= $threshold THEN
             format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END
-    ) AS reasons
-FROM scored
-WHERE volume_z >= $threshold OR negative_z >= $threshold
-ORDER BY greatest(coalesce(volume_z, 0), coalesce(negative_z, 0)) DESC, kind DESC, name
+    ) END AS reasons
+FROM classified
+WHERE new_status IS NOT NULL OR volume_z >= $threshold OR negative_z >= $threshold
+ORDER BY status, greatest(coalesce(volume_z, 0), coalesce(negative_z, 0)) DESC, volume DESC, kind DESC, name

@@ -137,17 +137,19 @@ def ingest(
         opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
     """
     from analyzer.commands import print_summary, run_ingest
-    from analyzer.ingest import Interrupted, RunFailed
+    from analyzer.ingest import IngestOptions, Interrupted, RayOptions, RunFailed
+    from analyzer.ingest.options import parse_delimiter
 
+    options = IngestOptions(
+        preset=preset, text_field=text_field, id_field=id_field, time_field=time_field, author_field=author_field,
+        topic_field=topic_field, topic=topic, author=author, time_format=time_format,
+        delimiter=parse_delimiter(delimiter), engine=engine,
+        ray=RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker))
     try:
         summary = run_ingest(
-            paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
-            time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
-            batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
-            allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json, engine=engine,
-            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, topic=topic, author=author,
-            time_format=time_format, delimiter=delimiter,
-        )
+            paths, db, config, options, tasks=tasks, models={"sentiment": sentiment_model, "ner": ner_model},
+            profile=profile, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle, quantize=quantize,
+            wait=wait, quiet=quiet or as_json)
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None

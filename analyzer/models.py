@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer import modelpack
+from analyzer.errors import OpinionsError
+from analyzer.tasks import NAMES as ANALYSIS_TASKS
 
-TASKS = ("sentiment", "ner", "summary")
+# every task with a configurable model: the analysis tasks, and the summaries (analyzer.summarize)
+MODEL_TASKS = (*ANALYSIS_TASKS, "summary")
 PROFILES: dict[str, dict[str, str]] = {
-    "embedded": {"sentiment": "embedded", "ner": "embedded", "summary": "embedded"},
+    "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
     "hub": {
         "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
         "ner": "dslim/bert-base-NER",
@@ -38,7 +41,7 @@ KNOWN_LANGUAGES: dict[str, list[str] | None] = {
 }
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(OpinionsError, ValueError):
     """A model setting that cannot be used."""
 
 
@@ -56,21 +59,22 @@ class ModelSpec:
         return not self.is_embedded and Path(self.source).expanduser().is_dir()
 
     def identity(self) -> str:
-        """The exact model recorded next to each result row."""
+        """The exact weights behind each result row (a task adds what else changes its answers:
+        `Task.decoding_id`, in `analysis.AnalysisSettings.model_ids`)."""
         if self.is_embedded:
-            from analyzer.bio import CONFIG_KEY
-
-            entry = modelpack.pack_entry(self.task)
-            # decoding with other tag transitions (analyzer.bio) gives other entities from the same weights;
-            # read from the config, which is what decoding reads
-            config = json.loads((entry.folder / "config.json").read_text()) if (entry.folder / "config.json").is_file() else {}
-            transitions = (config.get(CONFIG_KEY) or {}).get("weight")
-            return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}" + (f"+transitions{transitions:g}" if transitions else "")
+            return f"embedded/{self.task}@{modelpack.pack_entry(self.task).manifest['sha256'][:12]}"
         if self.is_local:
             folder = Path(self.source).expanduser().resolve()
             digest = folder_digest(folder)[:12]
             return f"{folder}@{digest}"
         return self.source
+
+    def shipped_config(self) -> dict:
+        """The embedded pack's config.json ({} for other models, and a pack without one)."""
+        if not self.is_embedded:
+            return {}
+        path = modelpack.pack_entry(self.task).folder / "config.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
 
     def languages(self) -> list[str] | None:
         if self.is_embedded:
@@ -122,8 +126,8 @@ def folder_digest(folder: Path, names: tuple[str, ...] = MODEL_FILES) -> str:
 
 
 def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:
-    if task not in TASKS:
-        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    if task not in MODEL_TASKS:
+        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(MODEL_TASKS)}")
     profile = profile or (config or {}).get("models", {}).get("profile") or os.environ.get("OPINIONS_PROFILE") or "embedded"
     if profile not in PROFILES:
         raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from analyzer.errors import OpinionsError
 from analyzer.store import run_sql
 from reports.render import Section, sparkline
 
@@ -28,7 +29,7 @@ MAX_HISTORY = 400  # periods an alert compares with: over a year of days, nearly
 MAX_LIMIT = 100_000  # rows a report section shows; `opinions export` is for whole tables
 
 
-class ReportError(ValueError):
+class ReportError(OpinionsError, ValueError):
     """A report parameter that cannot be used."""
 
 

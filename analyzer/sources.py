@@ -573,10 +573,6 @@ def _is_text(data: bytes) -> bool:
         return exc.start > len(data) - 4  # a multi-byte char cut at the edge
 
 
-def _peekable(stream: IO[bytes]) -> IO[bytes]:
-    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
-
-
 def _split_lines(block: bytes, first_line_no: int) -> tuple[list[int], list[str], list[tuple[int, str, str]]]:
     """Decode a block of whole lines. Fast path: the whole block at once."""
     parts = block.split(b"\n")

@@ -32,6 +32,8 @@ export_app = typer.Typer(help="Write a table or a report to a Parquet or CSV fil
 app.add_typer(models_app, name="models")
 app.add_typer(topics_app, name="topics")
 app.add_typer(export_app, name="export")
+config_app = typer.Typer(help="The settings in effect (flag > environment > config file > profile).")
+app.add_typer(config_app, name="config")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -475,6 +477,17 @@ def models_path(task: Annotated[str, typer.Argument(help="sentiment | ner")], co
     from analyzer.commands import model_path
 
     typer.echo(model_path(task, config))
+
+
+@config_app.command("show")
+@friendly_errors
+def config_show(config: ConfigOption = None, db: DbOption = None,
+                profile: Annotated[str | None, typer.Option(help="embedded | hub | hub-multilingual")] = None,
+                fmt: FormatOption = "table") -> None:
+    """Print every setting's effective value and where it came from."""
+    from analyzer.commands import show_settings
+
+    show_settings(config, {"db": str(db) if db else None, "profile": profile}, fmt)
 
 
 def main() -> None:

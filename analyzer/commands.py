@@ -402,6 +402,16 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
     sys.stdout.write(render([Section("models", columns, rows, title="Models in use")], fmt))
 
 
+def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:
+    """`opinions config show`: each setting, its effective value, where it came from, and its variable."""
+    from analyzer.settings import BY_NAME, show
+    from reports.render import Section, render
+
+    rows = [(e.name, e.value, e.origin, BY_NAME[e.name].env) for e in show(load_config(config_path), flags)]
+    columns = ["setting", "value", "from", "env"]
+    sys.stdout.write(render([Section("settings", columns, rows, title="Settings in effect")], fmt))
+
+
 def _on_cpu(spec: ModelSpec) -> str:
     """What `--quantize auto` runs on this CPU, then what each reduced precision was measured to change
     against fp32 on held-out dev data: the metric drop and the churn (share of answers that differ)."""

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer import modelpack
 from analyzer.errors import OpinionsError
-from analyzer.tasks import NAMES as ANALYSIS_TASKS
+from analyzer.settings import MODEL_TASKS, effective
 
-# every task with a configurable model: the analysis tasks, and the summaries (analyzer.summarize)
-MODEL_TASKS = (*ANALYSIS_TASKS, "summary")
 PROFILES: dict[str, dict[str, str]] = {
     "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
     "hub": {
@@ -128,15 +125,10 @@ def folder_digest(folder: Path, names: tuple[str, ...] = MODEL_FILES) -> str:
 def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:
     if task not in MODEL_TASKS:
         raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(MODEL_TASKS)}")
-    profile = profile or (config or {}).get("models", {}).get("profile") or os.environ.get("OPINIONS_PROFILE") or "embedded"
+    profile = effective("profile", profile, config).value or "embedded"
     if profile not in PROFILES:
         raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
-    source = (
-        flag
-        or os.environ.get(f"OPINIONS_{task.upper()}_MODEL")
-        or (config or {}).get("models", {}).get(task)
-        or PROFILES[profile][task]
-    )
+    source = effective(f"{task}_model", flag, config).value or PROFILES[profile][task]
     return ModelSpec(task, str(source))
 
 

@@ -74,8 +74,10 @@ class DamagedDatabaseError(StoreError):
 
 
 def resolve_db_path(db: str | os.PathLike | None) -> Path:
-    """--db, else $OPINIONS_DB, else ./opinions.duckdb."""
-    return Path(db or os.environ.get("OPINIONS_DB") or "opinions.duckdb")
+    """--db, else $OPINIONS_DB, else ./opinions.duckdb (analyzer.settings)."""
+    from analyzer.settings import effective
+
+    return Path(str(effective("db", os.fspath(db) if db else None).value))
 
 
 def real_db_path(path: Path) -> Path:

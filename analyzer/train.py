@@ -143,11 +143,12 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
     the user's labels; otherwise a new head (for text labels started by `analyzer.heads`)."""
     import transformers
 
+    from analyzer.finetune import load_tokenizer_for_training, new_head_model
     from analyzer.runtime import quiet_transformers
 
     quiet_transformers()
     source = load_folder_or_id(request.base)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer_for_training(source)
     config = transformers.AutoConfig.from_pretrained(source)
     classes = {"sequence": transformers.AutoModelForSequenceClassification,
                "token": transformers.AutoModelForTokenClassification}
@@ -171,9 +172,7 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
                 + (" (--head-init random: all random)" if request.head_init == "names" else ""))
             return tokenizer, model, how, labels
         log(f"{type(model).__name__} has no plain Linear head: the new head starts random")
-    model = classes[kind].from_pretrained(
-        source, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True, use_safetensors=True)
+    model = new_head_model(kind, source, labels)
     log(f"new head: the base has labels {base_labels or 'none'}, your data has {labels}")
     return tokenizer, model, "random", labels
 

@@ -14,21 +14,8 @@ from pathlib import Path
 
 from analyzer import modelpack
 from analyzer.errors import OpinionsError
-from analyzer.settings import MODEL_TASKS, effective
+from analyzer.settings import MODEL_TASKS, PROFILES, effective
 
-PROFILES: dict[str, dict[str, str]] = {
-    "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
-    "hub": {
-        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
-        "ner": "dslim/bert-base-NER",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-    "hub-multilingual": {
-        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
-        "ner": "Davlan/xlm-roberta-base-ner-hrl",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-}
 # Languages of known hub models; None means "any language" (multilingual).
 KNOWN_LANGUAGES: dict[str, list[str] | None] = {
     "cardiffnlp/twitter-roberta-base-sentiment-latest": ["en"],

@@ -17,6 +17,20 @@ from analyzer.errors import OpinionsError
 from analyzer.tasks import NAMES as ANALYSIS_TASKS
 
 MODEL_TASKS = (*ANALYSIS_TASKS, "summary")  # every task with a configurable model (summary: analyzer.summarize)
+# the last layer of the rule for a task's model: what each profile runs
+PROFILES: dict[str, dict[str, str]] = {
+    "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
+    "hub": {
+        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
+        "ner": "dslim/bert-base-NER",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+    "hub-multilingual": {
+        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
+        "ner": "Davlan/xlm-roberta-base-ner-hrl",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+}
 
 
 class SettingError(OpinionsError, KeyError):
@@ -83,8 +97,6 @@ def effective(name: str, flag: str | None = None, config: Mapping[str, Any] | No
 def show(config: Mapping[str, Any] | None = None, flags: Mapping[str, str | None] | None = None,
          env: Mapping[str, str] | None = None) -> list[Effective]:
     """Every setting's effective value; a task's model left to the profile names the profile's choice."""
-    from analyzer.models import PROFILES
-
     flags = flags or {}
     values = {s.name: effective(s.name, flags.get(s.name), config, env) for s in SETTINGS}
     profile = values["profile"].value or "embedded"

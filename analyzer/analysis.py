@@ -57,7 +57,10 @@ class AnalysisSettings:
             from analyzer.runtime import choose_runtime
 
             runtime = choose_runtime(self.device)
-        return {task: f"{self.specs[task].identity()}+{self.precision_for(task, runtime)}" for task in self.tasks}
+        from analyzer.tasks import task_class
+
+        return {task: f"{self.specs[task].identity()}{task_class(task).decoding_id(self.specs[task])}"
+                      f"+{self.precision_for(task, runtime)}" for task in self.tasks}
 
 
 @dataclass
@@ -76,14 +79,15 @@ class Predictor:
         from analyzer import langid
         from analyzer.batching import default_budget
         from analyzer.runtime import choose_runtime
-        from analyzer.tasks import TASK_REGISTRY, TaskOptions
+        from analyzer.tasks import task_class
+        from analyzer.tasks.base import TaskOptions
 
         langid.preload()  # overlaps the model loads below
         self.settings = settings
         self.runtime = choose_runtime(settings.device)
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
         self.tasks = {
-            name: TASK_REGISTRY[name](settings.specs[name], self.runtime, TaskOptions(
+            name: task_class(name)(settings.specs[name], self.runtime, TaskOptions(
                 batch_tokens=settings.batch_tokens or default_budget(self.runtime.device), allow_pickle=settings.allow_pickle,
                 quantize=self.quantized[name], social_tokens=settings.social_tokens))
             for name in settings.tasks
@@ -190,47 +194,39 @@ def add_counters(con: duckdb.DuckDBPyConnection, run_id: int, delta: dict[str, i
 
 def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], model_ids: dict[str, str],
                   run_id: int, need_sets: dict[str, set[str]], counters: dict[str, int] | None = None) -> None:
-    """Land one chunk of predictions in one transaction: results + cache markers + langs."""
+    """Land one chunk of predictions in one transaction: each task's rows (through its own
+    `queries/tasks/<task>.sql`), the cache markers and the detected languages."""
+    from analyzer.tasks import task_class
+
     hashes = result["text_hash"]
     markers = []
-    sentiment_rows = []
-    entity_rows = []
-    for i, text_hash in enumerate(hashes):
-        for task in model_ids:
-            if task not in result or text_hash not in need_sets.get(task, ()):
+    task_rows: dict[str, list[dict[str, Any]]] = {}
+    for task in model_ids:
+        if task not in result:
+            continue
+        rows = task_rows.setdefault(task, [])
+        to_rows = task_class(task).rows
+        for i, text_hash in enumerate(hashes):
+            if text_hash not in need_sets.get(task, ()):
                 continue
-            status = result[f"{task}_status"][i]
-            markers.append({"text_hash": text_hash, "task": task, "model": model_ids[task], "status": status})
-            prediction = result[task][i]
-            if task == "sentiment":
-                scores = (prediction or {}).get("scores", {})
-                sentiment_rows.append({
-                    "text_hash": text_hash, "model": model_ids[task],
-                    "label": prediction["label"] if prediction else None,
-                    "score": prediction["score"] if prediction else None,
-                    "p_negative": scores.get("negative"), "p_neutral": scores.get("neutral"),
-                    "p_positive": scores.get("positive"),
-                    "reason": None if prediction else f"unsupported language: {result['lang'][i]}",
-                })
-            elif task == "ner" and prediction:
-                entity_rows.extend({"text_hash": text_hash, "model": model_ids[task], **e} for e in prediction)
-    sentiment_df = pl.DataFrame(sentiment_rows, schema={
-        "text_hash": pl.String, "model": pl.String, "label": pl.String, "score": pl.Float64,
-        "p_negative": pl.Float64, "p_neutral": pl.Float64, "p_positive": pl.Float64, "reason": pl.String})
-    entity_df = pl.DataFrame(entity_rows, schema={
-        "text_hash": pl.String, "model": pl.String, "text": pl.String, "label": pl.String,
-        "start": pl.Int32, "end": pl.Int32, "score": pl.Float64})
+            markers.append({"text_hash": text_hash, "task": task, "model": model_ids[task],
+                            "status": result[f"{task}_status"][i]})
+            rows.extend(to_rows(text_hash, model_ids[task], result[task][i], result["lang"][i]))
     marker_df = pl.DataFrame(markers, schema={"text_hash": pl.String, "task": pl.String, "model": pl.String,
                                               "status": pl.String})
     lang_df = pl.DataFrame({"text_hash": hashes, "lang": result["lang"]}, schema={"text_hash": pl.String,
                                                                                   "lang": pl.String})
     with transaction(con):
-        con.register("new_sentiment", sentiment_df)
-        con.register("new_entities", entity_df)
         con.register("new_markers", marker_df)
         con.register("detected_langs", lang_df)
+        for task, rows in task_rows.items():
+            con.register("task_rows", pl.DataFrame(rows, schema=task_class(task).row_schema))
+            try:
+                run_sql(con, f"tasks/{task}", {})
+            finally:
+                con.unregister("task_rows")
         run_sql(con, "ingest/write_results", {"run_id": run_id})
         if counters:
             add_counters(con, run_id, counters)
-        for name in ("new_sentiment", "new_entities", "new_markers", "detected_langs"):
+        for name in ("new_markers", "detected_langs"):
             con.unregister(name)

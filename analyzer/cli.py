@@ -32,6 +32,8 @@ export_app = typer.Typer(help="Write a table or a report to a Parquet or CSV fil
 app.add_typer(models_app, name="models")
 app.add_typer(topics_app, name="topics")
 app.add_typer(export_app, name="export")
+config_app = typer.Typer(help="The settings in effect (flag > environment > config file > profile).")
+app.add_typer(config_app, name="config")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -138,17 +140,19 @@ def ingest(
         opinions ingest RC_2024-01.zst --tasks sentiment --db reddit.duckdb
     """
     from analyzer.commands import print_summary, run_ingest
-    from analyzer.ingest import Interrupted, RunFailed
+    from analyzer.ingest import IngestOptions, Interrupted, RayOptions, RunFailed
+    from analyzer.ingest.options import parse_delimiter
 
+    options = IngestOptions(
+        preset=preset, text_field=text_field, id_field=id_field, time_field=time_field, author_field=author_field,
+        topic_field=topic_field, topic=topic, author=author, time_format=time_format,
+        delimiter=parse_delimiter(delimiter), engine=engine,
+        ray=RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker))
     try:
         summary = run_ingest(
-            paths=paths, db=db, config_path=config, preset=preset, text_field=text_field, id_field=id_field,
-            time_field=time_field, author_field=author_field, topic_field=topic_field, tasks=tasks, device=device,
-            batch_tokens=batch_tokens, profile=profile, sentiment_model=sentiment_model, ner_model=ner_model,
-            allow_pickle=allow_pickle, quantize=quantize, wait=wait, quiet=quiet or as_json, engine=engine,
-            ray_address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker, topic=topic, author=author,
-            time_format=time_format, delimiter=delimiter,
-        )
+            paths, db, config, options, tasks=tasks, models={"sentiment": sentiment_model, "ner": ner_model},
+            profile=profile, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle, quantize=quantize,
+            wait=wait, quiet=quiet or as_json)
     except Interrupted as stopped:
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None
@@ -476,6 +480,17 @@ def models_path(task: Annotated[str, typer.Argument(help="sentiment | ner")], co
     from analyzer.commands import model_path
 
     typer.echo(model_path(task, config))
+
+
+@config_app.command("show")
+@friendly_errors
+def config_show(config: ConfigOption = None, db: DbOption = None,
+                profile: Annotated[str | None, typer.Option(help="embedded | hub | hub-multilingual")] = None,
+                fmt: FormatOption = "table") -> None:
+    """Print every setting's effective value and where it came from."""
+    from analyzer.commands import show_settings
+
+    show_settings(config, {"db": str(db) if db else None, "profile": profile}, fmt)
 
 
 def main() -> None:

@@ -10,29 +10,35 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer import modelpack
 from analyzer.config import load_config
-from analyzer.ingest import IngestError, IngestOptions, Progress, RunSummary, ingest
-from analyzer.models import TASKS, ModelConfigError, ModelSpec, resolve
+from analyzer.models import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.reporting import DEFAULT_TIMEOUT_SECONDS
 from analyzer.store import Store, explain_read_error, open_readonly, open_store, resolve_db_path
+from analyzer.tasks import NAMES as TASK_NAMES
 
-INGEST_TASKS = ("sentiment", "ner")
+if TYPE_CHECKING:
+    from analyzer.ingest import IngestOptions, RunSummary
 
 
 def parse_tasks(value: str) -> list[str]:
     value = (value or "").strip().lower()
     if value in {"all", ""}:
-        return list(INGEST_TASKS)
+        return list(TASK_NAMES)
     if value == "none":
         return []
     chosen = [t.strip() for t in value.split(",") if t.strip()]
-    unknown = [t for t in chosen if t not in INGEST_TASKS]
+    unknown = [t for t in chosen if t not in TASK_NAMES]
     if unknown:
-        raise ModelConfigError(f"unknown task(s) {', '.join(unknown)}: use sentiment,ner | all | none")
+        raise ModelConfigError(f"unknown task(s) {', '.join(unknown)}: use {','.join(TASK_NAMES)} | all | none")
     return chosen
+
+
+def _check_task(task: str, what: str) -> None:
+    if task not in TASK_NAMES:
+        raise ModelConfigError(f"{what} {task!r}: choose {' or '.join(TASK_NAMES)}")
 
 
 def _stderr_console() -> Any:
@@ -41,32 +47,24 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, preset: str | None, text_field: str | None,
-               id_field: str | None, time_field: str | None, author_field: str | None, topic_field: str | None,
-               tasks: str, device: str, batch_tokens: int | None, profile: str | None, sentiment_model: str | None,
-               ner_model: str | None, allow_pickle: bool, wait: float, quiet: bool, quantize: str = "auto",
-               engine: str = "local", ray_address: str | None = None, workers: int | None = None,
-               gpus_per_worker: float = 0.0, topic: str | None = None, author: str | None = None,
-               time_format: str | None = None, delimiter: str | None = None) -> RunSummary:
+def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, options: IngestOptions, tasks: str,
+               models: dict[str, str | None], profile: str | None, device: str, batch_tokens: int | None,
+               allow_pickle: bool, quantize: str, wait: float, quiet: bool) -> RunSummary:
+    """`opinions ingest`: `options` as the CLI gave them, completed with the config file and the
+    analysis settings (`tasks`: sentiment,ner | all | none; `models`: a flag per task, None: configured)."""
+    from dataclasses import replace
+
     from analyzer.analysis import AnalysisSettings
+    from analyzer.ingest import Progress, ingest
 
     config = load_config(config_path)
     chosen = parse_tasks(tasks)
-    flags = {"sentiment": sentiment_model, "ner": ner_model}
     analysis = None
     if chosen:
-        specs = {t: resolve(t, flags.get(t), config, profile) for t in chosen}
+        specs = {t: resolve(t, models.get(t), config, profile) for t in chosen}
         analysis = AnalysisSettings(chosen, specs, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle,
                                     quantize=quantize)
-    ray_options = None
-    if engine == "ray":
-        from analyzer.ray_engine import RayOptions
-
-        ray_options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker)
-    options = IngestOptions(preset=preset, text_field=text_field, id_field=id_field, time_field=time_field,
-                            author_field=author_field, topic_field=topic_field, topic=topic, author=author,
-                            time_format=time_format, delimiter=parse_delimiter(delimiter), analysis=analysis,
-                            config=config, engine=engine, ray=ray_options)
+    options = replace(options, analysis=analysis, config=config)
     store = Store(db, wait_seconds=wait)
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
@@ -75,20 +73,11 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, pres
     return _ingest_with_bar(store, paths, options)
 
 
-def parse_delimiter(delimiter: str | None) -> str | None:
-    """--delimiter: one character; `tab` or `\\t` name the tab."""
-    if delimiter is None:
-        return None
-    if delimiter.lower() in {"tab", "\\t"}:
-        return "\t"
-    if len(delimiter) != 1:
-        raise IngestError(f"--delimiter {delimiter!r}: give one character (',' ';' '|'), or tab")
-    return delimiter
-
-
 def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> RunSummary:
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
+
+    from analyzer.ingest import Progress, ingest
 
     console = _stderr_console()
     with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
@@ -299,9 +288,9 @@ def run_analyze(file: str, task: str, text_field: str, config_path: Path | None,
                 batch_tokens: int | None, quantize: str = "auto") -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
     from analyzer.analysis import AnalysisSettings, Predictor
+    from analyzer.tasks import task_class
 
-    if task not in INGEST_TASKS:
-        raise ModelConfigError(f"--task {task!r}: choose sentiment or ner")
+    _check_task(task, "--task")
     texts = _read_texts(file, text_field)
     config = load_config(config_path)
     spec = resolve(task, model, config)
@@ -311,22 +300,9 @@ def run_analyze(file: str, task: str, text_field: str, config_path: Path | None,
     for start in range(0, len(texts), chunk):
         part = texts[start : start + chunk]
         result = predictor({"text_hash": [str(i) for i in range(len(part))], "text": part})
-        for i in range(len(part)):
-            yield json.dumps(_analyze_line(task, result, i, spec.source), ensure_ascii=False)
-
-
-def _analyze_line(task: str, result: dict[str, list[Any]], i: int, model: str) -> dict[str, Any]:
-    lang = result["lang"][i]
-    prediction = result[task][i]
-    if result[f"{task}_status"][i] == "unsupported":
-        reason = f"language {lang!r} is not supported by the {task} model"
-        return {"lang": lang, "label": None, "reason": reason} if task == "sentiment" else {
-            "lang": lang, "entities": None, "reason": reason}
-    if task == "sentiment":
-        return {"lang": lang, "label": prediction["label"], "score": round(prediction["score"], 4),
-                "scores": {k: round(v, 4) for k, v in prediction["scores"].items()}}
-    return {"lang": lang, "entities": [{"text": e["text"], "label": e["label"], "start": e["start"], "end": e["end"],
-                                        "score": round(e["score"], 4)} for e in prediction]}
+        for prediction, status, lang in zip(result[task], result[f"{task}_status"], result["lang"], strict=True):
+            line = task_class(task).json_line(prediction if status != "unsupported" else None, lang)
+            yield json.dumps(line, ensure_ascii=False)
 
 
 def _read_texts(file: str, text_field: str) -> list[str]:
@@ -358,26 +334,20 @@ def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | N
                  quantize: str = "auto") -> dict[str, Any]:
     from analyzer.evaluation import evaluate_file
 
+    _check_task(task, "--task")
     config = load_config(config_path)
     return evaluate_file(file, task, resolve(task, model, config), device, quantize)
 
 
 def print_metrics(task: str, metrics: dict[str, Any]) -> None:
+    from analyzer.tasks import task_class
     from reports.render import Section, render
 
-    if task == "sentiment":
-        rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
-        sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}")]
-        if "per_label" in metrics:
-            sections.append(Section("per_label", ["label", "recall", "f1", "support"],
-                                    [(k, v["recall"], v["f1"], v["support"]) for k, v in metrics["per_label"].items()],
-                                    title="per label"))
-    else:
-        rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
-        sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}"),
-                    Section("per_type", ["type", "precision", "recall", "f1", "support"],
-                            [(k, v["precision"], v["recall"], v["f1"], v["support"])
-                             for k, v in metrics.get("per_type", {}).items()], title="per entity type")]
+    rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
+    sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}")]
+    for name, (title, columns) in task_class(task).metric_tables.items():
+        table = [(key, *(values[c] for c in columns[1:])) for key, values in metrics.get(name, {}).items()]
+        sections.append(Section(name, columns, table, title=title))
     sys.stdout.write(render(sections, "table"))
 
 
@@ -395,8 +365,7 @@ def run_train(file: Path, task: str, base: str, epochs: float | None, out: Path 
 
     if not file.exists():
         raise FileNotFoundError(f"no such file: {file}")
-    if task not in INGEST_TASKS:
-        raise ModelConfigError(f"--task {task!r}: choose sentiment or ner")
+    _check_task(task, "--task")
     if balance not in BALANCE_CHOICES:
         raise ModelConfigError(f"--balance {balance!r}: choose {' or '.join(BALANCE_CHOICES)}")
     if head_init not in HEAD_INIT_CHOICES:
@@ -428,12 +397,23 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
 
     config = load_config(config_path)
     rows = []
-    for task in TASKS:
+    for task in MODEL_TASKS:
         spec = resolve(task, None, config, profile)
-        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if task != "summary" else "en",
-                     _on_cpu(spec) if task in INGEST_TASKS else "fp32"))
+        analysed = task in TASK_NAMES  # the summary model is English-only and runs at fp32
+        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if analysed else "en",
+                     _on_cpu(spec) if analysed else "fp32"))
     columns = ["task", "model", "from", "languages", "on_cpu"]
     sys.stdout.write(render([Section("models", columns, rows, title="Models in use")], fmt))
+
+
+def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:
+    """`opinions config show`: each setting, its effective value, where it came from, and its variable."""
+    from analyzer.settings import BY_NAME, show
+    from reports.render import Section, render
+
+    rows = [(e.name, e.value, e.origin, BY_NAME[e.name].env) for e in show(load_config(config_path), flags)]
+    columns = ["setting", "value", "from", "env"]
+    sys.stdout.write(render([Section("settings", columns, rows, title="Settings in effect")], fmt))
 
 
 def _on_cpu(spec: ModelSpec) -> str:
@@ -456,6 +436,5 @@ def _on_cpu(spec: ModelSpec) -> str:
 def model_path(task: str, config_path: Path | None) -> str:
     from analyzer.models import load_folder_or_id
 
-    if task not in INGEST_TASKS:
-        raise ModelConfigError(f"task {task!r}: choose sentiment or ner")
+    _check_task(task, "task")
     return load_folder_or_id(resolve(task, None, load_config(config_path)))

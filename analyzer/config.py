@@ -16,10 +16,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from analyzer.errors import OpinionsError
+
 DEFAULT_CONFIG = Path("opinions.toml")
 
 
-class ConfigError(ValueError):
+class ConfigError(OpinionsError, ValueError):
     """A config file that cannot be read or has a wrong shape."""
 
 

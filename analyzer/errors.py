@@ -1,24 +1,14 @@
-"""The errors a user can cause and fix: the CLI prints these as one line."""
+"""The errors a user can cause and fix: each module raises its own subclass of `OpinionsError`,
+and the CLI prints any of them as one line (exit 1). This module imports nothing, so every
+module can import it and catching it costs no imports.
+"""
 
 from __future__ import annotations
 
-from analyzer.config import ConfigError
-from analyzer.export import ExportError
-from analyzer.ingest import IngestError
-from analyzer.labelled import LabelledDataError
-from analyzer.locking import LockedError
-from analyzer.modelpack import ModelIntegrityError, ModelNotFoundError
-from analyzer.models import ModelConfigError
-from analyzer.presets import PresetError
-from analyzer.ray_engine import RayUnavailable
-from analyzer.reporting import ReportError
-from analyzer.runtime import DeviceError
-from analyzer.sources import SourceError
-from analyzer.store import StoreError
-from analyzer.textnorm import UnknownNormalisation
 
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError, ExportError, IngestError, LockedError, LabelledDataError, ModelIntegrityError, ModelNotFoundError, ModelConfigError,
-    PresetError, RayUnavailable, ReportError, SourceError, StoreError, DeviceError, UnknownNormalisation,
-    FileNotFoundError, PermissionError,
-)
+class OpinionsError(Exception):
+    """Base of every error that is the user's to fix (bad input, settings, files, a locked or full database)."""
+
+
+# what the CLI prints as one line without a traceback: ours, and the OS's about the user's files
+USER_ERRORS: tuple[type[BaseException], ...] = (OpinionsError, FileNotFoundError, PermissionError)

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from analyzer.errors import OpinionsError
 from reports.render import Section
 
 EXPORT_FORMATS = ("parquet", "csv")
@@ -25,7 +26,7 @@ _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 BATCH_ROWS = 100_000
 
 
-class ExportError(ValueError):
+class ExportError(OpinionsError, ValueError):
     """An export that cannot be done as asked (unknown table, format, existing file)."""
 
 

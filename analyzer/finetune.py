@@ -56,6 +56,29 @@ class TrainResult:
     seconds: float = 0.0
 
 
+def load_tokenizer_for_training(source: str) -> Any:
+    """The tokenizer of the model folder or hub id `source`, as every trainer here loads it."""
+    import transformers
+
+    from analyzer.runtime import quiet_transformers
+
+    quiet_transformers()
+    return transformers.AutoTokenizer.from_pretrained(source)
+
+
+def new_head_model(kind: str, source: str, labels: Sequence[str], **config: Any) -> nn.Module:
+    """The encoder of `source` with a new, randomly initialised head for exactly `labels`
+    (`kind`: "sequence" or "token"); `config` overrides the base's settings (num_hidden_layers)."""
+    import transformers
+
+    classes = {"sequence": transformers.AutoModelForSequenceClassification,
+               "token": transformers.AutoModelForTokenClassification}
+    return classes[kind].from_pretrained(
+        source, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True, use_safetensors=True,
+        **config)
+
+
 def set_seed(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)

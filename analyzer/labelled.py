@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzer.errors import OpinionsError
 
-class LabelledDataError(ValueError):
+
+class LabelledDataError(OpinionsError, ValueError):
     """A labelled file that cannot be used, with the lines at fault."""
 
 

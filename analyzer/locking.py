@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from analyzer.errors import OpinionsError
 from analyzer.store import real_db_path
 
 
-class LockedError(RuntimeError):
+class LockedError(OpinionsError, RuntimeError):
     """Another live process holds the ingest lock."""
 
 

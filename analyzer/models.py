@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer import modelpack
+from analyzer.errors import OpinionsError
+from analyzer.settings import MODEL_TASKS, PROFILES, effective
 
-TASKS = ("sentiment", "ner", "summary")
-PROFILES: dict[str, dict[str, str]] = {
-    "embedded": {"sentiment": "embedded", "ner": "embedded", "summary": "embedded"},
-    "hub": {
-        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
-        "ner": "dslim/bert-base-NER",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-    "hub-multilingual": {
-        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
-        "ner": "Davlan/xlm-roberta-base-ner-hrl",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-}
 # Languages of known hub models; None means "any language" (multilingual).
 KNOWN_LANGUAGES: dict[str, list[str] | None] = {
     "cardiffnlp/twitter-roberta-base-sentiment-latest": ["en"],
@@ -38,7 +25,7 @@ KNOWN_LANGUAGES: dict[str, list[str] | None] = {
 }
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(OpinionsError, ValueError):
     """A model setting that cannot be used."""
 
 
@@ -56,21 +43,22 @@ class ModelSpec:
         return not self.is_embedded and Path(self.source).expanduser().is_dir()
 
     def identity(self) -> str:
-        """The exact model recorded next to each result row."""
+        """The exact weights behind each result row (a task adds what else changes its answers:
+        `Task.decoding_id`, in `analysis.AnalysisSettings.model_ids`)."""
         if self.is_embedded:
-            from analyzer.bio import CONFIG_KEY
-
-            entry = modelpack.pack_entry(self.task)
-            # decoding with other tag transitions (analyzer.bio) gives other entities from the same weights;
-            # read from the config, which is what decoding reads
-            config = json.loads((entry.folder / "config.json").read_text()) if (entry.folder / "config.json").is_file() else {}
-            transitions = (config.get(CONFIG_KEY) or {}).get("weight")
-            return f"embedded/{self.task}@{entry.manifest['sha256'][:12]}" + (f"+transitions{transitions:g}" if transitions else "")
+            return f"embedded/{self.task}@{modelpack.pack_entry(self.task).manifest['sha256'][:12]}"
         if self.is_local:
             folder = Path(self.source).expanduser().resolve()
             digest = folder_digest(folder)[:12]
             return f"{folder}@{digest}"
         return self.source
+
+    def shipped_config(self) -> dict:
+        """The embedded pack's config.json ({} for other models, and a pack without one)."""
+        if not self.is_embedded:
+            return {}
+        path = modelpack.pack_entry(self.task).folder / "config.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
 
     def languages(self) -> list[str] | None:
         if self.is_embedded:
@@ -122,17 +110,12 @@ def folder_digest(folder: Path, names: tuple[str, ...] = MODEL_FILES) -> str:
 
 
 def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:
-    if task not in TASKS:
-        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-    profile = profile or (config or {}).get("models", {}).get("profile") or os.environ.get("OPINIONS_PROFILE") or "embedded"
+    if task not in MODEL_TASKS:
+        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(MODEL_TASKS)}")
+    profile = effective("profile", profile, config).value or "embedded"
     if profile not in PROFILES:
         raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
-    source = (
-        flag
-        or os.environ.get(f"OPINIONS_{task.upper()}_MODEL")
-        or (config or {}).get("models", {}).get(task)
-        or PROFILES[profile][task]
-    )
+    source = effective(f"{task}_model", flag, config).value or PROFILES[profile][task]
     return ModelSpec(task, str(source))
 
 

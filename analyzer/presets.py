@@ -12,13 +12,15 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from analyzer.errors import OpinionsError
+
 PRESETS = ("reddit", "twitter", "mastodon", "youtube", "generic")
 MAX_TEXT_CHARS = 100_000  # documented cap: longer texts are rejected, not truncated silently
 MIN_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 _INDEX = re.compile(r"^\d+$")
 
 
-class PresetError(ValueError):
+class PresetError(OpinionsError, ValueError):
     """Unknown preset or an unusable field override."""
 
 

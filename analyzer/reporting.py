@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from analyzer.errors import OpinionsError
 from analyzer.store import run_sql
 from reports.render import Section, sparkline
 
@@ -29,7 +30,7 @@ ALERT_MIN_HISTORY = {"day": 7, "week": 4}  # periods a name needs before it is s
 MAX_LIMIT = 100_000  # rows a report section shows; `opinions export` is for whole tables
 
 
-class ReportError(ValueError):
+class ReportError(OpinionsError, ValueError):
     """A report parameter that cannot be used."""
 
 

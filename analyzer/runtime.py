@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analyzer.errors import OpinionsError
 
-class DeviceError(ValueError):
+
+class DeviceError(OpinionsError, ValueError):
     """A device that was asked for but is not available."""
 
 

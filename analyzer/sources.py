@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from analyzer import containers
+from analyzer.errors import OpinionsError
 
 # rows per chunk: each chunk is one mapping query and one write transaction, and every write
 # reopens and checkpoints the database (so readers get in between), a cost that grows with the
@@ -89,7 +90,7 @@ def printable_path(path: str) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-class SourceError(Exception):
+class SourceError(OpinionsError):
     """A source that cannot be read at all (missing, unreadable, not a dump)."""
 
     def __init__(self, source: str, reason: str) -> None:
@@ -570,10 +571,6 @@ def _is_text(data: bytes) -> bool:
         return True
     except UnicodeDecodeError as exc:
         return exc.start > len(data) - 4  # a multi-byte char cut at the edge
-
-
-def _peekable(stream: IO[bytes]) -> IO[bytes]:
-    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
 def _split_lines(block: bytes, first_line_no: int) -> tuple[list[int], list[str], list[tuple[int, str, str]]]:

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 import queries
+from analyzer.errors import OpinionsError
 
 SCHEMA_VERSION = 4  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their
@@ -60,7 +61,7 @@ def _param_names(statement: str) -> set[str]:
     return set(_PARAM.findall(_LINE_COMMENT.sub("", statement)))
 
 
-class StoreError(RuntimeError):
+class StoreError(OpinionsError, RuntimeError):
     """A database problem explained in one line for the user."""
 
 
@@ -73,8 +74,10 @@ class DamagedDatabaseError(StoreError):
 
 
 def resolve_db_path(db: str | os.PathLike | None) -> Path:
-    """--db, else $OPINIONS_DB, else ./opinions.duckdb."""
-    return Path(db or os.environ.get("OPINIONS_DB") or "opinions.duckdb")
+    """--db, else $OPINIONS_DB, else ./opinions.duckdb (analyzer.settings)."""
+    from analyzer.settings import effective
+
+    return Path(str(effective("db", os.fspath(db) if db else None).value))
 
 
 def real_db_path(path: Path) -> Path:

@@ -28,6 +28,8 @@ import html
 import re
 from collections.abc import Callable
 
+from analyzer.errors import OpinionsError
+
 _ESCAPED_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SPACE = re.compile(r"\s+")
 _HTML_ESCAPE = re.compile(r"&(amp|lt|gt|quot|apos|#39|#x27);")
@@ -142,7 +144,7 @@ NORMALISATIONS: dict[str, Callable[[str], str]] = {
 }
 
 
-class UnknownNormalisation(ValueError):
+class UnknownNormalisation(OpinionsError, ValueError):
     """A model names a text normalisation this version of opinions does not have."""
 
 

@@ -33,7 +33,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from analyzer.casing import CASE_TYPES, uses_case_types
 from analyzer.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class TracedModel:
         self.config = SimpleNamespace(**{**config, "id2label": {int(k): v for k, v in config["id2label"].items()}})
 
     def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> SimpleNamespace:
-        if uses_case_types(self.config):  # traced with token types: they are an input
+        if token_type_ids is not None:  # the task gives token types only to a model traced with them
             return SimpleNamespace(logits=self._module(input_ids, attention_mask, token_type_ids))
         return SimpleNamespace(logits=self._module(input_ids, attention_mask))
 
@@ -146,9 +145,11 @@ def load(folder: str, kind: str, mode: str, runtime: Runtime) -> tuple[BareToken
         return None
 
 
-def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, model: Any) -> bool:
+def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, model: Any,
+         token_types: bool = False) -> bool:
     """Trace `model`, check the trace and the bare tokenizer against the eager ones, and
-    cache both; False (and nothing written) when a check fails or tracing is impossible."""
+    cache both; False (and nothing written) when a check fails or tracing is impossible.
+    `token_types`: the model takes token type ids as an input (the task knows; analyzer.casing)."""
     if not eligible(folder, runtime, mode):
         return False
     target = trace_dir(folder, kind, mode)
@@ -161,7 +162,7 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         if not _same_tokens(tokenizer, BareTokenizer(Path(folder) / "tokenizer.json", special)):
             log.debug("not tracing %s: the bare tokenizer differs from transformers'", folder)
             return False
-        module = _trace(model, special["pad_token_id"] or 0, mode)
+        module = _trace(model, special["pad_token_id"] or 0, mode, token_types)
         if module is None:
             return False
         config = {"id2label": {str(k): v for k, v in model.config.id2label.items()},
@@ -208,7 +209,7 @@ def _same_tokens(reference: Any, bare: BareTokenizer) -> bool:
     )
 
 
-def _trace(model: Any, pad_id: int, mode: str) -> Any:
+def _trace(model: Any, pad_id: int, mode: str, token_types: bool = False) -> Any:
     import torch
 
     class Logits(torch.nn.Module):
@@ -219,12 +220,11 @@ def _trace(model: Any, pad_id: int, mode: str) -> Any:
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
-    class CasedLogits(Logits):
+    class TypedLogits(Logits):
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,  # type: ignore[override]
                     token_type_ids: torch.Tensor) -> torch.Tensor:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
-    cased = uses_case_types(model.config)
 
     def batch(rows: int, width: int, seed: int) -> tuple[torch.Tensor, ...]:
         generator = torch.Generator().manual_seed(seed)
@@ -234,11 +234,12 @@ def _trace(model: Any, pad_id: int, mode: str) -> Any:
         for row in range(1, rows):  # ragged rows: the trace must take the padded path
             mask[row, width - row % width :] = 0
             ids[row, width - row % width :] = pad_id
-        if not cased:
+        if not token_types:
             return ids, mask
-        return ids, mask, torch.randint(0, CASE_TYPES, (rows, width), generator=generator)
+        vocab_types = int(getattr(model.config, "type_vocab_size", 2))
+        return ids, mask, torch.randint(0, vocab_types, (rows, width), generator=generator)
 
-    wrapped = (CasedLogits(model) if cased else Logits(model)).eval()
+    wrapped = (TypedLogits(model) if token_types else Logits(model)).eval()
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings about shape checks baked in: the checks below cover them
         module = torch.jit.trace(wrapped, batch(4, 12, 0), strict=False, check_trace=False)

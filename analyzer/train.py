@@ -103,7 +103,7 @@ def few_examples_warning(counts: dict[str, int], minimum: int = FEW_EXAMPLES) ->
 
 
 def _label_name(label: str) -> str:
-    from analyzer.tasks import canonical_sentiment_labels
+    from analyzer.tasks.sentiment import canonical_sentiment_labels
 
     return canonical_sentiment_labels([label])[0] if label.lower() in {"neg", "pos", "neu"} else label.lower()
 
@@ -125,11 +125,10 @@ def _split(n: int, labels_of: list[str], share: float, seed: int) -> tuple[list[
 
 
 def train(request: TrainRequest, log: Callable[[str], None] = print) -> TrainReport:
-    if request.task not in {"sentiment", "ner"}:
-        raise LabelledDataError(f"--task {request.task!r}: choose sentiment or ner")
-    if request.task == "sentiment":
-        return _train_sentiment(request, log)
-    return _train_ner(request, log)
+    trainers = {"sentiment": _train_sentiment, "ner": _train_ner}  # one per task in analyzer.tasks.NAMES
+    if request.task not in trainers:
+        raise LabelledDataError(f"--task {request.task!r}: choose {' or '.join(trainers)}")
+    return trainers[request.task](request, log)
 
 
 def _device(requested: str) -> str:
@@ -144,11 +143,12 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
     the user's labels; otherwise a new head (for text labels started by `analyzer.heads`)."""
     import transformers
 
+    from analyzer.finetune import load_tokenizer_for_training, new_head_model
     from analyzer.runtime import quiet_transformers
 
     quiet_transformers()
     source = load_folder_or_id(request.base)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer_for_training(source)
     config = transformers.AutoConfig.from_pretrained(source)
     classes = {"sequence": transformers.AutoModelForSequenceClassification,
                "token": transformers.AutoModelForTokenClassification}
@@ -172,9 +172,7 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
                 + (" (--head-init random: all random)" if request.head_init == "names" else ""))
             return tokenizer, model, how, labels
         log(f"{type(model).__name__} has no plain Linear head: the new head starts random")
-    model = classes[kind].from_pretrained(
-        source, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)}, ignore_mismatched_sizes=True, use_safetensors=True)
+    model = new_head_model(kind, source, labels)
     log(f"new head: the base has labels {base_labels or 'none'}, your data has {labels}")
     return tokenizer, model, "random", labels
 
@@ -183,7 +181,7 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
     from analyzer.finetune import encode_texts, predict_logits
     from analyzer.labelled import require_single_labels
     from analyzer.metrics import classification_scores, per_class_scores
-    from analyzer.tasks import canonical_sentiment_labels
+    from analyzer.tasks.sentiment import canonical_sentiment_labels
     from analyzer.textnorm import model_normalisation, normaliser
 
     data = read_labelled_texts(request.file)

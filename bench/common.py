@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 WORDS = ["phone", "battery", "camera", "update", "price", "service", "love", "hate", "great", "awful", "fine", "screen", "app", "music", "game", "car", "train", "slow", "fast", "broken", "amazing", "support", "refund", "delivery", "quality", "design", "sound"]
@@ -52,18 +49,6 @@ def long_comment_dump(path: Path, total_bytes: int, chars: int = 20_000, seed: i
             written += len(line)
             i += 1
     return path
-
-
-def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of a child process."""
-    started = time.perf_counter()
-    done = subprocess.run(args, env={**os.environ, **(env or {})}, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"benchmark child failed: {' '.join(args)}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return wall, peak
 
 
 def peak_rss_of(args: list[str]) -> int:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 from pathlib import Path
+
+from training.datasets import datasets_root
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def real_texts(n: int, seed: int = 3) -> tuple[list[str], str]:
-    datasets = Path(os.environ.get("OPINIONS_DATASETS", ROOT.parent / "shared" / "datasets"))
+    datasets = datasets_root(required=False)
     texts: list[str] = []
     origin = ""
     if (datasets / "tweeteval-sentiment").is_dir():
@@ -34,15 +35,6 @@ def real_texts(n: int, seed: int = 3) -> tuple[list[str], str]:
     rng = random.Random(seed)
     picked = [texts[rng.randrange(len(texts))] for _ in range(n)] if len(texts) < n else rng.sample(texts, n)
     return picked, origin
-
-
-def reddit_texts(n: int, seed: int = 3) -> list[str]:
-    datasets = Path(os.environ.get("OPINIONS_DATASETS", ROOT.parent / "shared" / "datasets"))
-    path = datasets / "goemotions-sentiment" / "dev.tsv"
-    if not path.exists():
-        return real_texts(n, seed)[0]
-    texts = [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return random.Random(seed).sample(texts, min(n, len(texts)))
 
 
 def with_duplicates(texts: list[str], share: float = 0.2, seed: int = 5) -> list[str]:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from analyzer.cli import app
-from analyzer.ingest import byte_slices
+from analyzer.ingest.landing import byte_slices
 from tests.helpers import reddit, sql, write_jsonl
 
 
@@ -43,7 +43,7 @@ def test_sliced_mapping_lands_exactly_what_one_piece_lands(runner, tmp_path, mon
     dump = write_jsonl(tmp_path / "long.jsonl", records)
     landed = {}
     for name, limit in (("sliced", 2_000), ("whole", 1 << 30)):
-        monkeypatch.setattr("analyzer.ingest.MAP_SLICE_BYTES", limit)
+        monkeypatch.setattr("analyzer.ingest.landing.MAP_SLICE_BYTES", limit)
         db = tmp_path / f"{name}.duckdb"
         result = runner.invoke(app, ["ingest", str(dump), "--tasks", "none", "--db", str(db)])
         assert result.exit_code == 0, result.output

@@ -184,14 +184,18 @@ def test_quantize_auto_never_picks_batch_dependent_int8_and_records_the_precisio
 
 def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch, tmp_path):
     from analyzer import bio
+    from analyzer.analysis import AnalysisSettings
     from analyzer.models import ModelSpec
+    from analyzer.runtime import Runtime
 
     monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, tmp_path, {"sha256": "b" * 64}))
     spec = ModelSpec("ner", "embedded")
-    assert spec.identity() == "embedded/ner@bbbbbbbbbbbb"
+    settings = AnalysisSettings(["ner"], {"ner": spec}, quantize="none")
+    assert settings.model_ids(Runtime("cpu", "float32"))["ner"] == "embedded/ner@bbbbbbbbbbbb+fp32"
     for weight in (0.2, 0.3):  # the config is what decoding reads
         (tmp_path / "config.json").write_text(json.dumps({bio.CONFIG_KEY: {"weight": weight}}))
-        assert spec.identity() == f"embedded/ner@bbbbbbbbbbbb+transitions{weight:g}"
+        assert settings.model_ids(Runtime("cpu", "float32"))["ner"] == f"embedded/ner@bbbbbbbbbbbb+transitions{weight:g}+fp32"
+        assert spec.identity() == "embedded/ner@bbbbbbbbbbbb"  # the weights alone: the task adds its decoding
 
 
 def test_quantize_auto_picks_bf16_only_with_amx_and_measured_churn(monkeypatch, tmp_path):

@@ -11,8 +11,8 @@ import pytest
 
 from analyzer.analysis import AnalysisSettings
 from analyzer.ingest import IngestOptions, ingest
+from analyzer.ingest.ray import RayOptions, RaySession  # before ray itself: it sets the loopback-only env
 from analyzer.models import ModelSpec
-from analyzer.ray_engine import RayOptions, RaySession  # before ray itself: it sets the loopback-only env
 from analyzer.store import Store
 from tests.helpers import reddit, sql, write_jsonl
 

@@ -98,7 +98,7 @@ def test_one_thread_gives_the_same_answers_as_two(texts, in_order):
 def test_ray_with_small_batches_gives_the_same_answers_as_local(tmp_path, texts):
     pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'opinions[ray]')")
     from analyzer.ingest import IngestOptions, ingest
-    from analyzer.ray_engine import RayOptions, RaySession
+    from analyzer.ingest.ray import RayOptions, RaySession
     from analyzer.store import Store
     from tests.helpers import sql, write_jsonl
 

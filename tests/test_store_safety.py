@@ -145,7 +145,7 @@ def test_a_full_disk_mid_run_is_named_and_summarised_without_root(runner, tmp_pa
     the OS's ENOSPC text, as DuckDB does when a write fails."""
     import errno
 
-    import analyzer.ingest
+    import analyzer.ingest.landing
 
     db = tmp_path / "d.duckdb"
     dump = write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(50)])
@@ -153,7 +153,7 @@ def test_a_full_disk_mid_run_is_named_and_summarised_without_root(runner, tmp_pa
     def full(*args, **kwargs):
         raise duckdb.IOException(f'IO Error: Could not write file "{db}.wal": {os.strerror(errno.ENOSPC)}')
 
-    monkeypatch.setattr(analyzer.ingest, "land_mapped", full)
+    monkeypatch.setattr(analyzer.ingest.landing, "land_mapped", full)
     result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", "--json"])
     assert result.exit_code == 1
     summary = json.loads(result.stdout)

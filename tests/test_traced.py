@@ -23,7 +23,9 @@ TEXTS = ["I absolutely love this phone", "Barack Obama met Angela Merkel in Berl
 
 
 def _task(kind: str, folder: Path, quantize: str = "none"):
-    from analyzer.tasks import NerTask, SentimentTask, TaskOptions
+    from analyzer.tasks.base import TaskOptions
+    from analyzer.tasks.ner import NerTask
+    from analyzer.tasks.sentiment import SentimentTask
 
     cls = SentimentTask if kind == "sentiment" else NerTask
     return cls(ModelSpec(kind, str(folder)), CPU, TaskOptions(quantize=quantize))
@@ -47,7 +49,7 @@ import os, sys, json
 os.environ["OPINIONS_CACHE"] = {str(tmp_path)!r}
 from analyzer.models import ModelSpec
 from analyzer.runtime import Runtime
-from analyzer.tasks import NerTask
+from analyzer.tasks.ner import NerTask
 task = NerTask(ModelSpec("ner", {str(tiny_models["ner"])!r}), Runtime("cpu", "float32"))
 out = task.predict(["Barack Obama met Angela Merkel in Berlin"])
 print(json.dumps({{"transformers": "transformers" in sys.modules, "traced": type(task.model).__name__}}))

@@ -28,9 +28,11 @@ class DatasetsMissing(SystemExit):
     pass
 
 
-def datasets_root() -> Path:
+def datasets_root(required: bool = True) -> Path:
+    """The labelled datasets: $OPINIONS_DATASETS, else ../shared/datasets next to the repository.
+    `required`: a missing folder skips the script (DatasetsMissing); else the caller checks its sub-folder."""
     root = Path(os.environ.get("OPINIONS_DATASETS", Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
-    if not root.is_dir():
+    if required and not root.is_dir():
         raise DatasetsMissing(f"skipped: labelled datasets not found at {root} (set OPINIONS_DATASETS)")
     return root
 

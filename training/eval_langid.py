@@ -10,10 +10,11 @@ Exits 0 with "skipped: ..." on stderr when the datasets are absent.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
+
+from training.datasets import datasets_root
 
 XLMT_LANGUAGES = {
     "arabic": "ar",
@@ -27,11 +28,6 @@ XLMT_LANGUAGES = {
 }
 
 
-def datasets_root() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-    return Path(os.environ.get("OPINIONS_DATASETS", default))
-
-
 def load_xlmt_val(root: Path) -> tuple[list[str], list[str]]:
     texts, gold = [], []
     for folder, code in XLMT_LANGUAGES.items():
@@ -42,7 +38,7 @@ def load_xlmt_val(root: Path) -> tuple[list[str], list[str]]:
 
 
 def main() -> int:
-    root = datasets_root()
+    root = datasets_root(required=False)
     if not (root / "xlmt-sentiment").is_dir():
         print(f"skipped: datasets not found at {root / 'xlmt-sentiment'} (set OPINIONS_DATASETS)", file=sys.stderr)
         return 0

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from training.datasets import datasets_root
+
 if TYPE_CHECKING:
     from analyzer.summarize import Encoder
 
@@ -31,11 +33,6 @@ DATASETS = ("amazon", "yelp")
 SPLITS = ("train", "val")
 REVIEWS = tuple(f"rev{i}" for i in range(1, 9))
 REFERENCES = ("summ1", "summ2", "summ3")
-
-
-def datasets_root() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-    return Path(os.environ.get("OPINIONS_DATASETS", default))
 
 
 def load_items(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -85,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OPINIONS_THREADS", "2") or 2))
     args = parser.parse_args(argv)
 
-    root = datasets_root() / "fewsum"
+    root = datasets_root(required=False) / "fewsum"
     if not root.is_dir():
         print(f"skipped: datasets not found at {root} (set OPINIONS_DATASETS)", file=sys.stderr)
         return 0

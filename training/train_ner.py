@@ -115,17 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training sentences: {len(tokens)}", flush=True)
 
     import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, encode_tagged, fit, trainable_state
+    from analyzer.finetune import (
+        TrainConfig,
+        encode_tagged,
+        fit,
+        load_tokenizer_for_training,
+        new_head_model,
+        trainable_state,
+    )
 
     base = modelpack.base_dir()
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    tokenizer = load_tokenizer_for_training(str(base))
     tag2id = {t: i for i, t in enumerate(TAGS)}
-    model = AutoModelForTokenClassification.from_pretrained(
-        str(base), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id=tag2id
-    )
+    model = new_head_model("token", str(base), TAGS)
 
     if args.case_types:
         from analyzer.casing import enable_case_types

@@ -147,21 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training rows: {len(texts)}; tweeteval val {len(val_texts)}; goemotions dev {len(ge_dev_texts)}", flush=True)
 
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, fit, trainable_state
+    from analyzer.finetune import TrainConfig, fit, load_tokenizer_for_training, new_head_model, trainable_state
 
     base = modelpack.base_dir()
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    tokenizer = load_tokenizer_for_training(str(base))
     label2id = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
     if args.init:
         model = pack_check.load_stored("sentiment", args.init)[0].train()
     else:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(base), num_labels=3, id2label=dict(enumerate(SENTIMENT_LABELS)), label2id=label2id,
-            **({"num_hidden_layers": args.layers} if args.layers else {}),  # a student keeps the lowest layers
-        )
+        model = new_head_model("sequence", str(base), SENTIMENT_LABELS,
+                               **({"num_hidden_layers": args.layers} if args.layers else {}))  # a student keeps the lowest layers
     model.config.opinions_normalisation = PACK_NORMALISATION  # inference normalises as training did
 
     features = encode_sentiment(tokenizer, texts, args.max_length)

@@ -1,14 +1,5 @@
--- Land one chunk of model output (registered frames new_*), idempotently.
-INSERT OR IGNORE INTO sentiment
-SELECT text_hash, model, label, score, p_negative, p_neutral, p_positive, reason FROM new_sentiment;
-
-DELETE FROM entities e
-USING (SELECT DISTINCT text_hash, model FROM new_markers WHERE task = 'ner') m
-WHERE e.text_hash = m.text_hash AND e.model = m.model;
-
-INSERT INTO entities
-SELECT text_hash, model, "start", "end", label, text, score FROM new_entities;
-
+-- Land one chunk's cache markers and detected languages (registered frames new_markers,
+-- detected_langs); each task's own rows are landed before this by queries/tasks/<task>.sql.
 INSERT OR IGNORE INTO analyses
 SELECT text_hash, task, model, status, $run_id FROM new_markers;
 

@@ -1,26 +1,29 @@
-"""Analysis tasks: each is tokenise → shared batched forward → postprocess.
+"""Named entities: spans with character offsets into the stored text.
 
-A task is a small class registered by name (`TASK_REGISTRY`); adding one (emotion,
-toxicity) is one class here. All of them use `batching.run_batched`, so sorting,
-token budgets, inference mode and the out-of-memory back-off live in one place.
+Long texts are cut into overlapping windows (each token takes its probabilities from the
+window where it is most central); word-level BIO tags are decoded with the model's tag
+transitions (`analyzer.bio`), hyphenated compounds are joined and edge punctuation trimmed.
+Rule-based social tokens (#hashtags, @mentions, $CASHTAGS) replace the model's entities they
+overlap. Results land in `entities`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+import time
+from pathlib import Path
 from typing import Any, ClassVar
 
-from analyzer import modelpack, traced
-from analyzer.batching import DEFAULT_BATCH_TOKENS, BatchStats, run_batched
+import polars as pl
+
 from analyzer.casing import NONE as CASE_NONE
 from analyzer.casing import token_case_types, uses_case_types
-from analyzer.models import ModelSpec, load_folder_or_id
-from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
-from analyzer.textnorm import URL_PATTERN, mask_markup, model_normalisation, normaliser
+from analyzer.models import ModelSpec
+from analyzer.runtime import Runtime
+from analyzer.tasks.base import Encoded, Prediction, Task, TaskOptions
+from analyzer.textnorm import URL_PATTERN, mask_markup
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
 NER_WINDOW_OVERLAP = 0.25
 SOCIAL_PATTERNS = (
     ("HASHTAG", re.compile(r"(?<![\w#&])#\w*[^\W\d_]\w*")),
@@ -60,135 +63,80 @@ def with_social_tokens(text: str, model_spans: list[dict[str, Any]]) -> list[dic
     return sorted(kept + social, key=lambda e: (e["start"], e["end"]))
 
 
-@dataclass
-class TaskOptions:
-    batch_tokens: int = DEFAULT_BATCH_TOKENS
-    allow_pickle: bool = False
-    quantize: str = "none"
-    social_tokens: bool = True  # False: the model's entities only (`opinions evaluate` scores the model)
+# Entity type names in common corpora, mapped onto ours (WNUT-17 names included).
+ENTITY_ALIASES = {
+    "person": "PER", "per": "PER", "location": "LOC", "loc": "LOC", "geo-loc": "LOC", "corporation": "ORG",
+    "group": "ORG", "org": "ORG", "company": "ORG", "product": "PRODUCT", "creative-work": "WORK",
+    "work": "WORK", "misc": "MISC",
+}
+SOCIAL_LABELS = {"HASHTAG", "MENTION", "CASHTAG"}
+SIGILS = {"@", "#", "$"}
 
 
-class Task:
-    """Base: holds tokenizer + model, and the shared forward."""
+def canonical_entity_type(name: str) -> str:
+    return ENTITY_ALIASES.get(name.lower(), name.upper())
 
-    name: ClassVar[str]
-    model_kind: ClassVar[str]
-
-    def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
-        self.spec = spec
-        self.runtime = runtime
-        self.options = options or TaskOptions()
-        folder = load_folder_or_id(spec)
-        mode = self.options.quantize
-        # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
-        cached = traced.load(folder, self.model_kind, mode, runtime)
-        if cached is not None:
-            self.tokenizer, self.model = cached
-        else:
-            self.tokenizer = load_tokenizer(folder)
-            self.model = quantize(load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle),
-                                  mode, runtime)
-            traced.save(folder, self.model_kind, mode, runtime, self.tokenizer, self.model)
-        self.max_length = self._max_length()
-        self.stats = BatchStats()
-
-    def _max_length(self) -> int:
-        if self.spec.is_embedded:
-            return int(modelpack.pack_entry(self.spec.task).manifest.get("max_length", 128))
-        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
-        if getattr(self.model.config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
-            limit -= 2  # RoBERTa position ids start after the padding index
-        tokenizer_limit = int(getattr(self.tokenizer, "model_max_length", limit) or limit)
-        return max(8, min(limit, tokenizer_limit, 512))
-
-    def _forward(self, ids: Any, mask: Any, types: Any = None) -> Any:
-        device = self.runtime.device
-        extra = {} if types is None else {"token_type_ids": types.to(device)}
-        return self.model(input_ids=ids.to(device), attention_mask=mask.to(device), **extra).logits
-
-    def _run(self, sequences: list[list[int]], types: list[list[int]] | None = None) -> list[Any]:
-        return run_batched(sequences, self._forward, self.tokenizer.pad_token_id or 0,
-                           budget=self.options.batch_tokens, stats=self.stats, types=types)
-
-    def _wrap(self, ids: list[int]) -> list[int]:
-        return [self.tokenizer.cls_token_id, *ids, self.tokenizer.sep_token_id]
-
-
-class SentimentTask(Task):
-    name = "sentiment"
-    model_kind = "sequence"
-
-    def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
-        super().__init__(spec, runtime, options)
-        raw = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
-        self.labels = canonical_sentiment_labels(raw)
-        # the text is normalised the way the model was trained (config `opinions_normalisation`); unknown: refused
-        self.normalise = normaliser(model_normalisation(self.model.config))
-
-    def tokenize(self, texts: list[str]) -> list[list[int]]:
-        body = self.max_length - 2
-        head = int(body * HEAD_SHARE)
-        encoded = self.tokenizer([self.normalise(t) for t in texts], add_special_tokens=False,
-                                 truncation=False, verbose=False)["input_ids"]
-        return [self._wrap(ids if len(ids) <= body else ids[:head] + ids[len(ids) - (body - head):]) for ids in encoded]
-
-    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        import torch
-
-        outputs = []
-        for logits in self._run(self.tokenize(texts)):
-            probs = torch.softmax(logits, dim=-1).tolist()
-            best = max(range(len(probs)), key=probs.__getitem__)
-            outputs.append({"label": self.labels[best], "score": probs[best],
-                            "scores": dict(zip(self.labels, probs, strict=True))})
-        return outputs
-
-
-def canonical_sentiment_labels(raw: list[str]) -> list[str]:
-    """Map a model's label names onto negative/neutral/positive where they mean that."""
-    lowered = [r.lower() for r in raw]
-    aliases = {"neg": "negative", "pos": "positive", "neu": "neutral"}
-    lowered = [aliases.get(r, r) for r in lowered]
-    if all(r.startswith("label_") for r in lowered) and len(raw) in (2, 3):
-        return ["negative", "positive"] if len(raw) == 2 else list(SENTIMENT_LABELS)
-    return lowered
 
 
 class NerTask(Task):
     name = "ner"
     model_kind = "token"
+    row_schema: ClassVar[dict[str, Any]] = {
+        "text_hash": pl.String, "model": pl.String, "text": pl.String, "label": pl.String,
+        "start": pl.Int32, "end": pl.Int32, "score": pl.Float64}
+    # NER scores the model's own entities; the social-token rules are scored on top (`evaluate`)
+    evaluation_settings: ClassVar[dict[str, Any]] = {"social_tokens": False}
+    metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {
+        "per_type": ("per entity type", ["type", "precision", "recall", "f1", "support"])}
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         from analyzer import bio
 
         super().__init__(spec, runtime, options)
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
-        self.case_types = uses_case_types(self.model.config)  # the model reads letter case (analyzer.casing)
         self.transitions = bio.transition_scores(self.model.config, self.tags)  # None: plain BIO constraint
 
-    def predict(self, texts: list[str]) -> list[list[dict[str, Any]]]:
-        import numpy as np
-        import torch
+    def uses_token_types(self) -> bool:
+        """A model trained with case types reads each subword's letter case as its token type (analyzer.casing)."""
+        return uses_case_types(self.model.config)
 
+    @classmethod
+    def decoding_id(cls, spec: ModelSpec) -> str:
+        """Decoding with other tag transitions (analyzer.bio) gives other entities from the same weights.
+        Read from the pack's config, which is what decoding reads; a local folder's digest covers its config."""
+        from analyzer.bio import CONFIG_KEY
+
+        weight = (spec.shipped_config().get(CONFIG_KEY) or {}).get("weight")
+        return f"+transitions{weight:g}" if weight else ""
+
+    def preprocess(self, texts: list[str]) -> Encoded:
         encoding = self.tokenizer([mask_markup(t) for t in texts], add_special_tokens=False, truncation=False,
                                   verbose=False, return_offsets_mapping=True)  # same offsets as the stored text
+        cased = self.uses_token_types()
         body = self.max_length - 2
         stride = max(1, body - int(body * NER_WINDOW_OVERLAP))
         sequences: list[list[int]] = []
         types: list[list[int]] = []
         windows: list[tuple[int, int, int]] = []  # (text index, first token, sequence index)
         for t, ids in enumerate(encoding["input_ids"]):
-            cases = token_case_types(texts[t], encoding["offset_mapping"][t]) if self.case_types else []
+            cases = token_case_types(texts[t], encoding["offset_mapping"][t]) if cased else []
             start = 0
             while True:
                 windows.append((t, start, len(sequences)))
                 sequences.append(self._wrap(ids[start : start + body]))
-                if self.case_types:
+                if cased:
                     types.append([CASE_NONE, *cases[start : start + body], CASE_NONE])
                 if start + body >= len(ids):
                     break
                 start += stride
-        logits = self._run(sequences, types if self.case_types else None)
+        return Encoded(sequences, types if cased else None, context=(encoding, windows))
+
+    def postprocess(self, texts: list[str], encoded: Encoded, outputs: list[Any]) -> list[Prediction]:
+        import numpy as np
+        import torch
+
+        encoding, windows = encoded.context
+        body = self.max_length - 2
         per_text: list[list[tuple[int, int, int]]] = [[] for _ in texts]
         for window in windows:
             per_text[window[0]].append(window)
@@ -200,7 +148,7 @@ class NerTask(Task):
             best_margin = np.full(n_tokens, -1)
             for _, first, seq_index in per_text[t]:
                 count = min(body, n_tokens - first)
-                window_probs = torch.softmax(logits[seq_index][1 : count + 1], dim=-1).numpy()  # [1:]: skip [CLS]
+                window_probs = torch.softmax(outputs[seq_index][1 : count + 1], dim=-1).numpy()  # [1:]: skip [CLS]
                 k = np.arange(count)
                 margin = np.minimum(k, count - 1 - k)  # distance from the window edge: more context is better
                 better = margin > best_margin[first : first + count]
@@ -225,6 +173,30 @@ class NerTask(Task):
                 continue  # links are not entities
             spans.append(entity)
         return with_social_tokens(text, spans) if self.options.social_tokens else spans
+
+    @classmethod
+    def rows(cls, text_hash: str, model: str, prediction: Prediction | None, lang: str | None) -> list[dict[str, Any]]:
+        return [{"text_hash": text_hash, "model": model, **entity} for entity in prediction or []]
+
+    @classmethod
+    def json_line(cls, prediction: Prediction | None, lang: str | None) -> dict[str, Any]:
+        if prediction is None:
+            return {"lang": lang, "entities": None,
+                    "reason": f"language {lang!r} is not supported by the {cls.name} model"}
+        return {"lang": lang, "entities": [{"text": e["text"], "label": e["label"], "start": e["start"],
+                                            "end": e["end"], "score": round(e["score"], 4)} for e in prediction]}
+
+    @classmethod
+    def to_columns(cls, predictions: list[Prediction | None]) -> dict[str, list[Any]]:
+        return {"entities": [None if p is None else json.dumps(p) for p in predictions]}
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, list[Any]]) -> list[Prediction | None]:
+        return [None if value is None else json.loads(value) for value in columns["entities"]]
+
+    @classmethod
+    def evaluate(cls, path: Path, predictor: Any, spec: ModelSpec) -> dict[str, Any]:
+        return _evaluate(path, predictor, spec)
 
 
 def _join_hyphenated(words: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -283,4 +255,69 @@ def _trimmed(entity: dict[str, Any], text: str) -> dict[str, Any] | None:
             "score": sum(entity["scores"]) / len(entity["scores"])}
 
 
-TASK_REGISTRY: dict[str, type[Task]] = {"sentiment": SentimentTask, "ner": NerTask}
+def _evaluate(path: Path, predictor: Any, spec: ModelSpec) -> dict[str, Any]:
+    from analyzer.labelled import read_conll
+    from analyzer.metrics import entity_scores
+
+    data = read_conll(path)
+    texts, spans = [], []
+    for tokens in data.tokens:
+        offsets, position = [], 0
+        for token in tokens:
+            offsets.append((position, position + len(token)))
+            position += len(token) + 1
+        texts.append(" ".join(tokens))
+        spans.append(offsets)
+    gold = [[t if t == "O" else t[:2] + canonical_entity_type(t[2:]) for t in tags] for tags in data.tags]
+    gold, sigil_only = _without_sigil_entities(data.tokens, gold)
+    started = time.perf_counter()
+    result = predictor({"text_hash": [str(i) for i in range(len(texts))], "text": texts})
+    seconds = time.perf_counter() - started
+    model_entities = [entities or [] for entities in result[NerTask.name]]
+    scores = entity_scores(gold, [_as_tags(offsets, entities) for offsets, entities in zip(spans, model_entities, strict=True)])
+    # what ingest stores: a social token replaces the model's entity it overlaps. A corpus that tags
+    # "@BarackObama" as PER (BTC does) then counts it as missed, since MENTION is not one of its types.
+    stored = [_as_tags(offsets, with_social_tokens(text, entities))
+              for offsets, text, entities in zip(spans, texts, model_entities, strict=True)]
+    return {"file": str(path), "model": spec.source, "sentences": len(texts), **scores,
+            "f1_with_social_tokens": entity_scores(gold, stored)["f1"],
+            **({"gold_sigil_entities_ignored": sigil_only} if sigil_only else {}),
+            "texts_per_second": round(len(texts) / max(seconds, 1e-9), 1)}
+
+
+def _without_sigil_entities(sentences: list[list[str]], gold: list[list[str]]) -> tuple[list[list[str]], int]:
+    """Gold tags with entities that are only "@", "#" or "$" set to O, and how many there were.
+
+    BTC's CoNLL splits "@NikoWavy" into "@" B-PER and "NikoWavy" B-PER: two entities, one a
+    bare symbol, which no span-producing tagger (ours included) can output.
+    """
+    cleaned, dropped = [], 0
+    for tokens, tags in zip(sentences, gold, strict=True):
+        tags = list(tags)
+        for k, (token, tag) in enumerate(zip(tokens, tags, strict=True)):
+            continues = k + 1 < len(tags) and tags[k + 1].startswith("I-")
+            if tag.startswith("B-") and token in SIGILS and not continues:
+                tags[k] = "O"
+                dropped += 1
+        cleaned.append(tags)
+    return cleaned, dropped
+
+
+def _as_tags(offsets: list[tuple[int, int]], entities: list[dict[str, Any]]) -> list[str]:
+    """BIO tags of the whitespace tokens at `offsets` from entity spans (social tokens are not a corpus type).
+
+    A token takes the tag of an entity it overlaps: the corpus's tokens can be longer than the
+    model's words ("Comp_Finance" is one CoNLL token and three words), and an entity's span
+    leaves out a leading "@" or "#" ("@BarackObama" is tagged on "BarackObama").
+    """
+    tags = ["O"] * len(offsets)
+    for entity in entities:
+        if entity["label"] in SOCIAL_LABELS:
+            continue
+        inside = [k for k, (s, e) in enumerate(offsets) if s < entity["end"] and entity["start"] < e]
+        for n, k in enumerate(inside):
+            tags[k] = ("B-" if n == 0 else "I-") + canonical_entity_type(entity["label"])
+    return tags
+
+
+TASK = NerTask

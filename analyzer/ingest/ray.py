@@ -18,34 +18,30 @@ afterwards. Ray is an optional extra: `pip install "opinions[ray]"`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from analyzer.analysis import AnalysisSettings, write_results
+from analyzer.errors import OpinionsError
+from analyzer.ingest import landing
+from analyzer.ingest.options import IngestOptions, RayOptions
+from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
+from analyzer.sources import Source, SourceError, read_batches
 from analyzer.store import Store, query_frame
 
-RESULT_COLUMNS = ("text_hash", "lang", "task", "status", "label", "score", "scores", "entities")
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
-class RayUnavailable(RuntimeError):
+class RayUnavailable(OpinionsError, RuntimeError):
     """Ray is not installed or cannot start."""
-
-
-@dataclass
-class RayOptions:
-    address: str | None = None
-    workers: int | None = None
-    gpus_per_worker: float = 0.0
-    object_store_mb: int = 512
-    batch_rows: int = 512  # texts per block sent to a predictor actor (results never depend on it)
 
 
 # Set before ray is imported: it keeps every listener of a private cluster on loopback
@@ -54,7 +50,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
-def _ray() -> Any:
+def _ray() -> ModuleType:
     try:
         import ray
     except ImportError as exc:
@@ -69,7 +65,7 @@ class RaySession:
         self.options = options
         self.started_here = False
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> ModuleType:
         ray = _ray()
         for name in ("ray", "ray.data", "ray.train"):
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -91,12 +87,9 @@ class RaySession:
             _ray().shutdown()
 
 
-def _map_block(block: Any, params_by_source: dict[str, dict[str, Any]]) -> Any:
-    from analyzer.ingest import map_records
-
+def _map_block(block: pa.Table, params_by_source: dict[str, dict[str, Any]]) -> pa.Table:
     source = block.column("source")[0].as_py()
-    mapped = map_records(block.select(["line_no", "record"]), params_by_source[source])
-    return mapped
+    return landing.map_records(block.select(["line_no", "record"]), params_by_source[source])
 
 
 class PredictorActor:
@@ -115,30 +108,52 @@ class PredictorActor:
 
     def __call__(self, block: dict[str, Any]) -> dict[str, Any]:
         batch = {"text_hash": list(block["text_hash"]), "text": list(block["text"]), "lang": list(block["lang"])}
-        result = self.predictor(batch)
-        rows: dict[str, list[Any]] = {c: [] for c in RESULT_COLUMNS}
-        for task in self.predictor.settings.tasks:
-            for i, text_hash in enumerate(result["text_hash"]):
-                prediction = result[task][i]
-                rows["text_hash"].append(text_hash)
-                rows["lang"].append(result["lang"][i])
-                rows["task"].append(task)
-                rows["status"].append(result[f"{task}_status"][i])
-                rows["label"].append(prediction.get("label") if isinstance(prediction, dict) else None)
-                rows["score"].append(prediction.get("score") if isinstance(prediction, dict) else None)
-                rows["scores"].append(json.dumps(prediction.get("scores")) if isinstance(prediction, dict) else None)
-                rows["entities"].append(json.dumps(prediction) if isinstance(prediction, list) else None)
-        return rows
+        return result_columns(self.predictor(batch), self.predictor.settings.tasks)
 
 
-def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: Any, summary: Any, progress: Any,
-                          stop: Any) -> None:
+def result_columns(result: dict[str, list[Any]], tasks: list[str]) -> dict[str, list[Any]]:
+    """A predictor's result as flat columns, one row per text: `<task>.status` and each task's own
+    columns (`Task.to_columns`) under `<task>.`; `from_result_columns` reads them back."""
+    from analyzer.tasks import task_class
+
+    columns: dict[str, list[Any]] = {"text_hash": result["text_hash"], "lang": result["lang"]}
+    for task in tasks:
+        columns[f"{task}.status"] = result[f"{task}_status"]
+        for name, values in task_class(task).to_columns(result[task]).items():
+            columns[f"{task}.{name}"] = values
+    return columns
+
+
+def from_result_columns(columns: dict[str, list[Any]], tasks: list[str]) -> dict[str, list[Any]]:
+    """The predictor's result (as `analysis.write_results` takes it) from `result_columns`."""
+    from analyzer.tasks import task_class
+
+    result: dict[str, list[Any]] = {"text_hash": columns["text_hash"], "lang": columns["lang"]}
+    for task in tasks:
+        prefix = f"{task}."
+        own = {name[len(prefix):]: values for name, values in columns.items() if name.startswith(prefix)}
+        statuses = own.pop("status")
+        result[task] = [p if status == "ok" else None
+                        for p, status in zip(task_class(task).from_columns(own), statuses, strict=True)]
+        result[f"{task}_status"] = statuses
+    return result
+
+
+def run_ray(store: Store, sources: list[Source], options: IngestOptions, model_ids: dict[str, str],
+            summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
+    """Land every source through Ray, then analyse the texts no current model has seen."""
+    with RaySession(options.ray) as ray:
+        land_sources_with_ray(ray, store, sources, options, summary, progress, stop)
+        if options.analysis and not stop.requested:
+            analyse_with_ray(ray, store, options.analysis, model_ids, summary, options.ray, progress)
+
+
+def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], options: IngestOptions, summary: RunSummary,
+                          progress: Progress, stop: GracefulStop) -> None:
     """Read in the driver, map in Ray tasks, land in order in the driver."""
     import pyarrow as pa
 
     from analyzer.config import keyword_patterns
-    from analyzer.ingest import _record_source_failure, land_mapped, source_mapping_params
-    from analyzer.sources import SourceError, read_batches
 
     names, patterns = keyword_patterns(options.config)
     blocks, batches, params_by_source = [], [], {}
@@ -147,7 +162,7 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
             for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
                                       should_stop=lambda: stop.requested is not None):
                 if source.name not in params_by_source:
-                    params_by_source[source.name] = source_mapping_params(source, batch, options, summary)
+                    params_by_source[source.name] = landing.source_mapping_params(source, batch, options, summary)
                 blocks.append(pa.table({"source": [source.name] * len(batch.record),
                                         "line_no": pa.array(batch.line_no, pa.int64()),
                                         "record": pa.array(batch.record, pa.string())}))
@@ -155,7 +170,7 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
         except SourceError as exc:
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
-                _record_source_failure(con, summary.run_id, exc)
+                landing.record_source_failure(con, summary.run_id, exc)
     cpus = float(ray.available_resources().get("CPU", 1))
     mapped_ds = ray.data.from_arrow(blocks).map_batches(
         _map_block, batch_format="pyarrow", batch_size=None, fn_kwargs={"params_by_source": params_by_source},
@@ -171,13 +186,13 @@ def land_sources_with_ray(ray: Any, store: Store, sources: list[Any], options: A
         mapped = mapped_all.slice(offset, n) if mapped_all is not None else pa.table({})
         offset += n
         with store.connect() as con:
-            land_mapped(con, mapped, batch, summary, names, patterns)
+            landing.land_mapped(con, mapped, batch, summary, names, patterns)
         if progress.on_rows:
             progress.on_rows(batch.rows_read)
 
 
-def analyse_with_ray(ray: Any, store: Store, settings: AnalysisSettings, model_ids: dict[str, str], summary: Any,
-                     ray_options: RayOptions, progress: Any) -> None:
+def analyse_with_ray(ray: ModuleType, store: Store, settings: AnalysisSettings, model_ids: dict[str, str],
+                     summary: RunSummary, ray_options: RayOptions, progress: Progress) -> None:
     """Texts no current model has seen → actor pool → Parquet staging → the same idempotent writes."""
     from ray.data import ActorPoolStrategy
 
@@ -208,33 +223,18 @@ def analyse_with_ray(ray: Any, store: Store, settings: AnalysisSettings, model_i
 
 
 def _load_staged(store: Store, staging: Path, model_ids: dict[str, str], need_sets: dict[str, set[str]],
-                 summary: Any, progress: Any) -> None:
-    frame = pl.read_parquet(str(staging / "*.parquet")) if any(staging.glob("*.parquet")) else pl.DataFrame()
+                 summary: RunSummary, progress: Progress) -> None:
+    files = sorted(staging.glob("*.parquet"))
+    # one file per block: a column a block holds only nulls in (every text unsupported) is typed null there
+    frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed") if files else pl.DataFrame()
     if frame.is_empty():
         return
-    hashes = frame["text_hash"].unique(maintain_order=True).to_list()
-    by_task: dict[str, dict[str, dict[str, Any]]] = {}
-    langs: dict[str, Any] = {}
-    for row in frame.iter_rows(named=True):
-        by_task.setdefault(row["task"], {})[row["text_hash"]] = row
-        langs[row["text_hash"]] = row["lang"]
-    result: dict[str, list[Any]] = {"text_hash": hashes, "lang": [langs[h] for h in hashes]}
-    unsupported = 0
-    for task, rows in by_task.items():
-        predictions, statuses = [], []
-        for text_hash in hashes:
-            row = rows.get(text_hash)
-            statuses.append(row["status"] if row else "ok")
-            if row is None or row["status"] != "ok":
-                predictions.append(None)
-            elif task == "sentiment":
-                predictions.append({"label": row["label"], "score": row["score"], "scores": json.loads(row["scores"])})
-            else:
-                predictions.append(json.loads(row["entities"]))
-        result[task] = predictions
-        result[f"{task}_status"] = statuses
+    frame = frame.unique(subset="text_hash", keep="first", maintain_order=True)
+    hashes = frame["text_hash"].to_list()
+    tasks = list(model_ids)
+    result = from_result_columns(frame.to_dict(as_series=False), tasks)
     unsupported = sum(1 for i in range(len(hashes))
-                      if any(result[f"{t}_status"][i] == "unsupported" for t in by_task))
+                      if any(result[f"{t}_status"][i] == "unsupported" for t in tasks))
     with store.connect() as con:
         write_results(con, result, model_ids, summary.run_id, need_sets,
                       {"texts_analysed": len(hashes), "texts_unsupported": unsupported})

@@ -1,0 +1,144 @@
+"""The local engine: read, map and land each source chunk by chunk in this process, with the
+model analysing one chunk's new texts while the next is read and landed (`_prefetched`)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import polars as pl
+
+from analyzer.analysis import Predictor, analyse
+from analyzer.config import keyword_patterns
+from analyzer.ingest import landing
+from analyzer.ingest.options import IngestOptions
+from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
+from analyzer.sources import RecordBatch, Source, SourceError, read_batches
+from analyzer.store import Store, query_frame
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
+READER_WINDOW_SECONDS = 0.03
+
+
+def run_local(store: Store, sources: list[Source], options: IngestOptions, predictor: Predictor | None,
+              summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
+    """Land every source; analyse the new texts (and any stored ones the current models have not seen)."""
+    if predictor is None:
+        for _ in _landed_batches(store, sources, options, summary, progress, stop):
+            pass
+        return
+    _catch_up(store, predictor, summary, progress, stop)
+    # reading and landing the next chunk overlap with the model working on this one
+    landed = _landed_batches(store, sources, options, summary, progress, stop)
+    for new_texts in _prefetched(landed, depth=2):
+        _analyse(store, predictor, new_texts, summary, progress, stop)
+    summary.notes.extend(predictor.notes())
+
+
+def _catch_up(store: Store, predictor: Predictor, summary: RunSummary, progress: Progress, stop: GracefulStop) -> None:
+    """Analyse stored comments that lack results for the current models (e.g. after a kill)."""
+    for task, model_id in predictor.model_ids.items():
+        with store.connect() as con:
+            leftovers = query_frame(con, "ingest/unanalysed", {"task": task, "model": model_id})
+        if leftovers.height:
+            progress.log(f"analysing {leftovers.height} stored texts that {task} has not seen yet")
+            _analyse(store, predictor, leftovers, summary, progress, stop)
+
+
+def _analyse(store: Store, predictor: Predictor, texts: pl.DataFrame, summary: RunSummary, progress: Progress,
+             stop: GracefulStop) -> None:
+    if progress.on_texts_total:
+        progress.on_texts_total(texts.height)
+    counts = analyse(store, predictor, texts, summary.run_id, progress=progress.on_texts,
+                     should_stop=lambda: stop.requested is not None)
+    summary.texts_analysed += counts.texts_analysed
+    summary.texts_cached += counts.texts_cached
+    summary.texts_unsupported += counts.texts_unsupported
+    summary.model_seconds += counts.model_seconds
+
+
+def _landed_batches(store: Store, sources: list[Source], options: IngestOptions, summary: RunSummary,
+                    progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
+    """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
+    names, patterns = keyword_patterns(options.config)
+    for source in sources:
+        if stop.requested:
+            return
+        try:
+            # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
+            for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress,
+                                                                                stop), depth=1)):
+                if index:
+                    # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
+                    # window between two writes (~0.3 s per 1M rows)
+                    time.sleep(READER_WINDOW_SECONDS)
+                with store.connect() as con:
+                    new_texts = landing.land_mapped(con, mapped, batch, summary, names, patterns,
+                                            want_texts=options.analysis is not None)
+                landing.release_freed_memory()
+                if progress.on_rows:
+                    progress.on_rows(batch.rows_read)
+                if new_texts.height:
+                    yield new_texts
+                if stop.requested:
+                    return
+        except SourceError as exc:
+            summary.failed_sources[exc.source] = exc.reason
+            with store.connect() as con:
+                landing.record_source_failure(con, summary.run_id, exc)
+
+
+def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary, progress: Progress,
+                    stop: GracefulStop) -> Iterator[tuple[RecordBatch, pa.Table]]:
+    params: dict[str, Any] | None = None
+    for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
+                              should_stop=lambda: stop.requested is not None):
+        if params is None:
+            params = landing.source_mapping_params(source, batch, options, summary)
+            progress.log(f"{source.name}: preset {summary.presets[source.name]}")
+        for note in batch.notes:
+            if note not in summary.notes:
+                summary.notes.append(note)
+                progress.log(note)
+        yield batch, landing.map_records(landing.batch_frame(batch), params)
+
+
+def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
+    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    halt = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not halt.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if halt.is_set():
+                    return
+            box.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="opinions-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        halt.set()
+        worker.join(timeout=60)

@@ -1,0 +1,88 @@
+"""What a run tells its caller: the summary it builds as chunks land, the progress callbacks,
+and the signals that ask it to stop. Shared by both engines and `run`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from types import FrameType
+from typing import Any
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    status: str = "running"
+    rows_read: int = 0
+    rows_new: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    texts_analysed: int = 0
+    texts_cached: int = 0
+    texts_unsupported: int = 0
+    seconds: float = 0.0
+    model_seconds: float = 0.0  # time the model was computing: its busy share of `seconds` shows the overlap
+    device: str | None = None
+    presets: dict[str, str] = field(default_factory=dict)
+    failed_sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # why a failed run stopped (its committed chunks are kept)
+
+    @property
+    def rows_landed(self) -> int:
+        """Rows that are in the database now (new, or stored before) or deliberately not stored (skipped)."""
+        return self.rows_new + self.rows_duplicate + self.rows_skipped
+
+    def failure(self) -> str:
+        """Why nothing was ingested, in one line."""
+        parts = [f"{k}: {v}" for k, v in self.failed_sources.items()]
+        if self.rows_read:
+            parts.append(f"all {self.rows_read:,} rows read were rejected (see `opinions report rejects "
+                         f"--run {self.run_id}`)")
+        return "nothing was ingested: " + "; ".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["model_seconds"] = round(self.model_seconds, 3)
+        return data
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI wires to a progress bar; all optional."""
+
+    on_rows: Callable[[int], None] | None = None
+    on_texts: Callable[[int], None] | None = None
+    on_texts_total: Callable[[int], None] | None = None
+    on_log: Callable[[str], None] | None = None
+
+    def log(self, message: str) -> None:
+        if self.on_log:
+            self.on_log(message)
+
+
+class GracefulStop:
+    """SIGTERM / SIGINT ask the run to stop after the current chunk; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, Any] = {}  # signal handlers to restore
+
+    def __enter__(self) -> GracefulStop:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

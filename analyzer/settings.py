@@ -1,0 +1,107 @@
+"""Every setting a user can give, in one table, and the one rule that picks its value:
+
+    flag  >  environment variable  >  config file  >  profile / default
+
+`opinions config show` prints each setting's effective value and where it came from.
+Imports nothing heavy: the CLI reads it to resolve the database path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer.errors import OpinionsError
+from analyzer.tasks import NAMES as ANALYSIS_TASKS
+
+MODEL_TASKS = (*ANALYSIS_TASKS, "summary")  # every task with a configurable model (summary: analyzer.summarize)
+# the last layer of the rule for a task's model: what each profile runs
+PROFILES: dict[str, dict[str, str]] = {
+    "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
+    "hub": {
+        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
+        "ner": "dslim/bert-base-NER",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+    "hub-multilingual": {
+        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
+        "ner": "Davlan/xlm-roberta-base-ner-hrl",
+        "summary": "sshleifer/distilbart-cnn-12-6",
+    },
+}
+
+
+class SettingError(OpinionsError, KeyError):
+    """A setting name that is not in the table."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None  # None: decided by the profile (models) or at run time (threads)
+    env: str | None
+    config_key: tuple[str, ...] | None  # where it sits in the config file ([models] profile = ...)
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "opinions.duckdb", "OPINIONS_DB", None, "The DuckDB database file (--db)."),
+    Setting("profile", "embedded", "OPINIONS_PROFILE", ("models", "profile"),
+            "Model profile: embedded (offline), hub, hub-multilingual (--profile)."),
+    *(Setting(f"{task}_model", None, f"OPINIONS_{task.upper()}_MODEL", ("models", task),
+              f"The {task} model: embedded, a hub id, or a folder (default: the profile's).")
+      for task in MODEL_TASKS),
+    Setting("cache", "~/.cache/opinions", "OPINIONS_CACHE", None,
+            "Where the materialised model pack and traces live ($XDG_CACHE_HOME/opinions when set)."),
+    Setting("threads", None, "OPINIONS_THREADS", None, "CPU threads for models (default: every core)."),
+    Setting("trace", "1", "OPINIONS_TRACE", None, "0: never trace local models (analyzer.traced)."),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Effective:
+    name: str
+    value: str | None
+    origin: str  # "flag", "env OPINIONS_DB", "config file [models] profile", "default", "profile hub"
+
+
+def lookup(name: str) -> Setting:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise SettingError(f"unknown setting {name!r}: choose one of {', '.join(BY_NAME)}") from None
+
+
+def effective(name: str, flag: str | None = None, config: Mapping[str, Any] | None = None,
+              env: Mapping[str, str] | None = None) -> Effective:
+    """The value of setting `name` by the one rule: flag > env > config file > default.
+    An empty environment variable counts as unset."""
+    setting = lookup(name)
+    env = os.environ if env is None else env
+    if flag:
+        return Effective(name, str(flag), "flag")
+    if setting.env and env.get(setting.env):
+        return Effective(name, env[setting.env], f"env {setting.env}")
+    if setting.config_key and config:
+        section: Any = config
+        for key in setting.config_key:
+            section = section.get(key) if isinstance(section, Mapping) else None
+        if section:
+            return Effective(name, str(section), f"config file [{'] '.join(setting.config_key)}")
+    return Effective(name, setting.default, "default")
+
+
+def show(config: Mapping[str, Any] | None = None, flags: Mapping[str, str | None] | None = None,
+         env: Mapping[str, str] | None = None) -> list[Effective]:
+    """Every setting's effective value; a task's model left to the profile names the profile's choice."""
+    flags = flags or {}
+    values = {s.name: effective(s.name, flags.get(s.name), config, env) for s in SETTINGS}
+    profile = values["profile"].value or "embedded"
+    for task in MODEL_TASKS:
+        chosen = values[f"{task}_model"]
+        if chosen.origin == "default" and profile in PROFILES:
+            values[chosen.name] = Effective(chosen.name, PROFILES[profile][task], f"profile {profile}")
+    return list(values.values())

@@ -1,0 +1,52 @@
+"""Settings: one table, one precedence rule (flag > env > config file > profile), shown with their origin."""
+
+from __future__ import annotations
+
+import json
+
+from analyzer.cli import app
+from analyzer.models import resolve
+from analyzer.settings import SETTINGS, effective
+
+
+def test_a_flag_beats_the_environment_which_beats_the_config_file_which_beats_the_default():
+    config = {"models": {"profile": "hub"}}
+    env = {"OPINIONS_PROFILE": "hub-multilingual"}
+    assert effective("profile", None, None, {}).value == "embedded"
+    assert effective("profile", None, config, {}).origin == "config file [models] profile"
+    assert effective("profile", None, config, env).value == "hub-multilingual"
+    assert effective("profile", "embedded", config, env).origin == "flag"
+
+
+def test_a_model_left_to_the_profile_is_the_profiles_model(monkeypatch):
+    monkeypatch.delenv("OPINIONS_NER_MODEL", raising=False)
+    monkeypatch.setenv("OPINIONS_PROFILE", "hub")
+    assert resolve("ner", None, {"models": {"profile": "embedded"}}).source == "dslim/bert-base-NER"
+    monkeypatch.setenv("OPINIONS_NER_MODEL", "some/ner")
+    assert resolve("ner", None, {"models": {"ner": "other/ner"}}).source == "some/ner"
+    assert resolve("ner", "flag/ner", {"models": {"ner": "other/ner"}}).source == "flag/ner"
+
+
+def test_every_setting_has_a_variable_and_help_and_a_unique_name():
+    assert len({s.name for s in SETTINGS}) == len(SETTINGS)
+    assert all(s.env and s.env.startswith("OPINIONS_") and s.help for s in SETTINGS)
+
+
+def test_config_show_prints_each_settings_value_and_where_it_came_from(runner, tmp_path, monkeypatch):
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+    monkeypatch.setenv("OPINIONS_DB", str(tmp_path / "env.duckdb"))
+    config = tmp_path / "opinions.toml"
+    config.write_text('[models]\nprofile = "hub"\nsentiment = "my/sentiment"\n')
+    result = runner.invoke(app, ["config", "show", "--config", str(config), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    shown = {row["setting"]: (row["value"], row["from"]) for row in json.loads(result.stdout)}
+    assert set(shown) == {s.name for s in SETTINGS}
+    assert shown["db"] == (str(tmp_path / "env.duckdb"), "env OPINIONS_DB")
+    assert shown["profile"] == ("hub", "config file [models] profile")
+    assert shown["sentiment_model"] == ("my/sentiment", "config file [models] sentiment")
+    assert shown["ner_model"] == ("dslim/bert-base-NER", "profile hub")
+    flagged = runner.invoke(app, ["config", "show", "--config", str(config), "--db", "x.duckdb", "--profile",
+                                  "embedded", "--format", "json"])
+    rows = {row["setting"]: (row["value"], row["from"]) for row in json.loads(flagged.stdout)}
+    assert rows["db"] == ("x.duckdb", "flag") and rows["ner_model"] == ("embedded", "profile embedded")

@@ -1,0 +1,102 @@
+"""The task registry is the one list of task names, and each task carries its own results
+through the store, `opinions analyze` and the Ray engine's flat columns."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from analyzer import tasks
+from analyzer.ingest.ray import from_result_columns, result_columns
+from analyzer.tasks import NAMES, UnknownTask, task_class
+
+SAMPLES = {
+    "sentiment": [{"label": "positive", "score": 0.9, "scores": {"negative": 0.05, "neutral": 0.05, "positive": 0.9}},
+                  None],
+    "ner": [[{"text": "Apple", "label": "ORG", "start": 0, "end": 5, "score": 0.8}], [], None],
+}
+
+
+def test_every_registered_task_has_a_module_and_an_example_here():
+    assert set(NAMES) == set(SAMPLES)
+    for name in NAMES:
+        assert task_class(name).name == name
+
+
+def test_an_unknown_task_name_is_refused_with_the_names_there_are():
+    with pytest.raises(UnknownTask, match="sentiment, ner"):
+        task_class("emotion")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_predictions_survive_the_ray_engines_flat_columns(name):
+    predictions = SAMPLES[name]
+    statuses = ["ok" if p is not None else "unsupported" for p in predictions]
+    result = {"text_hash": [f"h{i}" for i in range(len(predictions))], "lang": ["en"] * len(predictions),
+              name: predictions, f"{name}_status": statuses}
+    back = from_result_columns(result_columns(result, [name]), [name])
+    assert back == result
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_store_row_fits_the_tasks_row_schema(name):
+    import polars as pl
+
+    cls = task_class(name)
+    rows = [row for i, p in enumerate(SAMPLES[name]) for row in cls.rows(f"h{i}", "m", p, "xx")]
+    frame = pl.DataFrame(rows, schema=cls.row_schema)
+    assert frame.height == len(rows) and set(frame.columns) == set(cls.row_schema)
+
+
+def test_an_unsupported_text_says_why_in_every_tasks_analyze_line():
+    for name in NAMES:
+        line = task_class(name).json_line(None, "xx")
+        assert line["lang"] == "xx" and "not supported" in line["reason"]
+
+
+def test_the_registry_and_the_error_base_import_nothing_heavy():
+    code = ("import sys, analyzer.tasks, analyzer.errors; "
+            "print(sorted(m for m in sys.modules if m.startswith('analyzer') or m in ('torch', 'polars')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['analyzer', 'analyzer.errors', 'analyzer.tasks']"
+
+
+@pytest.mark.parametrize("module", ["analyzer.ingest.options", "analyzer.ingest.progress", "analyzer.ingest.landing",
+                                    "analyzer.ingest.local", "analyzer.ingest.ray", "analyzer.ingest.run",
+                                    "analyzer.tasks.sentiment", "analyzer.tasks.ner", "analyzer.models"])
+def test_each_module_imports_first_on_its_own(module):
+    """An import cycle shows up as a module that cannot be the first one imported."""
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
+
+
+INTERNAL = {"JsonTooDeep", "ReadStopped"}  # control flow inside sources, never shown to a user
+
+
+def test_every_user_error_is_an_opinions_error():
+    import inspect
+
+    import analyzer.config
+    import analyzer.export
+    import analyzer.ingest.options
+    import analyzer.ingest.ray
+    import analyzer.labelled
+    import analyzer.locking
+    import analyzer.modelpack
+    import analyzer.models
+    import analyzer.presets
+    import analyzer.reporting
+    import analyzer.runtime
+    import analyzer.sources
+    import analyzer.store
+    import analyzer.textnorm
+    from analyzer.errors import OpinionsError
+
+    modules = [analyzer.config, analyzer.export, analyzer.ingest.options, analyzer.ingest.ray, analyzer.labelled,
+               analyzer.locking, analyzer.modelpack, analyzer.models, analyzer.presets, analyzer.reporting,
+               analyzer.runtime, analyzer.sources, analyzer.store, analyzer.textnorm, tasks]
+    own = [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
+           if issubclass(cls, Exception) and cls.__module__ == module.__name__ and cls.__name__ not in INTERNAL]
+    assert len(own) >= 15
+    assert [cls.__name__ for cls in own if not issubclass(cls, OpinionsError)] == []

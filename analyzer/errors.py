@@ -11,7 +11,7 @@ from analyzer.modelpack import ModelIntegrityError, ModelNotFoundError
 from analyzer.models import ModelConfigError
 from analyzer.presets import PresetError
 from analyzer.ray_engine import RayUnavailable
-from analyzer.reporting import ReportError
+from analyzer.reports.catalog import ReportError
 from analyzer.runtime import DeviceError
 from analyzer.sources import SourceError
 from analyzer.store import StoreError

@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-import queries
-from analyzer import dates, presets
+from analyzer import dates, presets, queries
 from analyzer.analysis import AnalysisSettings, Predictor, add_counters, analyse
 from analyzer.config import keyword_patterns
 from analyzer.locking import IngestLock

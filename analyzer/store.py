@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-import queries
+from analyzer import queries
 
 SCHEMA_VERSION = 4  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their

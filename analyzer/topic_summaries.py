@@ -107,7 +107,7 @@ def summarise_topics(con: duckdb.DuckDBPyConnection, summarizer: Summarizer, top
     for topic in topics:
         rows = run_sql(con, "summaries/topic_comments", {**params, "topic": topic, "limit": MAX_COMMENTS}).fetchall()
         if not rows:
-            from analyzer.reporting import ReportError
+            from analyzer.reports.catalog import ReportError
 
             raise ReportError(f"no comments for topic {topic!r} in that period")
         summary = summarizer([row[0] for row in rows])

@@ -56,8 +56,6 @@ TimeoutOption = Annotated[float, typer.Option(
 LimitHelp = "At most this many rows (1 to 100,000)."
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
-NoRetweetsOption = Annotated[bool, typer.Option(
-    "--no-retweets", help="Leave retweets and boosts out of the sentiment shares (they still count in the volume).")]
 QuantizeOption = Annotated[str, typer.Option(help=(
     "CPU precision. auto: for pack models whose measured loss is under half a point (see `opinions models`), bf16 "
     "on CPUs with AMX, else int8; none: fp32; int8: per-channel dynamic int8 on every Linear layer but the head; "

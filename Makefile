@@ -23,7 +23,7 @@ demo: venv
 	$(BIN)/opinions report topic --db $(DEMO_DB)
 
 test: venv
-	$(BIN)/ruff check analyzer queries reports tests training bench sample_data
+	$(BIN)/ruff check analyzer queries reports tests training bench sample_data scripts
 	$(BIN)/python -m pytest -q
 
 lint: venv

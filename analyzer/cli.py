@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import os
 import sys
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+
+from analyzer import __version__
+from analyzer.reports.catalog import REPORTS, Report
 
 app = typer.Typer(
     help="Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report.",
@@ -41,7 +45,12 @@ DbOption = Annotated[
     Path | None, typer.Option("--db", help="Database file (default: $OPINIONS_DB, else ./opinions.duckdb).")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default: ./opinions.toml if present).")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown | html")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table | json | jsonl | csv | markdown | html (any case).")]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to this file instead of stdout (CSV of several sections: one file per section).")]
+SectionOption = Annotated[str | None, typer.Option(help="Only this section of a report that has several.")]
+WideOption = Annotated[bool, typer.Option("--wide", help="The terminal table shows every column (default: those "
+                                                          "that fit 80 columns).")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
 TimeoutOption = Annotated[float, typer.Option(
@@ -49,13 +58,23 @@ TimeoutOption = Annotated[float, typer.Option(
 LimitHelp = "At most this many rows (1 to 100,000)."
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
-NoRetweetsOption = Annotated[bool, typer.Option(
-    "--no-retweets", help="Leave retweets and boosts out of the sentiment shares (they still count in the volume).")]
 QuantizeOption = Annotated[str, typer.Option(help=(
     "CPU precision. auto: fp32, or bf16 on CPUs with AMX for pack models whose measured loss is under half a point "
     "and churn at most 1% (see `opinions models`); none: fp32; int8: per-channel dynamic int8 on every Linear layer "
     "but the head (faster, but a text's answer can depend on its batch neighbours); "
     "bf16: the whole model in bfloat16 (fast only with AMX). GPUs always use bf16/fp16."))]
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"opinions {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                                   callback=_print_version)] = False) -> None:
+    """Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report."""
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -239,109 +258,43 @@ def train_command(
               head_init=head_init)
 
 
-@report_app.command("topic")
-@friendly_errors
-def report_topic(
-    name: Annotated[str | None, typer.Argument(help="A topic; without it, all topics by volume.")] = None,
-    db: DbOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
-    no_retweets: NoRetweetsOption = False,
-    fmt: FormatOption = "table",
-    timeout: TimeoutOption = 60.0,
-) -> None:
-    """One topic in depth (trend, entities, strongest comments, summary), or all topics.
+def _report_command(spec: Report) -> Callable[..., None]:
+    """`opinions report NAME`, built from the report's declaration (`analyzer.reports.catalog`):
+    its parameters, then the options every report has."""
 
-    Comments without a topic are the `(no topic)` row.
-    """
-    from analyzer.commands import show_report
+    def command(**values: Any) -> None:
+        from analyzer.commands import show_report
 
-    show_report("topic", fmt, db, timeout, name=name, since=since, until=until, by=by, no_retweets=no_retweets)
+        out = {name: values.pop(name) for name in ("fmt", "db", "timeout", "output", "section", "wide")}
+        sections = show_report(spec.name, **out, **values)
+        if spec.fail_flag and values.get(spec.fail_flag) and sections[0].rows:
+            raise typer.Exit(3)
 
-
-@report_app.command("topics")
-@friendly_errors
-def report_topics(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
-                  no_retweets: NoRetweetsOption = False, fmt: FormatOption = "table",
-                  limit: Annotated[int, typer.Option(help=LimitHelp)] = 50, timeout: TimeoutOption = 60.0) -> None:
-    """Every topic: volume, sentiment shares, net sentiment, change against the previous period."""
-    from analyzer.commands import show_report
-
-    show_report("topics", fmt, db, timeout, since=since, until=until, limit=limit, no_retweets=no_retweets)
-
-
-@report_app.command("runs")
-@friendly_errors
-def report_runs(db: DbOption = None, fmt: FormatOption = "table",
-                limit: Annotated[int, typer.Option(help=LimitHelp)] = 20, timeout: TimeoutOption = 60.0) -> None:
-    """Ingest runs with their row accounting, newest first."""
-    from analyzer.commands import show_report
-
-    show_report("runs", fmt, db, timeout, limit=limit)
+    kinds = {"str": str | None, "int": int | None, "float": float | None, "bool": bool, "date": str | None,
+             "list": list[str] | None}
+    params = []
+    for param in spec.params:
+        default = None if param.kind == "list" else param.default
+        declared = (typer.Argument(help=param.help, show_default=False) if param.argument
+                    else typer.Option(param.option, help=param.help, show_default=default not in (None, False)))
+        params.append(inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=Annotated[kinds[param.kind], declared]))
+    limit_help = LimitHelp + (f" Default: {spec.limit}." if spec.limit else " Default: each section's own.")
+    common = {
+        "db": (DbOption, None), "fmt": (FormatOption, "table"), "output": (OutputOption, None),
+        "section": (SectionOption, None), "limit": (Annotated[int | None, typer.Option(help=limit_help)], None),
+        "wide": (WideOption, False), "timeout": (TimeoutOption, 60.0),
+    }
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+               for name, (annotation, default) in common.items()]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__name__ = f"report_{spec.name}"
+    command.__doc__ = spec.help
+    return command
 
 
-@report_app.command("entities")
-@friendly_errors
-def report_entities(db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
-                    label: Annotated[str | None, typer.Option(help="Only this label: PER ORG LOC PRODUCT WORK HASHTAG ...")] = None,
-                    topic: Annotated[str | None, typer.Option(help="Only comments of this topic.")] = None,
-                    fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help=LimitHelp)] = 30,
-                    timeout: TimeoutOption = 60.0) -> None:
-    """Entity-level sentiment: mentions, sentiment split, net sentiment and topics of each entity.
-
-    An entity is its lower-cased text under the type the model gives it most often, so a
-    name the model sometimes calls an ORG and sometimes a PRODUCT stays one row.
-    """
-    from analyzer.commands import show_report
-
-    show_report("entities", fmt, db, timeout, since=since, until=until, label=label, topic=topic, limit=limit)
-
-
-@report_app.command("trend")
-@friendly_errors
-def report_trend(topics: Annotated[list[str] | None, typer.Argument(help="Topics to chart (default: all comments).")] = None,
-                 db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
-                 by: Annotated[str, typer.Option(help="day | week | month")] = "day", fmt: FormatOption = "table",
-                 timeout: TimeoutOption = 60.0) -> None:
-    """Volume and net sentiment over time, for all comments or per chosen topic."""
-    from analyzer.commands import show_report
-
-    show_report("trend", fmt, db, timeout, topics=topics, since=since, until=until, by=by)
-
-
-@report_app.command("alerts")
-@friendly_errors
-def report_alerts(
-    db: DbOption = None,
-    until: UntilOption = None,
-    period: Annotated[str, typer.Option(help="day | week: the latest one is compared with those before it.")] = "day",
-    history: Annotated[int | None, typer.Option(
-        help="Preceding periods to compare with (default 14 days / 8 weeks; at most 400).")] = None,
-    min_volume: Annotated[int, typer.Option(help="Ignore topics/entities with fewer comments in the latest period.")] = 10,
-    threshold: Annotated[float, typer.Option(help="Robust z-score that counts as anomalous.")] = 3.5,
-    fail_on_alert: Annotated[bool, typer.Option(help="Exit 3 when there is any alert (for cron).")] = False,
-    fmt: FormatOption = "table",
-    timeout: TimeoutOption = 60.0,
-) -> None:
-    """Topics and entities whose volume or negative share just jumped (robust z-score against their history)."""
-    from analyzer.commands import show_report
-
-    sections = show_report("alerts", fmt, db, timeout, until=until, period=period, history=history, min_volume=min_volume,
-                           threshold=threshold)
-    if fail_on_alert and sections[0].rows:
-        raise typer.Exit(3)
-
-
-@report_app.command("rejects")
-@friendly_errors
-def report_rejects(db: DbOption = None, run: Annotated[int | None, typer.Option(help="Only this run id.")] = None,
-                   fmt: FormatOption = "table", limit: Annotated[int, typer.Option(help=LimitHelp)] = 50,
-                   timeout: TimeoutOption = 60.0) -> None:
-    """Rejected rows by reason, and the rows themselves with source and line number."""
-    from analyzer.commands import show_report
-
-    show_report("rejects", fmt, db, timeout, run_id=run, limit=limit)
+for _spec in REPORTS.values():
+    report_app.command(_spec.name)(friendly_errors(_report_command(_spec)))
 
 
 @app.command()
@@ -395,7 +348,7 @@ def topics_discover(
 @app.command()
 @friendly_errors
 def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only connection.")], db: DbOption = None,
-          fmt: FormatOption = "table", timeout: TimeoutOption = 60.0,
+          fmt: FormatOption = "table", output: OutputOption = None, timeout: TimeoutOption = 60.0,
           allow_files: Annotated[bool, typer.Option(
               "--allow-files", help="Let the SQL read and write files (COPY, read_csv, glob, ATTACH): only for SQL "
                                     "you trust. Extensions and settings stay locked.")] = False) -> None:
@@ -407,9 +360,9 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
 
         opinions query "SELECT topic, count(*) FROM comments GROUP BY ALL ORDER BY 2 DESC LIMIT 5"
     """
-    from analyzer.commands import show_report
+    from analyzer.commands import show_query
 
-    show_report("query", fmt, db, timeout, allow_files, sql=sql)
+    show_query(sql, fmt, db, timeout, allow_files, output)
 
 
 ExportFormatOption = Annotated[str | None, typer.Option(

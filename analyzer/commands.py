@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer import modelpack
 from analyzer.config import load_config
 from analyzer.models import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
-from analyzer.reporting import DEFAULT_TIMEOUT_SECONDS
-from analyzer.store import Store, explain_read_error, open_readonly, open_store, resolve_db_path
+from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
+from analyzer.store import Store, open_store
 from analyzer.tasks import NAMES as TASK_NAMES
 
 if TYPE_CHECKING:
@@ -124,82 +123,44 @@ def print_summary(summary: RunSummary) -> None:
         print(text)
 
 
-@contextmanager
-def report_connection(db: Path | None, wait: float = 30.0, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
-                      allow_files: bool = False) -> Iterator[Any]:
-    """The sandboxed read-only connection reports, queries and exports run on, under their time limit;
-    an error that is the database's fault (a damaged block) is explained as such."""
-    import duckdb
-
-    from analyzer.reporting import ReportError, time_limit
-
-    con = open_readonly(db, wait_seconds=wait, allow_files=allow_files)
-    try:
-        with time_limit(con, timeout):
-            yield con
-    except duckdb.PermissionException as exc:  # the sandbox said no (store.SANDBOX)
-        raise ReportError(f"{str(exc).splitlines()[0]}: reports and queries see only the database; save results "
-                          "with `opinions export`, or pass --allow-files to `opinions query` for SQL you trust") from None
-    except duckdb.Error as exc:
-        explained = explain_read_error(exc, resolve_db_path(db))
-        if explained is None:
-            raise
-        raise explained from exc
-    finally:
-        con.close()
-
-
-def report_sections(con: Any, kind: str, params: dict[str, Any]) -> list[Any]:
-    """The sections of report `kind` with the CLI's parameters (dates as given on the command line)."""
-    from analyzer import reporting
-
-    since = reporting.parse_when(params.get("since"), "since")
-    until = reporting.parse_when(params.get("until"), "until")
-    if kind == "topic" and params.get("name"):
-        return reporting.topic_report(con, params["name"], since, until, by=params.get("by", "day"),
-                                      no_retweets=params.get("no_retweets", False))
-    if kind in {"topic", "topics"}:
-        return reporting.topics_report(con, since, until, limit=params.get("limit", 50),
-                                       no_retweets=params.get("no_retweets", False))
-    if kind == "runs":
-        return reporting.runs_report(con, limit=params.get("limit", 20))
-    if kind == "entities":
-        return reporting.entities_report(con, since, until, params.get("label"), params.get("topic"),
-                                         limit=params.get("limit", 30))
-    if kind == "trend":
-        return reporting.trend_report(con, params.get("topics"), since, until, by=params.get("by", "day"))
-    if kind == "alerts":
-        return reporting.alerts_report(con, params.get("period", "day"), until, params.get("history"),
-                                       params.get("min_volume", 10), params.get("threshold", 3.5))
-    if kind == "rejects":
-        return reporting.rejects_report(con, params.get("run_id"), limit=params.get("limit", 50))
-    if kind == "query":
-        return reporting.query_report(con, params["sql"])
-    raise reporting.ReportError(f"unknown report {kind!r}")
-
-
 def show_report(kind: str, fmt: str, db: Path | None, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
-                allow_files: bool = False, **params: Any) -> list[Any]:
-    from analyzer import reporting
-    from reports.render import FORMATS, render
+                output: Path | None = None, section: str | None = None, wide: bool = False,
+                **params: Any) -> list[Any]:
+    """Run report `kind` (`analyzer.reports.catalog`) and write it as `fmt` to stdout or `output`; its sections."""
+    from analyzer.reports.output import choose_section, write_report
+    from analyzer.reports.render import format_name
+    from analyzer.reports.run import page_title, report_connection, run_report
 
-    if fmt not in FORMATS:
-        raise reporting.ReportError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    with report_connection(db, float(params.pop("wait", 30.0)), timeout, allow_files) as con:
-        if kind == "query" and fmt == "csv":  # streamed: 2M rows were 3.1 GB held as tuples and text
-            from reports.render import write_csv
-
-            columns, row_batches = reporting.query_batches(con, params["sql"])
-            write_csv(columns, row_batches, sys.stdout)
-            return []
-        sections = report_sections(con, kind, params)
-    sys.stdout.write(render(sections, fmt))
+    fmt = format_name(fmt)
+    with report_connection(db, float(params.pop("wait", 30.0)), timeout) as con:
+        sections = run_report(con, kind, params)
+    chosen = choose_section(sections, section, kind)
+    for path in write_report(chosen, fmt, output, title=page_title(kind, params, sections), wide=wide, report=kind):
+        print(f"wrote {path}", file=sys.stderr)
     return sections
+
+
+def show_query(sql: str, fmt: str, db: Path | None, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+               allow_files: bool = False, output: Path | None = None) -> None:
+    """Run read-only SQL and write its rows as `fmt`; CSV is streamed (2M rows were 3.1 GB held as tuples)."""
+    from analyzer.reports.output import write_report
+    from analyzer.reports.render import format_name, write_csv
+    from analyzer.reports.run import query_batches, query_report, report_connection
+
+    fmt = format_name(fmt)
+    with report_connection(db, 30.0, timeout, allow_files) as con:
+        if fmt == "csv" and output is None:
+            columns, row_batches = query_batches(con, sql)
+            write_csv(columns, row_batches, sys.stdout)
+            return
+        sections = query_report(con, sql)
+    write_report(sections, fmt, output, title="query", report="query")
 
 
 def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool,
                      timeout: float | None) -> Any:
     from analyzer.export import export_format, export_table
+    from analyzer.reports.run import report_connection
 
     export_format(path, fmt)  # a bad name or format is refused before the database is opened
     with report_connection(db, timeout=timeout) as con:
@@ -209,12 +170,19 @@ def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, ov
 def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool, timeout: float | None,
                       section: str | None, **params: Any) -> Any:
     from analyzer.export import ExportError, export_format, export_section
+    from analyzer.reports.catalog import REPORTS
+    from analyzer.reports.run import report_connection, run_report
 
-    if kind == "query":
-        raise ExportError("export a report by name (topics, entities, trend, alerts, runs, rejects, topic NAME)")
+    if kind not in REPORTS:
+        raise ExportError(f"export a report by name: {', '.join(REPORTS)} (topic with --name)")
     export_format(path, fmt)
+    spec = REPORTS[kind]
+    names = {p.name for p in spec.params} | {"limit"}
+    given = {k: v for k, v in params.items() if v is not None and k in names}
+    if spec.without_argument and params.get("name"):
+        given[spec.params[0].name] = params["name"]
     with report_connection(db, timeout=timeout) as con:
-        sections = report_sections(con, kind, params)
+        sections = run_report(con, kind, given)
     by_name = {s.name: s for s in sections}
     if section is None and len(sections) > 1:
         raise ExportError(f"report {kind!r} has sections {', '.join(by_name)}: choose one with --section")
@@ -226,9 +194,9 @@ def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, o
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,
                   until: str | None, max_words: int, model: str | None, device: str, fmt: str, wait: float,
                   sides: bool = False) -> None:
-    from analyzer.reporting import ReportError, parse_when
+    from analyzer.reports.catalog import ReportError, parse_when
+    from analyzer.reports.render import Section, render
     from analyzer.topic_summaries import Summarizer, summarise_topics
-    from reports.render import Section, render
 
     if fmt not in {"table", "json"}:
         raise ReportError(f"--format {fmt!r}: choose table or json")
@@ -254,8 +222,8 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
 
 
 def run_topics_apply(db: Path | None, config_path: Path | None, fmt: str, wait: float) -> None:
+    from analyzer.reports.render import Section, render
     from analyzer.topics import apply_keyword_topics
-    from reports.render import Section, render
 
     config = load_config(config_path)
     if not config.get("topics"):
@@ -270,9 +238,9 @@ def run_topics_apply(db: Path | None, config_path: Path | None, fmt: str, wait: 
 
 def run_topics_discover(db: Path | None, since: str | None, until: str | None, limit: int,
                         min_cluster_size: int | None, fmt: str, wait: float) -> None:
-    from analyzer.reporting import parse_when
+    from analyzer.reports.catalog import parse_when
+    from analyzer.reports.render import Section, render
     from analyzer.topics import discover_topics
-    from reports.render import Section, render
 
     con = open_store(db, wait_seconds=wait)
     try:
@@ -340,8 +308,8 @@ def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | N
 
 
 def print_metrics(task: str, metrics: dict[str, Any]) -> None:
+    from analyzer.reports.render import Section, render
     from analyzer.tasks import task_class
-    from reports.render import Section, render
 
     rows = [(k, v) for k, v in metrics.items() if not isinstance(v, dict)]
     sections = [Section("metrics", ["metric", "value"], rows, title=f"{task} on {metrics.get('file', '')}")]
@@ -376,7 +344,7 @@ def run_train(file: Path, task: str, base: str, epochs: float | None, out: Path 
     report = train(TrainRequest(task=task, file=file, base=spec, out=out, eval_file=eval_file, epochs=epochs, lr=lr,
                                 batch_size=batch_size, seed=seed, device=device, balance=balance, head_init=head_init),
                    log=lambda message: console.print(message, markup=False, highlight=False))
-    from reports.render import Section, render
+    from analyzer.reports.render import Section, render
 
     keys = [k for k, v in report.after.items() if isinstance(v, (int, float))]
     rows = [(k, (report.before or {}).get(k), report.after[k]) for k in keys]
@@ -393,7 +361,7 @@ def run_train(file: Path, task: str, base: str, epochs: float | None, out: Path 
 
 
 def list_models(config_path: Path | None, profile: str | None, fmt: str = "table") -> None:
-    from reports.render import Section, render
+    from analyzer.reports.render import Section, render
 
     config = load_config(config_path)
     rows = []

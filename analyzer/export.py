@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from analyzer.errors import OpinionsError
-from reports.render import Section
+from analyzer.reports.render import Section
 
 EXPORT_FORMATS = ("parquet", "csv")
 _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-import queries
+from analyzer import queries
 from analyzer.errors import OpinionsError
 
 SCHEMA_VERSION = 4  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this

@@ -195,7 +195,7 @@ def summarise_topics(con: duckdb.DuckDBPyConnection, summarizer: Summarizer, top
     for topic in topics:
         read = read_topic(con, topic, since, until)
         if not read.texts or (sides and not any(read.labels)):
-            from analyzer.reporting import ReportError
+            from analyzer.reports.catalog import ReportError
 
             if not read.texts:
                 raise ReportError(f"no comments for topic {topic!r} in that period")

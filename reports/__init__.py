@@ -1,5 +1,5 @@
-"""Report rendering: one generic renderer for every report and format."""
+"""Reports: each declared once (`catalog`), run on a read-only connection (`run`), drawn by one
+generic renderer (`render`, `html`) and written where asked (`output`).
 
-from reports.render import FORMATS, Section, render
-
-__all__ = ["FORMATS", "Section", "render"]
+Installed as `analyzer.reports` (pyproject's package-dir); the folder stays `reports/`.
+"""

@@ -3,6 +3,9 @@
 Charts are chosen from the columns a section has, so any SQL report gets them:
 - a `period` column → a line chart of each numeric series over time (volume, net sentiment);
 - `positive`/`neutral`/`negative` share columns → a stacked sentiment bar per row.
+
+A page fits any window: each table sits in its own box that scrolls sideways when it is
+wider than the page (long texts wrap first), and charts scale with the page's width.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1f2328;
 background:#fff;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
+.table-box{max-width:100%;overflow-x:auto;margin:.5rem 0 1rem;border:1px solid #eaeef2;border-radius:4px}
+table{border-collapse:collapse;font-size:.9rem;min-width:100%}
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
+td{max-width:40rem;overflow-wrap:anywhere}td.num,th{white-space:nowrap}
+svg.chart{display:block;width:100%;max-width:720px;height:auto}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}
 .neg{color:#cf222e}.pos{color:#1a7f37}.note{color:#57606a;font-size:.85rem}
-.bar{display:flex;width:160px;height:12px;border-radius:3px;overflow:hidden;background:#eaeef2}
+.bar{display:flex;width:160px;min-width:160px;height:12px;border-radius:3px;overflow:hidden;background:#eaeef2}
 .bar span{display:block;height:100%}.b-pos{background:#2da44e}.b-neu{background:#afb8c1}.b-neg{background:#cf222e}
 svg text{font-size:11px;fill:#57606a}
 """
@@ -36,7 +42,7 @@ def _number(value: Any) -> float | None:
 
 
 def _fmt(column: str, value: Any) -> str:
-    from reports.render import _cell
+    from analyzer.reports.render import _cell
 
     return html.escape(_cell(column, value))
 
@@ -67,8 +73,8 @@ def _line_chart(title: str, periods: list[str], series: dict[str, list[float | N
         colour = colours[index % len(colours)]
         zero = height - pad - (0 - low) / span * (height - 2 * pad)
         charts.append(
-            f'<svg role="img" aria-label="{html.escape(title)}: {html.escape(name)}" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}"><title>{html.escape(name)}</title>'
+            f'<svg class="chart" role="img" aria-label="{html.escape(title)}: {html.escape(name)}" '
+            f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet"><title>{html.escape(name)}</title>'
             f'<line x1="{pad}" y1="{zero:.1f}" x2="{width - pad}" y2="{zero:.1f}" stroke="#d0d7de"/>'
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
             f'<text x="{pad}" y="14">{html.escape(name)} (max {high:,.2f}, min {low:,.2f})</text>'
@@ -114,11 +120,13 @@ def render_html(sections: list[Any], title: str = "opinions report") -> str:
                 cells.append(f"<td>{_bar(row)}</td>")
             rows_html.append("<tr>" + "".join(cells) + "</tr>")
         if rows_html:
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>")
+            body.append(f'<div class="table-box"><table><thead><tr>{head}</tr></thead>'
+                        f"<tbody>{''.join(rows_html)}</tbody></table></div>")
         else:
             body.append('<p class="note">no rows</p>')
-        for note in section.notes:
-            body.append(f'<p class="note">{html.escape(note)}</p>')
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        for note in [*section.notes, section.shown_of_total()]:
+            if note:
+                body.append(f'<p class="note">{html.escape(note)}</p>')
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} · opinions</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>'
             f'<body>{"".join(body)}</body></html>\n')

@@ -1,8 +1,11 @@
-"""Render report sections (columns + rows from a SQL file) as table, json, csv or markdown.
+"""Render report sections (columns + rows from a SQL file) as table, json, jsonl, csv, markdown or html.
 
-A column's name decides its look: `*_share`-style fraction columns (positive, neutral,
-negative, share, *_pct) print as percentages; net sentiment is coloured; numbers are
-right-aligned. Machine formats keep raw values and stable column names.
+A column's name decides its look: fraction columns (`is_fraction`: positive, neutral,
+negative, share, `*_share`, `usual_negative`, ...) print as percentages in the human formats
+(table, markdown, html) and stay fractions in the machine formats (json, jsonl, csv); net
+sentiment is coloured; numbers are right-aligned and never split across lines. Machine
+formats keep raw values and stable column names. Nothing is cut in any format but the
+terminal table's long texts (comments, raw rows), and never a summary or an alert's reasons.
 """
 
 from __future__ import annotations
@@ -19,13 +22,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-FORMATS = ("table", "json", "csv", "markdown", "html")
-SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "negative_share", "positive_share", "unsupported"}
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
+MACHINE_FORMATS = ("json", "jsonl", "csv")
+SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "unsupported"}
+WHOLE_COLUMNS = {"summary", "reasons"}  # never cut, in any format
+CUT_AT = 200  # characters of other long texts (a comment, a raw row) in the human formats
 SIGNED_COLUMNS = {"net_sentiment", "net", "change", "net_change", "volume_change"}
 SPARK = "▁▂▃▄▅▆▇█"
 # Shorter headers for the terminal table only (machine formats keep the real names).
 TABLE_HEADERS = {"comments": "n", "net_sentiment": "net", "volume_change": "Δn", "net_change": "Δnet",
-                 "analysed": "scored", "positive": "pos", "neutral": "neu", "negative": "neg"}
+                 "analysed": "scored", "positive": "pos", "neutral": "neu", "negative": "neg",
+                 "run_id": "run", "started_at": "started", "rows_read": "read", "rows_rejected": "rejected",
+                 "texts_analysed": "analysed", "rows_new": "new", "usual_volume": "usual", "engagement": "likes"}
 
 
 @dataclass
@@ -35,7 +43,14 @@ class Section:
     rows: list[tuple]
     title: str | None = None
     notes: list[str] = field(default_factory=list)
-    table_columns: list[str] | None = None  # the terminal table shows only these (machine formats show all)
+    table_columns: list[str] | None = None  # the terminal table shows only these unless wide (machine formats: all)
+    total: int | None = None  # rows there were before --limit (None: all are here)
+
+    def shown_of_total(self) -> str | None:
+        """"showing N of M rows" when --limit left rows out."""
+        if self.total is None or self.total <= len(self.rows):
+            return None
+        return f"showing {len(self.rows):,} of {self.total:,} rows (raise --limit to see more)"
 
     def records(self) -> list[dict[str, Any]]:
         return [{c: _plain(v) for c, v in zip(self.columns, row, strict=True)} for row in self.rows]
@@ -62,30 +77,49 @@ def sparkline(values: list[float | None]) -> str:
     return "".join(" " if v is None else SPARK[int((v - low) / span * (len(SPARK) - 1))] for v in values)
 
 
-def render(sections: list[Section], fmt: str = "table", single: bool | None = None) -> str:
-    """Text of the report. json: an array for one section, else {section: array}."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+def format_name(fmt: str) -> str:
+    """A --format value, any case (`-f JSON`), checked."""
+    name = fmt.strip().lower()
+    if name not in FORMATS:
+        from analyzer.reports.catalog import ReportError
+
+        raise ReportError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return name
+
+
+def is_fraction(column: str) -> bool:
+    """A share in [0, 1]: shown as a percentage by the human formats."""
+    return column in SHARE_COLUMNS or column.endswith("_share") or column.removeprefix("usual_") in SHARE_COLUMNS
+
+
+def render(sections: list[Section], fmt: str = "table", single: bool | None = None, title: str | None = None,
+           wide: bool = False) -> str:
+    """Text of the report. json: an array for one section, else {section: array}; jsonl: one object
+    a line (with its `section` when there are several); csv: one section (see `reports.output`)."""
+    fmt = format_name(fmt)
     single = len(sections) == 1 if single is None else single
     if fmt == "json":
         payload: Any = sections[0].records() if single else {s.name: s.records() for s in sections}
         return json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt == "jsonl":
+        lines = [json.dumps(record if single else {"section": s.name, **record}, ensure_ascii=False, default=str)
+                 for s in sections for record in s.records()]
+        return "".join(line + "\n" for line in lines)
     if fmt == "csv":
+        if len(sections) != 1:
+            raise ValueError("CSV holds one section: choose it with --section, or -o FILE writes one file per section")
         out = io.StringIO()
-        for index, section in enumerate(sections):
-            if not single:
-                out.write(("" if index == 0 else "\n") + f"# {section.name}\n")
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(section.columns)
-            writer.writerows([[_plain(v) for v in row] for row in section.rows])
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(sections[0].columns)
+        writer.writerows([[_plain(v) for v in row] for row in sections[0].rows])
         return out.getvalue()
     if fmt == "markdown":
         return "\n".join(_markdown(section, single) for section in sections)
     if fmt == "html":
-        from reports.html import render_html
+        from analyzer.reports.html import render_html
 
-        return render_html(sections, title=sections[0].title if single else "opinions report")
-    return _rich_tables(sections)
+        return render_html(sections, title=title or (sections[0].title if single else None) or "opinions report")
+    return _rich_tables(sections, wide)
 
 
 def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[str]) -> int:
@@ -103,7 +137,7 @@ def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[st
 def _cell(column: str, value: Any) -> str:
     if value is None:
         return "–"
-    if column in SHARE_COLUMNS and isinstance(value, (int, float, Decimal)):
+    if is_fraction(column) and isinstance(value, (int, float, Decimal)):
         return f"{float(value) * 100:.1f}%"
     if column in SIGNED_COLUMNS and isinstance(value, int):
         return f"{value:+,d}"
@@ -118,7 +152,7 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).replace("\n", " ")
-    return text if len(text) <= 200 else text[:197] + "…"
+    return text if len(text) <= CUT_AT or column in WHOLE_COLUMNS else text[: CUT_AT - 1] + "…"
 
 
 def _markdown(section: Section, single: bool) -> str:
@@ -127,7 +161,14 @@ def _markdown(section: Section, single: bool) -> str:
     lines.append("|" + "|".join("---:" if _numeric(section, i) else "---" for i in range(len(section.columns))) + "|")
     for row in section.rows:
         lines.append("| " + " | ".join(_cell(c, v).replace("|", "\\|") for c, v in zip(section.columns, row, strict=True)) + " |")
+    lines.extend(["", *section.notes] if section.notes else [])
+    shown = section.shown_of_total()
+    lines.extend(["", shown] if shown else [])
     return "\n".join(lines) + "\n"
+
+
+def _first(section: Section, index: int) -> Any:
+    return next((row[index] for row in section.rows if row[index] is not None), None)
 
 
 def _numeric(section: Section, index: int) -> bool:
@@ -135,7 +176,7 @@ def _numeric(section: Section, index: int) -> bool:
     return bool(values) and all(isinstance(v, (int, float, Decimal)) for v in values)
 
 
-def _rich_tables(sections: list[Section]) -> str:
+def _rich_tables(sections: list[Section], wide: bool = False) -> str:
     import shutil
 
     from rich.console import Console
@@ -147,11 +188,18 @@ def _rich_tables(sections: list[Section]) -> str:
                       color_system="standard" if color else None)
     for section in sections:
         table = Table(title=section.title or section.name, title_justify="left", expand=False)
-        shown = [i for i, c in enumerate(section.columns) if section.table_columns is None or c in section.table_columns]
+        shown = [i for i, c in enumerate(section.columns)
+                 if wide or section.table_columns is None or c in section.table_columns]
         for i in shown:
-            numeric = _numeric(section, i)
-            table.add_column(TABLE_HEADERS.get(section.columns[i], section.columns[i]),
-                             justify="right" if numeric else "left", overflow="fold", max_width=None if numeric else 60)
+            column = section.columns[i]
+            header = TABLE_HEADERS.get(column, column)
+            cells = [_cell(column, row[i]) for row in section.rows]
+            widest = max([len(header), *map(len, cells)])
+            whole = _numeric(section, i) or isinstance(_first(section, i), (dt.date, dt.datetime))
+            # numbers and dates are never split across lines (their column keeps its width); texts fold to fit
+            table.add_column(header, justify="right" if _numeric(section, i) else "left", overflow="fold",
+                             no_wrap=whole, min_width=widest if whole else min(widest, 9),
+                             max_width=None if whole else 60)
         for full_row in section.rows:
             cells = []
             for column, value in [(section.columns[i], full_row[i]) for i in shown]:
@@ -169,7 +217,9 @@ def _rich_tables(sections: list[Section]) -> str:
             table.caption = "no rows"
         console.print(table)
         for note in section.notes:
-            console.print(note)
+            console.print(note, markup=False, highlight=False)
+        if section.shown_of_total():
+            console.print(section.shown_of_total(), markup=False, highlight=False)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 

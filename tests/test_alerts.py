@@ -146,7 +146,7 @@ def test_false_alarm_rate_on_random_steady_series_is_at_most_half_a_percent(tmp_
     import numpy as np
     import polars as pl
 
-    from analyzer.reporting import alerts_report
+    from analyzer.reports.run import run_report
     from analyzer.store import open_store, set_meta
 
     rng = np.random.default_rng(19)
@@ -171,7 +171,7 @@ def test_false_alarm_rate_on_random_steady_series_is_at_most_half_a_percent(tmp_
                        SELECT 'test', id, created_at, topic, id, id FROM steady_rows""")
         con.execute("INSERT INTO comment_topics SELECT 'test', id, topic, 'field' FROM steady_rows")
         con.execute("INSERT INTO sentiment (text_hash, model, label) SELECT id, 'm', label FROM steady_rows")
-        alerts, new = alerts_report(con, min_volume=1)
+        alerts, new = run_report(con, "alerts", {"min_volume": 1})
         scored = con.execute("SELECT count(DISTINCT topic) FROM steady_rows WHERE day = $last",
                              {"last": n_days - 1}).fetchone()[0]
     finally:

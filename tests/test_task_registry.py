@@ -86,7 +86,7 @@ def test_every_user_error_is_an_opinions_error():
     import analyzer.modelpack
     import analyzer.models
     import analyzer.presets
-    import analyzer.reporting
+    import analyzer.reports.catalog
     import analyzer.runtime
     import analyzer.sources
     import analyzer.store
@@ -94,7 +94,7 @@ def test_every_user_error_is_an_opinions_error():
     from analyzer.errors import OpinionsError
 
     modules = [analyzer.config, analyzer.export, analyzer.ingest.options, analyzer.ingest.ray, analyzer.labelled,
-               analyzer.locking, analyzer.modelpack, analyzer.models, analyzer.presets, analyzer.reporting,
+               analyzer.locking, analyzer.modelpack, analyzer.models, analyzer.presets, analyzer.reports.catalog,
                analyzer.runtime, analyzer.sources, analyzer.store, analyzer.textnorm, tasks]
     own = [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
            if issubclass(cls, Exception) and cls.__module__ == module.__name__ and cls.__name__ not in INTERNAL]

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-import queries
-from analyzer import dates, presets
+from analyzer import dates, presets, queries
 from analyzer.analysis import add_counters
 from analyzer.ingest.options import IngestOptions
 from analyzer.ingest.progress import RunSummary

@@ -82,10 +82,10 @@ scored AS (
     WHERE cur.period_start = cur.latest AND cur.volume >= $min_volume
 ),
 classified AS (
-    SELECT *, CASE WHEN history_periods < $min_history THEN 'new' END AS new_status
+    SELECT *, CASE WHEN history_periods < least($min_history, $history) THEN 'new' END AS new_status
     FROM scored
 )
-SELECT CASE WHEN new_status IS NOT NULL THEN 'new' ELSE 'alert' END AS status,
+SELECT
     kind, name, period, first_seen, history_periods, volume,
     CASE WHEN new_status IS NULL THEN volume_median END AS usual_volume,
     CASE WHEN new_status IS NULL THEN round(volume_z, 1) END AS volume_z,
@@ -102,5 +102,7 @@ SELECT CASE WHEN new_status IS NOT NULL THEN 'new' ELSE 'alert' END AS status,
             format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END
     ) END AS reasons
 FROM classified
-WHERE new_status IS NOT NULL OR volume_z >= $threshold OR negative_z >= $threshold
-ORDER BY status, greatest(coalesce(volume_z, 0), coalesce(negative_z, 0)) DESC, volume DESC, kind DESC, name
+-- one section at a time: $status is 'alert' (scored and anomalous) or 'new' (too little history to score)
+WHERE CASE WHEN $status = 'new' THEN new_status IS NOT NULL
+           ELSE new_status IS NULL AND (volume_z >= $threshold OR negative_z >= $threshold) END
+ORDER BY greatest(coalesce(volume_z, 0), coalesce(negative_z, 0)) DESC, volume DESC, kind DESC, name

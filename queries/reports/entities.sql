@@ -1,5 +1,6 @@
 -- Entity-level sentiment: each entity (lower-cased surface form, under its usual type: the
--- entity_mentions view) with its mentions, sentiment split, net sentiment and its topics.
+-- entity_mentions view) with its mentions, sentiment split, net sentiment and its five topics
+-- with the most mentions of it, most first; _total: how many entities there are.
 -- Params: $since, $until, $label (NULL = all), $topic (NULL = all), $limit.
 WITH models AS (
     SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
@@ -14,6 +15,11 @@ mentions AS (
       AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
       AND ($topic IS NULL OR EXISTS (
             SELECT 1 FROM comment_topics ct WHERE ct.platform = c.platform AND ct.id = c.id AND ct.topic = $topic))
+),
+topic_mentions AS (  -- an entity's topics, most mentions first
+    SELECT entity, label, list(topic ORDER BY n DESC, topic) AS topics
+    FROM (SELECT entity, label, topic, count(*) AS n FROM mentions WHERE topic IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
 )
 SELECT
     m.entity,
@@ -24,8 +30,10 @@ SELECT
     count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
     (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
         / nullif(count(s.label), 0) AS net_sentiment,
-    array_to_string(list_slice(list(DISTINCT m.topic ORDER BY m.topic) FILTER (m.topic IS NOT NULL), 1, 5), ', ') AS topics
+    array_to_string(list_slice(any_value(t.topics), 1, 5), ', ') AS topics,
+    count(*) OVER () AS _total
 FROM mentions m
+LEFT JOIN topic_mentions t ON t.entity = m.entity AND t.label = m.label
 LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)
 GROUP BY m.entity, m.label
 ORDER BY mentions DESC, m.entity

@@ -6,7 +6,8 @@ SELECT
     c.author,
     c.score AS engagement,
     s.score AS confidence,
-    c.text
+    c.text,
+    count(*) OVER () AS _total
 FROM comment_topics ct
 JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
 JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)

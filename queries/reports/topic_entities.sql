@@ -19,7 +19,8 @@ SELECT
     count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
     count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
     (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
-        / nullif(count(s.label), 0) AS net_sentiment
+        / nullif(count(s.label), 0) AS net_sentiment,
+    count(*) OVER () AS _total
 FROM mentions m
 LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)
 GROUP BY ALL

@@ -55,7 +55,8 @@ SELECT
     c.n_neg / nullif(c.analysed, 0) AS negative,
     (c.n_pos - c.n_neg) / nullif(c.analysed, 0) AS net_sentiment,
     CASE WHEN $since IS NOT NULL THEN c.comments - coalesce(p.comments, 0) END AS volume_change,
-    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) - p.net_sentiment AS net_change
+    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) - p.net_sentiment AS net_change,
+    count(*) OVER () AS _total
 FROM current c
 LEFT JOIN previous p USING (topic)
 ORDER BY c.comments DESC, c.topic

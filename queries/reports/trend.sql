@@ -1,5 +1,6 @@
 -- Volume and net sentiment over time, for all topics together or for chosen ones.
--- Params: $since, $until, $by (day | week | month), $topics (VARCHAR[]; empty = all comments together).
+-- Each topic's latest $limit periods; _total: how many rows there were before that cut.
+-- Params: $since, $until, $by (day | week | month), $topics (VARCHAR[]; empty = all comments together), $limit.
 WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment'),
 scoped AS (
     SELECT CASE WHEN len($topics) = 0 THEN 'all' ELSE ct.topic END AS topic, c.created_at, c.text_hash
@@ -10,16 +11,21 @@ scoped AS (
       AND (len($topics) = 0 OR ct.topic IS NOT NULL)
       AND ($since IS NULL OR c.created_at >= $since::TIMESTAMPTZ)
       AND ($until IS NULL OR c.created_at < $until::TIMESTAMPTZ)
+),
+periods AS (
+    SELECT
+        date_trunc($by, s.created_at)::DATE AS period,
+        s.topic,
+        count(*) AS comments,
+        count(r.label) AS analysed,
+        count(*) FILTER (r.label = 'negative') / nullif(count(r.label), 0) AS negative,
+        (count(*) FILTER (r.label = 'positive') - count(*) FILTER (r.label = 'negative'))
+            / nullif(count(r.label), 0) AS net_sentiment
+    FROM scoped s
+    LEFT JOIN sentiment r ON r.text_hash = s.text_hash AND r.model = (SELECT model FROM model)
+    GROUP BY ALL
 )
-SELECT
-    date_trunc($by, s.created_at)::DATE AS period,
-    s.topic,
-    count(*) AS comments,
-    count(r.label) AS analysed,
-    count(*) FILTER (r.label = 'negative') / nullif(count(r.label), 0) AS negative,
-    (count(*) FILTER (r.label = 'positive') - count(*) FILTER (r.label = 'negative'))
-        / nullif(count(r.label), 0) AS net_sentiment
-FROM scoped s
-LEFT JOIN sentiment r ON r.text_hash = s.text_hash AND r.model = (SELECT model FROM model)
-GROUP BY ALL
-ORDER BY s.topic, period
+SELECT *, count(*) OVER () AS _total
+FROM periods
+QUALIFY row_number() OVER (PARTITION BY topic ORDER BY period DESC) <= $limit
+ORDER BY topic, period

@@ -1,0 +1,189 @@
+"""Run a declared report (`reports.catalog`): check its values, run its SQL, build its sections.
+
+Each section is one `queries/reports/*.sql` run on a read-only connection. Rendering is
+`reports.render`'s job. No torch here.
+
+A report is bounded twice: its parameters have ranges (`--history` at most `MAX_HISTORY`
+periods, `--limit` at most `MAX_LIMIT` rows), and its SQL is stopped at a time limit
+(`--timeout`, default `DEFAULT_TIMEOUT_SECONDS`), so a report never holds the database for
+long and an ingest waiting to write its next chunk gets in.
+
+A section's SQL may return a `_total` column (`count(*) OVER ()`, counted before its LIMIT):
+the number of rows there were, for "showing N of M". A SQL file without `$limit` is cut here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analyzer.reports.catalog import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_LIMIT,
+    Report,
+    ReportError,
+    SectionSpec,
+    checked,
+    report,
+)
+from analyzer.reports.render import Section, sparkline
+from analyzer.store import explain_read_error, open_readonly, resolve_db_path, run_sql
+
+TOTAL_COLUMN = "_total"
+
+
+@contextmanager
+def time_limit(con: duckdb.DuckDBPyConnection, seconds: float | None) -> Iterator[None]:
+    """Interrupt the statements run on `con` inside the block after `seconds` (None or 0: no limit)."""
+    if seconds is not None and seconds < 0:
+        raise ReportError(f"--timeout {seconds:g}: give seconds ≥ 0 (0 = no limit)")
+    if not seconds:
+        yield
+        return
+    # DuckDB runs a statement without the GIL, so this timer thread can interrupt it mid-way
+    timer = threading.Timer(seconds, con.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise ReportError(f"stopped after --timeout {seconds:g}s: narrow it (--since/--until, a topic, a LIMIT) "
+                          "or raise --timeout (0 = no limit)") from None
+    finally:
+        timer.cancel()
+
+
+@contextmanager
+def report_connection(db: Path | None, wait: float = 30.0, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+                      allow_files: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The sandboxed read-only connection reports, queries and exports run on, under their time limit;
+    an error that is the database's fault (a damaged block) is explained as such."""
+    con = open_readonly(db, wait_seconds=wait, allow_files=allow_files)
+    try:
+        with time_limit(con, timeout):
+            yield con
+    except duckdb.PermissionException as exc:  # the sandbox said no (store.SANDBOX)
+        raise ReportError(f"{str(exc).splitlines()[0]}: reports and queries see only the database; save results "
+                          "with `opinions export`, or pass --allow-files to `opinions query` for SQL you trust") from None
+    except duckdb.Error as exc:
+        explained = explain_read_error(exc, resolve_db_path(db))
+        if explained is None:
+            raise
+        raise explained from exc
+    finally:
+        con.close()
+
+
+def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any]) -> list[Section]:
+    """The sections of report `name` with the values `given` (CLI strings for dates; missing: the defaults)."""
+    spec = report(name)
+    if spec.without_argument and not given.get(spec.params[0].name):
+        spec = report(spec.without_argument)
+        given = {k: v for k, v in given.items() if k in {p.name for p in spec.params} | {"limit"}}
+    values = checked(spec, given)
+    _check_names(con, spec, values)
+    sections = [_section(con, section, values, spec.limit) for section in spec.sections]
+    _add_notes(con, spec, values, sections)
+    return sections
+
+
+def page_title(name: str, given: dict[str, Any], sections: list[Section]) -> str:
+    """What the page is, for the HTML `<title>` and heading."""
+    spec = report(name)
+    if spec.without_argument and not given.get(spec.params[0].name):
+        spec = report(spec.without_argument)
+    if spec.page_title:
+        return spec.page_title.format_map({p.name: given.get(p.name) for p in spec.params})
+    return sections[0].title or spec.name
+
+
+def _check_names(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, Any]) -> None:
+    """A topic or label the database does not know is an error, never an empty table."""
+    for param in spec.params:
+        if not param.names or not values.get(param.name):
+            continue
+        wanted = values[param.name] if isinstance(values[param.name], list) else [values[param.name]]
+        unknown = [row[0] for row in run_sql(con, "reports/unknown_names", {"kind": param.names, "names": wanted}).fetchall()]
+        if not unknown:
+            continue
+        quoted = ", ".join(repr(u) for u in unknown)
+        if param.names == "topic":
+            raise ReportError(f"no topic named {quoted}: `opinions report topics` lists the topics")
+        known = [row[0] for row in run_sql(con, "reports/entity_labels").fetchall()]
+        raise ReportError(f"no entities labelled {quoted}; labels in this database: {', '.join(known) or 'none'}")
+
+
+def _section(con: duckdb.DuckDBPyConnection, spec: SectionSpec, values: dict[str, Any],
+             report_limit: int | None) -> Section:
+    limit = values["limit"] or spec.limit or report_limit or MAX_LIMIT
+    cursor = run_sql(con, spec.query, {**values, **spec.bind, "limit": limit})
+    columns = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    total = len(rows)
+    if TOTAL_COLUMN in columns:
+        index = columns.index(TOTAL_COLUMN)
+        total = rows[0][index] if rows else 0
+        columns = columns[:index] + columns[index + 1:]
+        rows = [row[:index] + row[index + 1:] for row in rows]
+    else:  # a SQL file without $limit: cut here
+        rows = rows[:limit]
+    return Section(spec.name, columns, rows, title=spec.title.format(**values, until_or_newest=_until_text(values)),
+                   table_columns=list(spec.table_columns) if spec.table_columns else None, total=total)
+
+
+def _until_text(values: dict[str, Any]) -> str:
+    """Where a report's latest period ends, for titles: explicit, so a cut inside the data is never a surprise."""
+    until = values.get("until")
+    if until is None:
+        return "up to its newest comment"
+    return "before " + (until.date().isoformat() if until.time() == dt.time(0) else until.isoformat(" ", "minutes"))
+
+
+def _add_notes(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, Any], sections: list[Section]) -> None:
+    """What the rows alone do not say: sparklines of a trend, retweets left out."""
+    for section in sections:
+        if "period" in section.columns and "comments" in section.columns and section.rows:
+            _sparklines(section)
+    if values.get("no_retweets"):
+        left_out = run_sql(con, "reports/retweets_left_out",
+                           {"since": values.get("since"), "until": values.get("until"),
+                            "topic": values.get("topic")}).fetchone()[0]
+        sections[0].notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, "
+                                 "left out of the sentiment shares")
+
+
+def _sparklines(section: Section) -> None:
+    column = section.columns.index
+    by_topic: dict[str, list[tuple]] = {}
+    for row in section.rows:
+        by_topic.setdefault(row[column("topic")] if "topic" in section.columns else "", []).append(row)
+    for name, rows in by_topic.items():
+        volume = sparkline([r[column("comments")] for r in rows])
+        net = sparkline([r[column("net_sentiment")] for r in rows])
+        section.notes.append(f"{name + ': ' if name else ''}volume {volume}   net sentiment {net}")
+
+
+def query_report(con: duckdb.DuckDBPyConnection, sql: str) -> list[Section]:
+    """Run user SQL on the read-only connection."""
+    cursor = con.execute(sql)
+    if cursor.description is None:
+        return [Section("query", [], [])]
+    return [Section("query", [d[0] for d in cursor.description], cursor.fetchall(), title="query")]
+
+
+QUERY_ROWS_PER_FETCH = 10_000
+
+
+def query_batches(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], Iterator[list[tuple]]]:
+    """Run user SQL on the read-only connection; its columns and its rows, fetched a batch at a
+    time (for output that is written as it comes: `query --format csv`)."""
+    cursor = con.execute(sql)
+    if cursor.description is None:
+        return [], iter(())
+    return [d[0] for d in cursor.description], iter(lambda: cursor.fetchmany(QUERY_ROWS_PER_FETCH), [])

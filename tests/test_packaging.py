@@ -1,0 +1,56 @@
+"""The installed package is `analyzer` alone: queries/ and reports/ install inside it, as
+analyzer.queries and analyzer.reports, so site-packages gets no top-level `queries` or `reports`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import app
+from tests.helpers import reddit, write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(900)
+def test_the_wheel_installs_only_analyzer_and_its_reports_run(tmp_path, runner):
+    pytest.importorskip("setuptools")
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("analyzer", "queries", "reports"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (tmp_path / "dist").glob("opinions-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names} == {"analyzer", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert "analyzer/queries/reports/topics.sql" in names and "analyzer/reports/catalog.py" in names
+
+    site = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+                                str(wheel)], capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    db = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(5)])),
+                                 "--db", str(db), "--tasks", "none", "--quiet"])
+    assert result.exit_code == 0, result.output
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    outside = tmp_path / "elsewhere"  # not the checkout: its folders must not be what gets imported
+    outside.mkdir()
+    probe = ("import analyzer, importlib.util as u; print(analyzer.__file__); "
+             "print(u.find_spec('queries'), u.find_spec('reports'))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=outside, env=env, capture_output=True, text=True)
+    assert done.stdout.splitlines() == [str(site / "analyzer" / "__init__.py"), "None None"], done.stderr
+    report = subprocess.run([sys.executable, "-m", "analyzer.cli", "report", "topics", "--db", str(db), "-f", "csv"],
+                            cwd=outside, env=env, capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.splitlines()[1].startswith("apple,5,")

@@ -72,26 +72,43 @@ class AnalysisCounts:
     notes: list[str] = field(default_factory=list)
 
 
+class LoadedOnUse(dict):
+    """Task name → task, each built (its model loaded, 10-40 s on a CPU) the first time a batch needs it, so a cron
+    run that finds nothing new loads no model. Iterating sees only the tasks built so far."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, name: str) -> Any:
+        task = self[name] = self._build(name)
+        return task
+
+
 class Predictor:
     """Columnar in, columnar out: {text_hash, text, lang} → per-task result columns."""
 
     def __init__(self, settings: AnalysisSettings) -> None:
         from analyzer import langid
-        from analyzer.batching import default_budget
-        from analyzer.runtime import choose_runtime
+        from analyzer.runtime import choose_runtime, set_cpu_threads
         from analyzer.tasks import task_class
         from analyzer.tasks.base import TaskOptions
 
-        langid.preload()  # overlaps the model loads below
+        langid.preload()  # in the background, overlapping the first model load
         self.settings = settings
         self.runtime = choose_runtime(settings.device)
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
-        self.tasks = {
-            name: task_class(name)(settings.specs[name], self.runtime, TaskOptions(
+
+        def build(name: str) -> Any:
+            from analyzer.batching import default_budget  # imports torch
+
+            if self.runtime.device == "cpu":
+                set_cpu_threads()  # here, not in choose_runtime: a run that loads no model never imports torch
+            return task_class(name)(settings.specs[name], self.runtime, TaskOptions(
                 batch_tokens=settings.batch_tokens or default_budget(self.runtime.device), allow_pickle=settings.allow_pickle,
                 quantize=self.quantized[name], social_tokens=settings.social_tokens))
-            for name in settings.tasks
-        }
+
+        self.tasks = LoadedOnUse(build)
         self.model_ids = settings.model_ids(self.runtime)
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
 

@@ -24,11 +24,24 @@ class Runtime:
         return f"{self.device} ({self.dtype})"
 
 
+def no_gpu_possible() -> bool:
+    """True where no torch build could see a GPU: Linux without NVIDIA (/dev/nvidia0...), AMD ROCm (/dev/kfd) or WSL
+    (/dev/dxg) device nodes. There `auto` is the CPU, decided without importing torch (~1.5 s), so a cron run
+    with nothing to analyse never pays for torch."""
+    import glob
+    import sys
+
+    return sys.platform.startswith("linux") and not (glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd")
+                                                    or os.path.exists("/dev/dxg"))
+
+
 def choose_runtime(requested: str = "auto") -> Runtime:
     """`auto` picks CUDA, then MPS, then CPU; half precision on GPUs that support it."""
+    requested = (requested or "auto").lower()
+    if requested == "cpu" or (requested == "auto" and no_gpu_possible()):
+        return Runtime("cpu", "float32")  # threads are set when a model loads (`load_model`)
     import torch
 
-    requested = (requested or "auto").lower()
     if requested == "auto":
         if torch.cuda.is_available():
             requested = "cuda"
@@ -50,9 +63,14 @@ def choose_runtime(requested: str = "auto") -> Runtime:
         return Runtime("mps", "float16")
     if requested != "cpu":
         raise DeviceError(f"unknown device {requested!r}: use auto, cpu, cuda, cuda:N or mps")
-    threads = int(os.environ.get("OPINIONS_THREADS", "0")) or (os.cpu_count() or 1)
-    torch.set_num_threads(threads)
     return Runtime("cpu", "float32")
+
+
+def set_cpu_threads() -> None:
+    """torch's intra-op threads: OPINIONS_THREADS, else every core."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OPINIONS_THREADS", "0")) or (os.cpu_count() or 1))
 
 
 def torch_dtype(runtime: Runtime) -> Any:

@@ -96,9 +96,9 @@ class PredictorActor:
     """One loaded predictor per actor; called on Arrow blocks of (text_hash, text, lang)."""
 
     def __init__(self, settings: AnalysisSettings, threads: int, expected_ids: dict[str, str]) -> None:
-        import torch
+        import os
 
-        torch.set_num_threads(max(1, threads))
+        os.environ["OPINIONS_THREADS"] = str(max(1, threads))  # this actor's process: its models use that many
         from analyzer.analysis import Predictor
 
         self.predictor = Predictor(settings)

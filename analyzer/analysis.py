@@ -72,6 +72,10 @@ class AnalysisCounts:
     notes: list[str] = field(default_factory=list)
 
 
+class AnalysisStopped(Exception):
+    """A stop was requested between two model batches: the chunk in progress is abandoned, not written."""
+
+
 class LoadedOnUse(dict):
     """Task name → task, each built (its model loaded, 10-40 s on a CPU) the first time a batch needs it, so a cron
     run that finds nothing new loads no model. Iterating sees only the tasks built so far."""
@@ -112,7 +116,10 @@ class Predictor:
         self.model_ids = settings.model_ids(self.runtime)
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
 
-    def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None) -> dict[str, list[Any]]:
+    def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None,
+                 between_batches: Callable[[], None] | None = None) -> dict[str, list[Any]]:
+        """Each task's predictions for `batch`; `between_batches` runs before every model batch and may raise
+        (`AnalysisStopped`) to abandon the call."""
         from analyzer.langid import detect_languages
 
         texts: list[str] = list(batch["text"])
@@ -126,13 +133,21 @@ class Predictor:
             allowed = self.languages[name]
             supported = [allowed is None or lang is None or lang in allowed for lang in langs]
             chosen = [i for i, ok in enumerate(supported) if ok]
-            predictions = self.tasks[name].predict([texts[i] for i in chosen]) if chosen else []
+            predictions = self._predict(name, [texts[i] for i in chosen], between_batches) if chosen else []
             column: list[Any] = [None] * len(texts)
             for i, prediction in zip(chosen, predictions, strict=True):
                 column[i] = prediction
             out[name] = column
             out[f"{name}_status"] = ["ok" if ok else "unsupported" for ok in supported]
         return out
+
+    def _predict(self, name: str, texts: list[str], between_batches: Callable[[], None] | None) -> list[Any]:
+        task = self.tasks[name]
+        task.between_batches = between_batches
+        try:
+            return task.predict(texts)
+        finally:
+            task.between_batches = None
 
     def describe(self) -> str:
         reduced = [f"{mode}: {name}" for name, mode in self.quantized.items() if mode != "none"]
@@ -179,6 +194,12 @@ def analyse(
     if progress and counts.texts_cached:
         progress(counts.texts_cached)
     need_sets = {task: set(df["text_hash"].to_list()) for task, df in needs.items()}
+
+    def between_batches() -> None:
+        # a model batch takes about a second on a CPU, a chunk of 2,048 texts minutes: stop between batches
+        if should_stop and should_stop():
+            raise AnalysisStopped
+
     before = predictor.model_seconds()
     for start in range(0, todo.height, ANALYSIS_CHUNK):
         if should_stop and should_stop():
@@ -186,7 +207,10 @@ def analyse(
         chunk = todo.slice(start, ANALYSIS_CHUNK)
         hashes = chunk["text_hash"].to_list()
         tasks = [t for t in predictor.settings.tasks if any(h in need_sets[t] for h in hashes)]
-        result = predictor(chunk.to_dict(as_series=False), tasks=tasks)
+        try:
+            result = predictor(chunk.to_dict(as_series=False), tasks=tasks, between_batches=between_batches)
+        except AnalysisStopped:
+            break  # nothing of this chunk is written: the next run analyses it (ingest's catch-up)
         unsupported = sum(
             1 for i in range(chunk.height) if any(result[f"{t}_status"][i] == "unsupported" for t in tasks)
         )

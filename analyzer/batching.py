@@ -93,9 +93,11 @@ def run_batched(
     stats: BatchStats | None = None,
     clock: Callable[[], float] | None = None,
     types: Sequence[list[int]] | None = None,
+    between_batches: Callable[[], None] | None = None,
 ) -> list[torch.Tensor]:
     """Run `forward(input_ids, attention_mask, token_type_ids) -> [rows, ...]` over all sequences;
-    outputs in input order. token_type_ids is None unless `types` (one list per sequence) is given."""
+    outputs in input order. token_type_ids is None unless `types` (one list per sequence) is given.
+    `between_batches` is called before each model batch: it may raise to stop (a requested stop)."""
     import time
 
     stats = stats if stats is not None else BatchStats()
@@ -105,6 +107,8 @@ def run_batched(
     queue = plan_batches(lengths, budget)
     queue.reverse()
     while queue:
+        if between_batches:
+            between_batches()
         batch = queue.pop()
         ids, mask, type_ids = pad([sequences[i] for i in batch], pad_id,
                                   None if types is None else [types[i] for i in batch])

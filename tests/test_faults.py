@@ -293,3 +293,37 @@ def test_sigterm_ends_an_ingest_whose_stdin_is_idle_and_keeps_the_lines_read(tmp
     assert sql(db, "SELECT status, rows_read, rows_new, rows_rejected FROM runs") == [("interrupted", 4, 3, 1)]
     assert sql(db, "SELECT reason FROM rejects") == [("line cut short: the run was stopped while reading it",)]
     assert_accounting(db)
+
+
+def test_sigint_during_analysis_is_acknowledged_at_once_and_stops_between_model_batches(tmp_path, tiny_models):
+    # small token budget: many model batches per 2,048-text chunk, so the stop lands inside a chunk
+    dump = make_dump(tmp_path / "s.jsonl", 20_000, distinct_texts=8_000)
+    db = tmp_path / "s.duckdb"
+    env = {"OPINIONS_SENTIMENT_MODEL": str(tiny_models["sentiment"])}
+    args = ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--device", "cpu", "--batch-tokens", "64"]
+    proc = start([*args, "--quiet"], env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if sql(db, "SELECT count(*) FROM sentiment")[0][0] > 0:
+                break
+        except Exception:
+            pass
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    first_line = proc.stderr.readline()
+    acknowledged = time.monotonic() - signalled
+    _, rest = proc.communicate(timeout=60)
+    assert "SIGINT: stopping after the current batch" in first_line and "Ctrl-C again" in first_line
+    assert acknowledged < 2.0
+    assert proc.returncode == 130 and "Traceback" not in rest
+    analysed = sql(db, "SELECT count(*) FROM sentiment")[0][0]
+    assert 0 < analysed < 8_000
+    [(status, texts_analysed)] = sql(db, "SELECT status, texts_analysed FROM runs")
+    assert status == "interrupted" and texts_analysed == analysed  # the abandoned chunk is not counted
+    done = subprocess.run([*CLI, *args, "--quiet"], capture_output=True, text=True, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    assert sql(db, "SELECT count(*), count(DISTINCT text_hash) FROM sentiment") == [(8_000, 8_000)]
+    assert_accounting(db)

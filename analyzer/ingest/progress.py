@@ -3,6 +3,7 @@ and the signals that ask it to stop. Shared by both engines and `run`."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -66,7 +67,7 @@ class Progress:
 
 
 class GracefulStop:
-    """SIGTERM / SIGINT ask the run to stop after the current chunk; a second one stops at once."""
+    """SIGTERM / SIGINT ask the run to stop after the current model batch; a second one stops at once."""
 
     def __init__(self) -> None:
         self.requested: str | None = None
@@ -82,6 +83,10 @@ class GracefulStop:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = signal.Signals(signum).name
+        # said at once, not when the batch ends: an operator must know the signal arrived
+        again = "Ctrl-C" if signum == signal.SIGINT else "signal"
+        os.write(2, f"opinions: {self.requested}: stopping after the current batch; what is committed stays "
+                    f"(send {again} again to stop now)\n".encode())
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():

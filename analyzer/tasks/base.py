@@ -15,6 +15,7 @@ Nothing here imports torch at import time: the batching runner is imported when 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -58,6 +59,8 @@ class Task:
         self.spec = spec
         self.runtime = runtime
         self.options = options or TaskOptions()
+        # called before each model batch (analysis.analyse sets it): a requested stop ends the chunk there
+        self.between_batches: Callable[[], None] | None = None
         folder = load_folder_or_id(spec)
         mode = self.options.quantize
         # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
@@ -114,7 +117,7 @@ class Task:
 
         return run_batched(encoded.sequences, self._forward, self.tokenizer.pad_token_id or 0,
                            budget=self.options.batch_tokens or DEFAULT_BATCH_TOKENS, stats=self.stats,
-                           types=encoded.types)
+                           types=encoded.types, between_batches=self.between_batches)
 
     def postprocess(self, texts: list[str], encoded: Encoded, outputs: list[Any]) -> list[Prediction]:
         raise NotImplementedError

@@ -117,7 +117,7 @@ class Predictor:
         self.languages = {name: settings.specs[name].languages() for name in settings.tasks}
 
     def __call__(self, batch: dict[str, list[Any]], tasks: list[str] | None = None,
-                 between_batches: Callable[[], None] | None = None) -> dict[str, list[Any]]:
+                 between_batches: Callable[[int], None] | None = None) -> dict[str, list[Any]]:
         """Each task's predictions for `batch`; `between_batches` runs before every model batch and may raise
         (`AnalysisStopped`) to abandon the call."""
         from analyzer.langid import detect_languages
@@ -141,7 +141,7 @@ class Predictor:
             out[f"{name}_status"] = ["ok" if ok else "unsupported" for ok in supported]
         return out
 
-    def _predict(self, name: str, texts: list[str], between_batches: Callable[[], None] | None) -> list[Any]:
+    def _predict(self, name: str, texts: list[str], between_batches: Callable[[int], None] | None) -> list[Any]:
         task = self.tasks[name]
         task.between_batches = between_batches
         try:
@@ -175,7 +175,7 @@ def analyse(
     predictor: Predictor,
     texts: pl.DataFrame,
     run_id: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> AnalysisCounts:
     """Analyse the distinct texts in `texts` (text_hash, text, lang) that are not cached.
@@ -195,10 +195,17 @@ def analyse(
         progress(counts.texts_cached)
     need_sets = {task: set(df["text_hash"].to_list()) for task, df in needs.items()}
 
-    def between_batches() -> None:
+    shown = 0.0  # of the current chunk: progress moves per model batch, a chunk takes minutes on a CPU
+    chunk_tasks = 1
+
+    def between_batches(rows: int) -> None:
         # a model batch takes about a second on a CPU, a chunk of 2,048 texts minutes: stop between batches
+        nonlocal shown
         if should_stop and should_stop():
             raise AnalysisStopped
+        if progress and rows:
+            shown += rows / chunk_tasks  # each text passes through every task of the chunk
+            progress(rows / chunk_tasks)
 
     before = predictor.model_seconds()
     for start in range(0, todo.height, ANALYSIS_CHUNK):
@@ -207,6 +214,7 @@ def analyse(
         chunk = todo.slice(start, ANALYSIS_CHUNK)
         hashes = chunk["text_hash"].to_list()
         tasks = [t for t in predictor.settings.tasks if any(h in need_sets[t] for h in hashes)]
+        shown, chunk_tasks = 0.0, max(1, len(tasks))
         try:
             result = predictor(chunk.to_dict(as_series=False), tasks=tasks, between_batches=between_batches)
         except AnalysisStopped:
@@ -220,7 +228,7 @@ def analyse(
         counts.texts_analysed += chunk.height
         counts.texts_unsupported += unsupported
         if progress:
-            progress(chunk.height)
+            progress(chunk.height - shown)  # the rest of the chunk (its last batches)
     counts.model_seconds = predictor.model_seconds() - before
     return counts
 

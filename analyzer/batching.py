@@ -93,11 +93,12 @@ def run_batched(
     stats: BatchStats | None = None,
     clock: Callable[[], float] | None = None,
     types: Sequence[list[int]] | None = None,
-    between_batches: Callable[[], None] | None = None,
+    between_batches: Callable[[int], None] | None = None,
 ) -> list[torch.Tensor]:
     """Run `forward(input_ids, attention_mask, token_type_ids) -> [rows, ...]` over all sequences;
     outputs in input order. token_type_ids is None unless `types` (one list per sequence) is given.
-    `between_batches` is called before each model batch: it may raise to stop (a requested stop)."""
+    `between_batches(rows)` is called before each model batch with the rows the previous one ran (0 first):
+    for progress, and it may raise to stop (a requested stop)."""
     import time
 
     stats = stats if stats is not None else BatchStats()
@@ -106,10 +107,12 @@ def run_batched(
     lengths = [len(s) for s in sequences]
     queue = plan_batches(lengths, budget)
     queue.reverse()
+    done = 0
     while queue:
         if between_batches:
-            between_batches()
+            between_batches(done)
         batch = queue.pop()
+        done = 0
         ids, mask, type_ids = pad([sequences[i] for i in batch], pad_id,
                                   None if types is None else [types[i] for i in batch])
         started = clock()
@@ -131,6 +134,7 @@ def run_batched(
             continue
         stats.model_seconds += clock() - started
         stats.batches += 1
+        done = len(batch)
         out = out.float().cpu()
         for row, i in enumerate(batch):
             results[i] = out[row]

@@ -6,6 +6,7 @@ Python users can call these, or the lower-level modules, directly.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,8 @@ def _check_task(task: str, what: str) -> None:
 def _stderr_console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True)
+    # log lines name their source location only for us (OPINIONS_DEBUG), not for an operator reading a cron mail
+    return Console(stderr=True, log_path=bool(os.environ.get("OPINIONS_DEBUG")))
 
 
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, options: IngestOptions, tasks: str,
@@ -84,15 +86,19 @@ def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> 
         rows = bar.add_task("rows read", total=None, rate="")
         texts = bar.add_task("texts analysed", total=0, rate="", visible=options.analysis is not None)
 
+        def rate(task_id: Any, unit: str) -> str:
+            # rich's own speed needs several samples and reads 0 meanwhile: the average since the start never does
+            task = bar.tasks[task_id]
+            elapsed = task.elapsed or 0.0
+            return f"{task.completed / elapsed:,.1f} {unit}/s" if elapsed > 0 and task.completed else ""
+
         def on_rows(n: int) -> None:
             bar.advance(rows, n)
-            task = bar.tasks[rows]
-            bar.update(rows, rate=f"{task.speed or 0:,.0f} rows/s")
+            bar.update(rows, rate=rate(rows, "rows"))
 
-        def on_texts(n: int) -> None:
+        def on_texts(n: float) -> None:
             bar.advance(texts, n)
-            task = bar.tasks[texts]
-            bar.update(texts, rate=f"{task.speed or 0:,.0f} texts/s")
+            bar.update(texts, rate=rate(texts, "texts"))
 
         def on_total(n: int) -> None:
             bar.update(texts, total=(bar.tasks[texts].total or 0) + n)

@@ -57,7 +57,7 @@ class Progress:
     """Callbacks the CLI wires to a progress bar; all optional."""
 
     on_rows: Callable[[int], None] | None = None
-    on_texts: Callable[[int], None] | None = None
+    on_texts: Callable[[float], None] | None = None  # fractions: it moves per model batch
     on_texts_total: Callable[[int], None] | None = None
     on_log: Callable[[str], None] | None = None
 

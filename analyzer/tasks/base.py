@@ -60,7 +60,7 @@ class Task:
         self.runtime = runtime
         self.options = options or TaskOptions()
         # called before each model batch (analysis.analyse sets it): a requested stop ends the chunk there
-        self.between_batches: Callable[[], None] | None = None
+        self.between_batches: Callable[[int], None] | None = None
         folder = load_folder_or_id(spec)
         mode = self.options.quantize
         # a cached trace starts without importing transformers (analyzer.traced); the first run makes it

@@ -1,0 +1,27 @@
+"""Progress that tells the truth: texts analysed move per model batch, not per 2,048-text chunk (issue 17, item 2).
+
+Plumbing only: the tiny randomly initialised stand-in models, with a small token budget so a chunk is many batches.
+"""
+
+from __future__ import annotations
+
+from analyzer.analysis import AnalysisSettings
+from analyzer.ingest import IngestOptions, Progress, ingest
+from analyzer.models import ModelSpec
+from analyzer.store import Store
+from tests.helpers import reddit, write_jsonl
+
+
+def test_texts_analysed_advance_per_model_batch_and_add_up_to_the_texts(tmp_path, tiny_models):
+    dump = write_jsonl(tmp_path / "a.jsonl", [reddit(i, body=f"comment {i} about phones and {i % 97} cameras")
+                                              for i in range(600)])
+    settings = AnalysisSettings(["sentiment", "ner"], {t: ModelSpec(t, str(tiny_models[t])) for t in ("sentiment", "ner")},
+                                device="cpu", batch_tokens=256)
+    steps: list[float] = []
+    totals: list[int] = []
+    summary = ingest(Store(tmp_path / "p.duckdb"), [str(dump)], IngestOptions(analysis=settings),
+                     Progress(on_texts=steps.append, on_texts_total=totals.append))
+    assert summary.texts_analysed == 600 and sum(totals) == 600
+    assert abs(sum(steps) - 600) < 1e-6  # nothing counted twice across batches and the chunk's end
+    assert len(steps) >= 20  # 600 texts are one chunk: the old progress moved once
+    assert all(step >= 0 for step in steps)

@@ -155,6 +155,17 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def comment_sentences(comments: list[str | None]) -> tuple[list[str], list[int]]:
+    """Every sentence of `comments`, whitespace collapsed, with the index of the comment it came from."""
+    sentences: list[str] = []
+    comment_ids: list[int] = []
+    for cid, comment in enumerate(comments):
+        for sentence in split_sentences(comment or ""):
+            sentences.append(" ".join(sentence.split()))
+            comment_ids.append(cid)
+    return sentences, comment_ids
+
+
 # ----------------------------------------------------------------------------- sentence salience
 
 
@@ -320,12 +331,7 @@ def extractive_summary(
     Returns "" when there is no text. If every sentence is longer than the budget, the most
     representative one is cut to `max_words` words and ends with "…".
     """
-    sentences: list[str] = []
-    comment_ids: list[int] = []
-    for cid, comment in enumerate(comments):
-        for sentence in split_sentences(comment or ""):
-            sentences.append(" ".join(sentence.split()))
-            comment_ids.append(cid)
+    sentences, comment_ids = comment_sentences(comments)
     if not sentences or max_words <= 0:
         return ""
     encoder = encoder or default_encoder()
@@ -382,12 +388,7 @@ def key_points(
     """
     config = config or SummaryConfig()
     weights = weights or [1] * len(comments)
-    sentences: list[str] = []
-    comment_ids: list[int] = []
-    for cid, comment in enumerate(comments):
-        for sentence in split_sentences(comment or ""):
-            sentences.append(" ".join(sentence.split()))
-            comment_ids.append(cid)
+    sentences, comment_ids = comment_sentences(comments)
     if not sentences or max_words <= 0:
         return []
     encoder = encoder or default_encoder()

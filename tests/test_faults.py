@@ -63,6 +63,19 @@ def wait_for_rows(db: Path, minimum: int, proc: subprocess.Popen, timeout: float
     raise AssertionError("no chunk was committed in time")
 
 
+def wait_for_results(db: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Until the run has committed some sentiment results (it is then analysing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if sql(db, "SELECT count(*) FROM sentiment")[0][0] > 0:
+                return
+        except Exception:
+            pass  # the file is being written or not there yet
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+
+
 def assert_accounting(db: Path) -> None:
     for run_id, read, accounted in sql(db, """SELECT run_id, rows_read,
             rows_new + rows_duplicate + rows_rejected + rows_skipped FROM runs"""):
@@ -96,15 +109,7 @@ def test_kill_9_during_analysis_leaves_no_orphan_or_double(tmp_path, tiny_models
     env = {"OPINIONS_SENTIMENT_MODEL": str(tiny_models["sentiment"]), "OPINIONS_NER_MODEL": str(tiny_models["ner"])}
     args = ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--device", "cpu", "--quiet"]
     proc = start(args, env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if sql(db, "SELECT count(*) FROM sentiment")[0][0] > 0:
-                break
-        except Exception:
-            pass
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.1)
+    wait_for_results(db, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = subprocess.run([*CLI, *args], capture_output=True, text=True, env={**os.environ, **env})
@@ -302,15 +307,7 @@ def test_sigint_during_analysis_is_acknowledged_at_once_and_stops_between_model_
     env = {"OPINIONS_SENTIMENT_MODEL": str(tiny_models["sentiment"])}
     args = ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--device", "cpu", "--batch-tokens", "64"]
     proc = start([*args, "--quiet"], env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if sql(db, "SELECT count(*) FROM sentiment")[0][0] > 0:
-                break
-        except Exception:
-            pass
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.05)
+    wait_for_results(db, proc)
     signalled = time.monotonic()
     proc.send_signal(signal.SIGINT)
     first_line = proc.stderr.readline()

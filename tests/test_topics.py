@@ -12,6 +12,12 @@ from tests.helpers import reddit, sql, write_jsonl
 RULES = '[topics]\niphone = ["iphone", "ios 18"]\nrail = ["deutsche bahn"]\n'
 
 
+BATTERY = ["battery drains fast on my phone", "phone battery dies by noon", "terrible battery life this phone",
+           "battery lasts two days, impressive phone", "charging the phone battery takes forever"]
+PIZZA = ["best pizza in town, crispy crust", "pizza dough was soggy", "ordered pizza with extra cheese",
+         "this pizza place has great toppings", "pizza delivery took an hour"]
+
+
 def test_keyword_rules_apply_at_ingest_case_insensitive_on_word_boundaries(runner, db, tmp_path):
     config = tmp_path / "opinions.toml"
     config.write_text(RULES)
@@ -38,12 +44,10 @@ def test_topics_apply_reapplies_edited_rules_without_models(runner, db, tmp_path
 
 def test_discover_finds_the_groups_and_labels_them_by_terms(runner, db, tmp_path):
     groups = {
-        "battery": ["battery drains fast on my phone", "phone battery dies by noon", "terrible battery life this phone",
-                    "battery lasts two days, impressive phone", "charging the phone battery takes forever"],
+        "battery": BATTERY,
         "train": ["the train was late again this morning", "train cancelled, stuck at the station",
                   "rail strike means no trains today", "the station announced the train delay", "train seats were dirty"],
-        "pizza": ["best pizza in town, crispy crust", "pizza dough was soggy", "ordered pizza with extra cheese",
-                  "this pizza place has great toppings", "pizza delivery took an hour"],
+        "pizza": PIZZA,
     }
     records, i = [], 0
     for texts in groups.values():
@@ -92,10 +96,8 @@ def test_discovery_embeds_text_without_markup_or_urls(monkeypatch, db, tmp_path)
 
 def test_discovered_clusters_are_named_without_handles_or_markup_words(runner, db, tmp_path):
     groups = {
-        "battery": ["battery drains fast on my phone", "phone battery dies by noon", "terrible battery life this phone",
-                    "battery lasts two days, impressive phone", "charging the phone battery takes forever"],
-        "pizza": ["best pizza in town, crispy crust", "pizza dough was soggy", "ordered pizza with extra cheese",
-                  "this pizza place has great toppings", "pizza delivery took an hour"],
+        "battery": BATTERY,
+        "pizza": PIZZA,
     }
     records, i = [], 0
     for texts in groups.values():

@@ -383,7 +383,7 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
 def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:
     """`opinions config show`: each setting, its effective value, where it came from, and its variable."""
     from analyzer.settings import BY_NAME, show
-    from reports.render import Section, render
+    from analyzer.reports.render import Section, render
 
     rows = [(e.name, e.value, e.origin, BY_NAME[e.name].env) for e in show(load_config(config_path), flags)]
     columns = ["setting", "value", "from", "env"]

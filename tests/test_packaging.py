@@ -54,3 +54,15 @@ def test_the_wheel_installs_only_analyzer_and_its_reports_run(tmp_path, runner):
                             cwd=outside, env=env, capture_output=True, text=True)
     assert report.returncode == 0, report.stderr
     assert report.stdout.splitlines()[1].startswith("apple,5,")
+
+
+def test_no_module_imports_the_top_level_folders_by_their_source_names():
+    # in the repository `import reports` works (the folder is on sys.path), installed it does not:
+    # only `analyzer.reports` / `analyzer.queries` exist there (`opinions config show` broke this way)
+    import re
+
+    pattern = re.compile(r"^\s*(from|import)\s+(queries|reports)\b", re.MULTILINE)
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(path.relative_to(root)) for folder in ("analyzer", "reports", "queries", "scripts", "training", "bench")
+                 for path in (root / folder).rglob("*.py") if pattern.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []

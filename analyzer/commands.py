@@ -75,16 +75,20 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, opti
 
 
 def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> RunSummary:
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
     from analyzer.ingest import Progress, ingest
 
     console = _stderr_console()
-    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False) as bar:
-        rows = bar.add_task("rows read", total=None, rate="")
-        texts = bar.add_task("texts analysed", total=0, rate="", visible=options.analysis is not None)
+    with Bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+             transient=False) as bar:
+        # the rows bar measures the input's bytes (files' sizes are known, row counts are not): a total and an ETA
+        # from the start, compressed files included; the row count is shown beside it
+        rows = bar.add_task("rows read", total=None, rate="", count="")
+        texts = bar.add_task("texts analysed", total=0, rate="", count="", visible=options.analysis is not None)
+        read = [0]
 
         def rate(task_id: Any, unit: str) -> str:
             # rich's own speed needs several samples and reads 0 meanwhile: the average since the start never does
@@ -93,17 +97,29 @@ def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> 
             return f"{task.completed / elapsed:,.1f} {unit}/s" if elapsed > 0 and task.completed else ""
 
         def on_rows(n: int) -> None:
+            read[0] += n
+            elapsed = bar.tasks[rows].elapsed or 0.0
+            bar.update(rows, count=f"{read[0]:,}",
+                       rate=f"{read[0] / elapsed:,.0f} rows/s" if elapsed > 0 and read[0] else "")
+            if bar.tasks[rows].total is None:
+                bar.advance(rows, n)  # no file sizes (stdin, pipes): the bar counts rows
+
+        def on_input_total(n: int) -> None:
+            bar.update(rows, total=n, completed=0)
+
+        def on_input(n: int) -> None:
             bar.advance(rows, n)
-            bar.update(rows, rate=rate(rows, "rows"))
 
         def on_texts(n: float) -> None:
             bar.advance(texts, n)
-            bar.update(texts, rate=rate(texts, "texts"))
+            task = bar.tasks[texts]
+            bar.update(texts, rate=rate(texts, "texts"), count=f"{task.completed:,.0f}/{task.total or 0:,.0f}")
 
         def on_total(n: int) -> None:
             bar.update(texts, total=(bar.tasks[texts].total or 0) + n)
 
-        return ingest(store, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m)))
+        return ingest(store, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m),
+                                                      on_input_total=on_input_total, on_input=on_input))
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -382,8 +398,8 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
 
 def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:
     """`opinions config show`: each setting, its effective value, where it came from, and its variable."""
-    from analyzer.settings import BY_NAME, show
     from analyzer.reports.render import Section, render
+    from analyzer.settings import BY_NAME, show
 
     rows = [(e.name, e.value, e.origin, BY_NAME[e.name].env) for e in show(load_config(config_path), flags)]
     columns = ["setting", "value", "from", "env"]

@@ -124,6 +124,7 @@ class RecordBatch:
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
     notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
     bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
+    input_position: int | None = None  # bytes of the file (compressed, as stored) consumed so far; None: a pipe
 
     @property
     def rows_read(self) -> int:
@@ -425,18 +426,22 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
         if fmt is None:
             raise SourceError(source.name, "not a text dump (binary content)")
         if fmt == "jsonl":
-            yield from _container_records(source, _jsonl_batches(source, stream, batch_rows, limits, should_stop),
-                                          batch_rows)
+            batches = _container_records(source, _jsonl_batches(source, stream, batch_rows, limits, should_stop),
+                                         batch_rows)
         elif fmt == "json":
-            yield from _json_document_batches(source, stream, batch_rows, limits)
+            batches = _json_document_batches(source, stream, batch_rows, limits)
         elif fmt == "text":
-            yield from _text_line_batches(source, stream, batch_rows, limits, should_stop)
+            batches = _text_line_batches(source, stream, batch_rows, limits, should_stop)
         elif fmt in {"csv", "tsv"}:
             if delimiter is None:
                 delimiter = "\t" if fmt == "tsv" else sniff_delimiter(head)
-            yield from _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter)
+            batches = _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter)
         else:
-            yield from _parquet_batches(source, stream, batch_rows, limits)
+            batches = _parquet_batches(source, stream, batch_rows, limits)
+        for batch in batches:
+            # where the file's own bytes are: progress and an ETA by size, compressed files included
+            batch.input_position = _position(raw) if source.path is not None else None
+            yield batch
     except ReadStopped:
         return  # the run is stopping; the readers yielded what they had whole
     except (EOFError, OSError) as exc:
@@ -456,6 +461,24 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     finally:
         if source.path is not None:
             raw.close()
+
+
+def _position(raw: IO[bytes]) -> int | None:
+    try:
+        return raw.tell()
+    except (OSError, ValueError):  # a FIFO, or closed
+        return None
+
+
+def input_size(source: Source) -> int | None:
+    """The size of a regular file source (what `RecordBatch.input_position` counts towards); None otherwise."""
+    if source.path is None:
+        return None
+    try:
+        info = source.path.stat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 class _Chained(io.RawIOBase):

@@ -16,7 +16,7 @@ from analyzer.config import keyword_patterns
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions
 from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
-from analyzer.sources import RecordBatch, Source, SourceError, read_batches
+from analyzer.sources import RecordBatch, Source, SourceError, input_size, read_batches
 from analyzer.store import Store, query_frame
 
 if TYPE_CHECKING:
@@ -67,9 +67,13 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
+    sizes = {id(source): input_size(source) for source in sources}
+    if progress.on_input_total and any(size is not None for size in sizes.values()):
+        progress.on_input_total(sum(size or 0 for size in sizes.values()))
     for source in sources:
         if stop.requested:
             return
+        shown = 0  # bytes of this source the progress has counted
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
             for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress,
@@ -84,6 +88,10 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                 landing.release_freed_memory()
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
+                if progress.on_input and batch.input_position is not None:
+                    position = min(batch.input_position, sizes[id(source)] or batch.input_position)
+                    progress.on_input(position - shown)
+                    shown = position
                 if new_texts.height:
                     yield new_texts
                 if stop.requested:
@@ -92,6 +100,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
                 landing.record_source_failure(con, summary.run_id, exc)
+        if progress.on_input and sizes[id(source)] and not stop.requested:
+            progress.on_input(sizes[id(source)] - shown)  # read to its end (or given up): all of it counted
 
 
 def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary, progress: Progress,

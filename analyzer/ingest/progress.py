@@ -60,6 +60,8 @@ class Progress:
     on_texts: Callable[[float], None] | None = None  # fractions: it moves per model batch
     on_texts_total: Callable[[int], None] | None = None
     on_log: Callable[[str], None] | None = None
+    on_input_total: Callable[[int], None] | None = None  # bytes of the regular files to read
+    on_input: Callable[[int], None] | None = None  # bytes of them read since the last call
 
     def log(self, message: str) -> None:
         if self.on_log:

@@ -133,21 +133,13 @@ class Predictor:
             allowed = self.languages[name]
             supported = [allowed is None or lang is None or lang in allowed for lang in langs]
             chosen = [i for i, ok in enumerate(supported) if ok]
-            predictions = self._predict(name, [texts[i] for i in chosen], between_batches) if chosen else []
+            predictions = self.tasks[name].predict([texts[i] for i in chosen], between_batches) if chosen else []
             column: list[Any] = [None] * len(texts)
             for i, prediction in zip(chosen, predictions, strict=True):
                 column[i] = prediction
             out[name] = column
             out[f"{name}_status"] = ["ok" if ok else "unsupported" for ok in supported]
         return out
-
-    def _predict(self, name: str, texts: list[str], between_batches: Callable[[int], None] | None) -> list[Any]:
-        task = self.tasks[name]
-        task.between_batches = between_batches
-        try:
-            return task.predict(texts)
-        finally:
-            task.between_batches = None
 
     def describe(self) -> str:
         reduced = [f"{mode}: {name}" for name, mode in self.quantized.items() if mode != "none"]

@@ -90,17 +90,14 @@ def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> 
         texts = bar.add_task("texts analysed", total=0, rate="", count="", visible=options.analysis is not None)
         read = [0]
 
-        def rate(task_id: Any, unit: str) -> str:
+        def rate(task_id: Any, count: float, unit: str, digits: int) -> str:
             # rich's own speed needs several samples and reads 0 meanwhile: the average since the start never does
-            task = bar.tasks[task_id]
-            elapsed = task.elapsed or 0.0
-            return f"{task.completed / elapsed:,.1f} {unit}/s" if elapsed > 0 and task.completed else ""
+            elapsed = bar.tasks[task_id].elapsed or 0.0
+            return f"{count / elapsed:,.{digits}f} {unit}/s" if elapsed > 0 and count else ""
 
         def on_rows(n: int) -> None:
             read[0] += n
-            elapsed = bar.tasks[rows].elapsed or 0.0
-            bar.update(rows, count=f"{read[0]:,}",
-                       rate=f"{read[0] / elapsed:,.0f} rows/s" if elapsed > 0 and read[0] else "")
+            bar.update(rows, count=f"{read[0]:,}", rate=rate(rows, read[0], "rows", 0))
             if bar.tasks[rows].total is None:
                 bar.advance(rows, n)  # no file sizes (stdin, pipes): the bar counts rows
 
@@ -113,7 +110,8 @@ def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> 
         def on_texts(n: float) -> None:
             bar.advance(texts, n)
             task = bar.tasks[texts]
-            bar.update(texts, rate=rate(texts, "texts"), count=f"{task.completed:,.0f}/{task.total or 0:,.0f}")
+            bar.update(texts, rate=rate(texts, task.completed, "texts", 1),
+                       count=f"{task.completed:,.0f}/{task.total or 0:,.0f}")
 
         def on_total(n: int) -> None:
             bar.update(texts, total=(bar.tasks[texts].total or 0) + n)

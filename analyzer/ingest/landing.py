@@ -53,7 +53,6 @@ def record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: So
                 {"run_id": run_id, "source": error.source, "reason": f"file not readable: {error.reason}"})
 
 
-
 # DuckDB maps a vector (2,048 rows) at a time and its JSON functions each parse their own copy of a record, so
 # the mapper's memory grows with the bytes per vector, not the rows: a 16 MiB chunk of 20k-character comments
 # needed ~600 MiB. Mapping at most this many record bytes at a time bounds it whatever the row sizes.

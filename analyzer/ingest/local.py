@@ -67,10 +67,10 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
-    sizes = {id(source): input_size(source) for source in sources}
-    if progress.on_input_total and any(size is not None for size in sizes.values()):
-        progress.on_input_total(sum(size or 0 for size in sizes.values()))
-    for source in sources:
+    sizes = [input_size(source) for source in sources]
+    if progress.on_input_total and any(size is not None for size in sizes):
+        progress.on_input_total(sum(size or 0 for size in sizes))
+    for source, size in zip(sources, sizes, strict=True):
         if stop.requested:
             return
         shown = 0  # bytes of this source the progress has counted
@@ -88,8 +88,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                 landing.release_freed_memory()
                 if progress.on_rows:
                     progress.on_rows(batch.rows_read)
-                if progress.on_input and batch.input_position is not None:
-                    position = min(batch.input_position, sizes[id(source)] or batch.input_position)
+                if progress.on_input and size and batch.input_position is not None:
+                    position = min(batch.input_position, size)
                     progress.on_input(position - shown)
                     shown = position
                 if new_texts.height:
@@ -100,8 +100,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
                 landing.record_source_failure(con, summary.run_id, exc)
-        if progress.on_input and sizes[id(source)] and not stop.requested:
-            progress.on_input(sizes[id(source)] - shown)  # read to its end (or given up): all of it counted
+        if progress.on_input and size and not stop.requested:
+            progress.on_input(size - shown)  # read to its end (or given up): all of it counted
 
 
 def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary, progress: Progress,

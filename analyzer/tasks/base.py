@@ -59,8 +59,6 @@ class Task:
         self.spec = spec
         self.runtime = runtime
         self.options = options or TaskOptions()
-        # called before each model batch (analysis.analyse sets it): a requested stop ends the chunk there
-        self.between_batches: Callable[[int], None] | None = None
         folder = load_folder_or_id(spec)
         mode = self.options.quantize
         # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
@@ -111,20 +109,21 @@ class Task:
     def preprocess(self, texts: list[str]) -> Encoded:
         raise NotImplementedError
 
-    def forward(self, encoded: Encoded) -> list[Any]:
-        """The shared batched runner: one output (logits) per sequence, in input order."""
+    def forward(self, encoded: Encoded, between_batches: Callable[[int], None] | None = None) -> list[Any]:
+        """The shared batched runner: one output (logits) per sequence, in input order. `between_batches`: see
+        `batching.run_batched` (progress, and a requested stop)."""
         from analyzer.batching import DEFAULT_BATCH_TOKENS, run_batched
 
         return run_batched(encoded.sequences, self._forward, self.tokenizer.pad_token_id or 0,
                            budget=self.options.batch_tokens or DEFAULT_BATCH_TOKENS, stats=self.stats,
-                           types=encoded.types, between_batches=self.between_batches)
+                           types=encoded.types, between_batches=between_batches)
 
     def postprocess(self, texts: list[str], encoded: Encoded, outputs: list[Any]) -> list[Prediction]:
         raise NotImplementedError
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def predict(self, texts: list[str], between_batches: Callable[[int], None] | None = None) -> list[Prediction]:
         encoded = self.preprocess(texts)
-        return self.postprocess(texts, encoded, self.forward(encoded))
+        return self.postprocess(texts, encoded, self.forward(encoded, between_batches))
 
     # -- where predictions go (no model needed) -----------------------------------------------------
 

@@ -70,28 +70,9 @@ def test_discover_finds_the_groups_and_labels_them_by_terms(runner, db, tmp_path
 
 
 def test_discovery_embeds_text_without_markup_or_urls(monkeypatch, db, tmp_path):
-    import numpy as np
-
-    import analyzer.embeddings
-    from analyzer.store import open_store
-    from analyzer.topics import discover_topics
-
-    seen: list[str] = []
-
-    class Recorder:
-        def encode(self, texts):
-            seen.extend(texts)
-            return np.eye(len(texts), 4)
-
-    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Recorder())
     records = [reddit(0, body="<p>Loving it &amp; more</p> https://x.example/a"), reddit(1, body="plain words about trains")]
-    ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
-    con = open_store(db)
-    try:
-        discover_topics(con)
-    finally:
-        con.close()
-    assert sorted(seen) == ["Loving it & more", "plain words about trains"]
+    batches = embedded_batches(monkeypatch, db, tmp_path, records)
+    assert sorted(text for batch in batches for text in batch) == ["Loving it & more", "plain words about trains"]
 
 
 def test_discovered_clusters_are_named_without_handles_or_markup_words(runner, db, tmp_path):
@@ -117,6 +98,14 @@ def test_discovered_clusters_are_named_without_handles_or_markup_words(runner, d
 
 
 def test_discovery_embeds_each_cleaned_text_once(monkeypatch, db, tmp_path):
+    records = [reddit(0, body="@alice the train was late again today"),
+               reddit(1, body="@bob the train was late again today"),
+               reddit(2, body="the train was late again today https://t.co/x"), reddit(3, body="#tagone #tagtwo #three")]
+    assert embedded_batches(monkeypatch, db, tmp_path, records) == [["the train was late again today"]]
+
+
+def embedded_batches(monkeypatch, db, tmp_path, records) -> list[list[str]]:
+    """What topic discovery hands the sentence encoder (one list per encode call) for `records`."""
     import numpy as np
 
     import analyzer.embeddings
@@ -131,13 +120,10 @@ def test_discovery_embeds_each_cleaned_text_once(monkeypatch, db, tmp_path):
             return np.eye(len(texts), 4)
 
     monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Recorder())
-    records = [reddit(0, body="@alice the train was late again today"),
-               reddit(1, body="@bob the train was late again today"),
-               reddit(2, body="the train was late again today https://t.co/x"), reddit(3, body="#tagone #tagtwo #three")]
     ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
     con = open_store(db)
     try:
         discover_topics(con)
     finally:
         con.close()
-    assert batches == [["the train was late again today"]]
+    return batches

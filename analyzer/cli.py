@@ -20,6 +20,7 @@ import typer
 
 from analyzer import __version__
 from analyzer.reports.catalog import REPORTS, Report
+from analyzer.tasks import NAMES as TASK_NAMES
 
 app = typer.Typer(
     help="Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report.",
@@ -77,6 +78,27 @@ def _options(version: Annotated[bool, typer.Option("--version", help="Print the 
     """Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report."""
 
 
+TaskHelp = " | ".join(TASK_NAMES)
+
+
+def with_model_options(fn: F) -> F:
+    """Adds `--<task>-model` for every task in `analyzer.tasks.NAMES` (after `--profile`) and hands
+    them to `fn` as one `models` dict: a new task gets its option without an edit here."""
+    names = {f"{task}_model": task for task in TASK_NAMES}
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, models={task: kwargs.pop(name, None) for name, task in names.items()}, **kwargs)
+
+    own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "models"]
+    at = next(i for i, p in enumerate(own) if p.name == "profile") + 1
+    added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=Annotated[
+        str | None, typer.Option(help=f"The {task} model: embedded, a hub id, or a folder.")])
+        for name, task in names.items()]
+    wrapper.__signature__ = inspect.Signature(own[:at] + added + own[at:])  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"opinions: error: {message}", err=True)
     return typer.Exit(code)
@@ -88,6 +110,7 @@ def friendly_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from analyzer.errors import USER_ERRORS
+        from analyzer.settings import value
 
         try:
             return fn(*args, **kwargs)
@@ -102,11 +125,11 @@ def friendly_errors(fn: F) -> F:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(141) from None
         except USER_ERRORS as exc:
-            if os.environ.get("OPINIONS_DEBUG"):
+            if value("debug"):
                 raise
             raise fail(str(exc)) from None
         except Exception as exc:  # a bug or an environment problem: still one clear line
-            if os.environ.get("OPINIONS_DEBUG"):
+            if value("debug"):
                 raise
             first = str(exc).splitlines()[0] if str(exc) else ""
             raise fail(f"{type(exc).__name__}: {first} (set OPINIONS_DEBUG=1 for a traceback)") from None
@@ -116,6 +139,7 @@ def friendly_errors(fn: F) -> F:
 
 @app.command()
 @friendly_errors
+@with_model_options
 def ingest(
     paths: Annotated[list[str], typer.Argument(help=(
         "Dump files, folders, globs, or - for stdin: JSON lines (.jsonl .ndjson, or .json: detected from the bytes), "
@@ -135,12 +159,10 @@ def ingest(
     topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
     topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
-    tasks: Annotated[str, typer.Option(help="sentiment,ner | all | none: what to run on new texts.")] = "all",
+    tasks: Annotated[str, typer.Option(help=f"{','.join(TASK_NAMES)} | all | none: what to run on new texts.")] = "all",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     batch_tokens: BatchTokensOption = None,
     profile: Annotated[str | None, typer.Option(help="Model profile: embedded (offline default) | hub.")] = None,
-    sentiment_model: Annotated[str | None, typer.Option(help="Sentiment model: embedded, a hub id, or a folder.")] = None,
-    ner_model: Annotated[str | None, typer.Option(help="NER model: embedded, a hub id, or a folder.")] = None,
     allow_pickle: Annotated[bool, typer.Option(help="Allow loading pickle (.bin) checkpoints; unsafe for untrusted models.")] = False,
     quantize: QuantizeOption = "auto",
     engine: Annotated[str, typer.Option(help="local (default) | ray: map and analyse on a Ray cluster.")] = "local",
@@ -150,6 +172,7 @@ def ingest(
     wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
+    models: dict[str, str | None] | None = None,  # --<task>-model, one per task (with_model_options)
 ) -> None:
     """Read dumps into the database and analyse the new texts.
 
@@ -169,7 +192,7 @@ def ingest(
         ray=RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker))
     try:
         summary = run_ingest(
-            paths, db, config, options, tasks=tasks, models={"sentiment": sentiment_model, "ner": ner_model},
+            paths, db, config, options, tasks=tasks, models=models or {},
             profile=profile, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle, quantize=quantize,
             wait=wait, quiet=quiet or as_json)
     except Interrupted as stopped:
@@ -187,7 +210,7 @@ def ingest(
 @friendly_errors
 def analyze(
     file: Annotated[str, typer.Argument(help="Plain text (one text a line) or JSONL; - for stdin.")] = "-",
-    task: Annotated[str, typer.Option(help="sentiment | ner")] = "sentiment",
+    task: Annotated[str, typer.Option(help=TaskHelp)] = "sentiment",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     config: ConfigOption = None,
     model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: the task's configured model).")] = None,
@@ -209,7 +232,7 @@ def analyze(
 @friendly_errors
 def evaluate(
     file: Annotated[Path, typer.Argument(help="Labelled data: TSV (text, label) or JSONL for sentiment; CoNLL for ner.")],
-    task: Annotated[str, typer.Option(help="sentiment | ner")] = "sentiment",
+    task: Annotated[str, typer.Option(help=TaskHelp)] = "sentiment",
     model: Annotated[str | None, typer.Option(help="embedded, a hub id, or a folder (default: configured model).")] = None,
     config: ConfigOption = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
@@ -428,7 +451,7 @@ def models_list(ctx: typer.Context, config: ConfigOption = None,
 
 @models_app.command("path")
 @friendly_errors
-def models_path(task: Annotated[str, typer.Argument(help="sentiment | ner")], config: ConfigOption = None) -> None:
+def models_path(task: Annotated[str, typer.Argument(help=TaskHelp)], config: ConfigOption = None) -> None:
     """Print a folder that `transformers.pipeline(task, model=FOLDER)` loads."""
     from analyzer.commands import model_path
 

@@ -6,13 +6,12 @@ Python users can call these, or the lower-level modules, directly.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer import modelpack
+from analyzer import modelpack, settings
 from analyzer.config import load_config
 from analyzer.models import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
@@ -45,7 +44,7 @@ def _stderr_console() -> Any:
     from rich.console import Console
 
     # log lines name their source location only for us (OPINIONS_DEBUG), not for an operator reading a cron mail
-    return Console(stderr=True, log_path=bool(os.environ.get("OPINIONS_DEBUG")))
+    return Console(stderr=True, log_path=bool(settings.value("debug")))
 
 
 def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, options: IngestOptions, tasks: str,

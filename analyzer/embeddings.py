@@ -6,7 +6,6 @@ output for all-MiniLM-L6-v2 without importing it; the base is sha256-verified.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,12 @@ class SentenceEncoder:
             from analyzer.modelpack import base_dir
 
             self._folder = base_dir()
-        threads = self._threads or int(os.environ.get("OPINIONS_THREADS", "0") or 0)
-        if threads:
-            torch.set_num_threads(threads)
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        else:
+            from analyzer.runtime import set_cpu_threads
+
+            set_cpu_threads()
         from analyzer.runtime import quiet_transformers
 
         quiet_transformers()

@@ -127,10 +127,9 @@ def pack_entry(task: str) -> PackEntry:
 
 
 def cache_root() -> Path:
-    root = os.environ.get("OPINIONS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "opinions"
-    )
-    return Path(root)
+    from analyzer.settings import value
+
+    return Path(str(value("cache")))
 
 
 def materialise(task: str) -> Path:

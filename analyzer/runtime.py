@@ -67,10 +67,12 @@ def choose_runtime(requested: str = "auto") -> Runtime:
 
 
 def set_cpu_threads() -> None:
-    """torch's intra-op threads: OPINIONS_THREADS, else every core."""
+    """torch's intra-op threads: the `threads` setting (OPINIONS_THREADS), else every core."""
     import torch
 
-    torch.set_num_threads(int(os.environ.get("OPINIONS_THREADS", "0")) or (os.cpu_count() or 1))
+    from analyzer.settings import int_value
+
+    torch.set_num_threads(int_value("threads") or (os.cpu_count() or 1))
 
 
 def torch_dtype(runtime: Runtime) -> Any:

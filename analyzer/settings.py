@@ -9,7 +9,7 @@ Imports nothing heavy: the CLI reads it to resolve the database path.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +33,8 @@ PROFILES: dict[str, dict[str, str]] = {
 }
 
 
-class SettingError(OpinionsError, KeyError):
-    """A setting name that is not in the table."""
+class SettingError(OpinionsError, ValueError):
+    """A setting name that is not in the table, or a value that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,12 @@ class Setting:
     env: str | None
     config_key: tuple[str, ...] | None  # where it sits in the config file ([models] profile = ...)
     help: str
+    # a default that depends on the environment (the cache follows $XDG_CACHE_HOME)
+    computed_default: Callable[[Mapping[str, str]], str] | None = None
+
+
+def _cache_default(env: Mapping[str, str]) -> str:
+    return os.path.join(env.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "opinions")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -53,10 +59,13 @@ SETTINGS: tuple[Setting, ...] = (
     *(Setting(f"{task}_model", None, f"OPINIONS_{task.upper()}_MODEL", ("models", task),
               f"The {task} model: embedded, a hub id, or a folder (default: the profile's).")
       for task in MODEL_TASKS),
-    Setting("cache", "~/.cache/opinions", "OPINIONS_CACHE", None,
-            "Where the materialised model pack and traces live ($XDG_CACHE_HOME/opinions when set)."),
+    Setting("cache", None, "OPINIONS_CACHE", None,
+            "Where the materialised model pack and traces live (default: $XDG_CACHE_HOME/opinions, else "
+            "~/.cache/opinions).", _cache_default),
     Setting("threads", None, "OPINIONS_THREADS", None, "CPU threads for models (default: every core)."),
     Setting("trace", "1", "OPINIONS_TRACE", None, "0: never trace local models (analyzer.traced)."),
+    Setting("debug", None, "OPINIONS_DEBUG", None,
+            "1: full tracebacks instead of one-line errors, and source locations in log lines."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -91,7 +100,26 @@ def effective(name: str, flag: str | None = None, config: Mapping[str, Any] | No
             section = section.get(key) if isinstance(section, Mapping) else None
         if section:
             return Effective(name, str(section), f"config file [{'] '.join(setting.config_key)}")
+    if setting.computed_default:
+        return Effective(name, setting.computed_default(env), "default")
     return Effective(name, setting.default, "default")
+
+
+def value(name: str) -> str | None:
+    """The value of a setting that has no flag or config key here (cache, threads, trace, debug):
+    every reader goes through this, so the table's default is the only default."""
+    return effective(name).value
+
+
+def int_value(name: str) -> int | None:
+    """A numeric setting; an unset one is None and a malformed one a clear error."""
+    raw = value(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"{lookup(name).env}={raw!r}: expected a whole number") from None
 
 
 def show(config: Mapping[str, Any] | None = None, flags: Mapping[str, str | None] | None = None,

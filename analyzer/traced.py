@@ -101,7 +101,9 @@ class TracedModel:
 
 
 def eligible(folder: str, runtime: Runtime, mode: str) -> bool:
-    return (os.environ.get("OPINIONS_TRACE", "1") != "0" and runtime.device == "cpu" and mode in TRACEABLE_MODES
+    from analyzer.settings import value
+
+    return (value("trace") != "0" and runtime.device == "cpu" and mode in TRACEABLE_MODES
             and (Path(folder) / "tokenizer.json").is_file() and (Path(folder) / "config.json").is_file())
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import pytest
+
+import analyzer
 from analyzer.cli import app
 from analyzer.models import resolve
 from analyzer.settings import SETTINGS, effective
@@ -50,3 +55,35 @@ def test_config_show_prints_each_settings_value_and_where_it_came_from(runner, t
                                   "embedded", "--format", "json"])
     rows = {row["setting"]: (row["value"], row["from"]) for row in json.loads(flagged.stdout)}
     assert rows["db"] == ("x.duckdb", "flag") and rows["ner_model"] == ("embedded", "profile embedded")
+
+
+def test_the_cache_default_follows_xdg_cache_home_and_the_variable_beats_it():
+    assert effective("cache", env={"XDG_CACHE_HOME": "/x/cache"}).value == "/x/cache/opinions"
+    assert effective("cache", env={"XDG_CACHE_HOME": "/x/cache", "OPINIONS_CACHE": "/mine"}).value == "/mine"
+
+
+def test_a_malformed_number_setting_is_a_clear_error(monkeypatch):
+    from analyzer.settings import SettingError, int_value
+
+    monkeypatch.setenv("OPINIONS_THREADS", "two")
+    with pytest.raises(SettingError, match="OPINIONS_THREADS='two': expected a whole number"):
+        int_value("threads")
+    monkeypatch.setenv("OPINIONS_THREADS", "3")
+    assert int_value("threads") == 3
+
+
+def test_the_code_reads_opinions_variables_only_through_the_settings_table():
+    """One table, one rule: a module that read `os.environ["OPINIONS_..."]` itself would have its own
+    default and skip `config show`."""
+    package = Path(analyzer.__file__).parent
+    known = {s.env for s in SETTINGS}
+    reads = re.compile(r"""(?:environ\.get\(|getenv\(|environ\[)\s*["'](OPINIONS_[A-Z_]+)["']\s*[,)\]](?!\s*=[^=])""")
+    named = re.compile(r"OPINIONS_[A-Z_]+")
+    direct, unknown = [], set()
+    for path in package.rglob("*.py"):
+        source = path.read_text()
+        if path.name != "settings.py":
+            direct += [f"{path.relative_to(package)}: {m.group(1)}" for m in reads.finditer(source)]
+        unknown |= {name for name in named.findall(source) if name not in known and not name.endswith("_")}
+    assert direct == []
+    assert unknown == set()

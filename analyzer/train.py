@@ -1,4 +1,9 @@
-"""`opinions train`: fine-tune a sentiment or NER model on a user's labelled comments.
+"""`opinions train`: fine-tune a task's model on a user's labelled comments.
+
+One trainer per kind of model, not per task: text labels (`model_kind = "sequence"`:
+sentiment, or any label set of the user's) and token tags (`"token"`: NER). A task picks
+its trainer by its `model_kind` and names its labels with its own `canonical_labels`, so a
+new task of either kind trains with no edit here.
 
 The same loop as the embedded pack (`analyzer.finetune`): it reads the labelled file
 (the formats `opinions evaluate` reads), splits off a validation part that has every class
@@ -102,10 +107,11 @@ def few_examples_warning(counts: dict[str, int], minimum: int = FEW_EXAMPLES) ->
             "their scores are unreliable and they may not be learned: add examples of them")
 
 
-def _label_name(label: str) -> str:
-    from analyzer.tasks.sentiment import canonical_sentiment_labels
-
-    return canonical_sentiment_labels([label])[0] if label.lower() in {"neg", "pos", "neu"} else label.lower()
+def _each_label(canonical: Callable[[list[str]], list[str]], labels: list[str]) -> list[str]:
+    """Each data label spelled as the task spells it, one at a time (neg → negative): a rule about a
+    whole head's label set (LABEL_0..2) must not fire on a file's labels."""
+    names = {label: canonical([label])[0] for label in set(labels)}
+    return [names[label] for label in labels]
 
 
 def _split(n: int, labels_of: list[str], share: float, seed: int) -> tuple[list[int], list[int]]:
@@ -125,10 +131,10 @@ def _split(n: int, labels_of: list[str], share: float, seed: int) -> tuple[list[
 
 
 def train(request: TrainRequest, log: Callable[[str], None] = print) -> TrainReport:
-    trainers = {"sentiment": _train_sentiment, "ner": _train_ner}  # one per task in analyzer.tasks.NAMES
-    if request.task not in trainers:
-        raise LabelledDataError(f"--task {request.task!r}: choose {' or '.join(trainers)}")
-    return trainers[request.task](request, log)
+    from analyzer.tasks import task_class
+
+    task = task_class(request.task)  # an unknown name: UnknownTask, naming the tasks there are
+    return TRAINERS[task.model_kind](request, task.canonical_labels, log)
 
 
 def _device(requested: str) -> str:
@@ -177,16 +183,17 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
     return tokenizer, model, "random", labels
 
 
-def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
+def _train_text_labels(request: TrainRequest, canonical: Callable[[list[str]], list[str]],
+                       log: Callable[[str], None]) -> TrainReport:
+    """One label per text (TSV or JSONL), any label set; the loss class-weighted unless --balance none."""
     from analyzer.finetune import encode_texts, predict_logits
     from analyzer.labelled import require_single_labels
     from analyzer.metrics import classification_scores, per_class_scores
-    from analyzer.tasks.sentiment import canonical_sentiment_labels
     from analyzer.textnorm import model_normalisation, normaliser
 
     data = read_labelled_texts(request.file)
     require_single_labels(data, request.file)
-    labels_raw = [_label_name(label) for label in data.labels]
+    labels_raw = _each_label(canonical, data.labels)
     counts = Counter(labels_raw)
     if len(data.texts) < MIN_TEXTS:
         raise LabelledDataError(f"{request.file}: {len(data.texts)} examples; at least {MIN_TEXTS} are needed")
@@ -196,7 +203,7 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
         val_data = read_labelled_texts(request.eval_file)
         require_single_labels(val_data, request.eval_file)
         train_idx, val_texts = list(range(len(data.texts))), val_data.texts
-        val_labels = [_label_name(label) for label in val_data.labels]
+        val_labels = _each_label(canonical, val_data.labels)
         missing = sorted(set(counts) - set(val_labels))
         if missing:
             raise LabelledDataError(
@@ -217,7 +224,7 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
     warnings = [w for w in [few_examples_warning(dict(train_counts))] if w]
     for warning in warnings:
         log(warning)
-    tokenizer, model, head, order = _load(request, "sequence", labels, canonical_sentiment_labels, log)
+    tokenizer, model, head, order = _load(request, "sequence", labels, canonical, log)
     label2id = {label: i for i, label in enumerate(order)}
     unknown = sorted(set(val_labels) - set(label2id))
     if unknown:
@@ -251,7 +258,9 @@ def _train_sentiment(request: TrainRequest, log: Callable[[str], None]) -> Train
     return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", report, device, log)
 
 
-def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport:
+def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], list[str]],
+                      log: Callable[[str], None]) -> TrainReport:
+    """BIO tags per word (CoNLL); the tag transitions of the training data are learned for decoding."""
     from analyzer import bio
     from analyzer.finetune import encode_tagged, predict_logits, word_tags
     from analyzer.metrics import entity_scores
@@ -271,7 +280,7 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
         train_idx, val_idx = _split(len(data.tokens), first_type, request.val_share, request.seed)
         train_tokens, train_tags = [data.tokens[i] for i in train_idx], [data.tags[i] for i in train_idx]
         val_tokens, val_tags = [data.tokens[i] for i in val_idx], [data.tags[i] for i in val_idx]
-    tokenizer, model, head, order = _load(request, "token", tags, lambda names: names, log)
+    tokenizer, model, head, order = _load(request, "token", tags, canonical, log)
     tag2id = {t: i for i, t in enumerate(order)}
     device = _device(request.device)
     model.to(device)
@@ -294,6 +303,11 @@ def _train_ner(request: TrainRequest, log: Callable[[str], None]) -> TrainReport
 
     report = TrainReport(request.out, order, head != "kept", len(train_tokens), len(val_tokens), None, {}, head=head)
     return _fit_and_save(request, tokenizer, model, features, evaluate, "f1", report, device, log)
+
+
+# one trainer per kind of model (Task.model_kind); every registered task's kind has one (a test checks)
+TRAINERS: dict[str, Callable[[TrainRequest, Callable[[list[str]], list[str]], Callable[[str], None]], TrainReport]] = {
+    "sequence": _train_text_labels, "token": _train_token_tags}
 
 
 def _fit_and_save(request: TrainRequest, tokenizer: Any, model: Any, features: list[dict[str, Any]],
@@ -371,7 +385,7 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
         + (f" (validation from `{request.eval_file}`)" if request.eval_file else " (seeded split)"),
         f"- Training: {report.epochs:g} epochs max, lr {request.lr:g}, batch {request.batch_size}, seed "
         f"{request.seed}, early stopping on the validation metric; {report.seconds:.0f} s"
-        + (f"; {balance}" if request.task == "sentiment" else ""),
+        + (f"; {balance}" if report.train_counts else ""),
         f"- Command: `{shlex.join(['opinions', *sys.argv[1:]])}`",
         *[f"- **{w[0].upper() + w[1:]}**" for w in report.warnings],
         "",
@@ -387,6 +401,5 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
         card += ["", "Per class on the validation examples (before: the base, or the head started from label names):",
                  "", "| " + " | ".join(PER_CLASS_COLUMNS) + " |", "|---|" + "---:|" * (len(PER_CLASS_COLUMNS) - 1)]
         card += ["| " + " | ".join("n/a" if v is None else str(v) for v in row) + " |" for row in rows]
-    card += ["", "Use it: `opinions ingest ... --" + ("sentiment" if request.task == "sentiment" else "ner")
-             + f"-model {out}`, `opinions analyze --model {out}`, `opinions evaluate --model {out}`."]
+    card += ["", f"Use it: `opinions ingest ... --{request.task}-model {out}`, `opinions analyze --model {out}`, `opinions evaluate --model {out}`."]
     (out / "MODEL_CARD.md").write_text("\n".join(card) + "\n")

@@ -100,3 +100,35 @@ def test_every_user_error_is_an_opinions_error():
            if issubclass(cls, Exception) and cls.__module__ == module.__name__ and cls.__name__ not in INTERNAL]
     assert len(own) >= 15
     assert [cls.__name__ for cls in own if not issubclass(cls, OpinionsError)] == []
+
+
+def test_every_task_trains_with_the_trainer_of_its_model_kind_and_names_labels_its_way():
+    from analyzer.train import TRAINERS
+
+    assert all(task_class(name).model_kind in TRAINERS for name in NAMES)
+    assert task_class("sentiment").canonical_labels(["NEG", "Neu", "pos", "Billing"]) == [
+        "negative", "neutral", "positive", "billing"]
+    assert task_class("ner").canonical_labels(["B-PER", "O"]) == ["B-PER", "O"]
+
+
+def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(monkeypatch):
+    """with_model_options reads the registry: a task added to NAMES gets --<task>-model, and the
+    value arrives in the `models` dict the library takes."""
+    from typer.testing import CliRunner
+
+    import analyzer.cli as cli
+
+    monkeypatch.setattr(cli, "TASK_NAMES", (*NAMES, "emotion"))
+    seen = {}
+
+    @cli.with_model_options
+    def command(profile: str | None = None, models: dict | None = None) -> None:
+        seen.update(models or {})
+
+    import typer
+
+    app = typer.Typer()
+    app.command()(command)
+    result = CliRunner().invoke(app, ["--emotion-model", "my/emotion", "--ner-model", "x"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"sentiment": None, "ner": "x", "emotion": "my/emotion"}

@@ -57,10 +57,9 @@ def calibrate(folder: Path) -> dict:
     from safetensors.torch import load_file, save_file
 
     from analyzer import modelpack
-    from analyzer.finetune import predict_logits
+    from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import per_class_scores
     from analyzer.textnorm import model_normalisation, normaliser
-    from training.train_sentiment import encode_sentiment
 
     model, tokenizer, manifest = pack_check.load_stored("sentiment", folder)
     if manifest.get("calibration"):
@@ -69,7 +68,7 @@ def calibrate(folder: Path) -> dict:
     normalise = normaliser(model_normalisation(model.config))
     texts, labels = tweeteval_val()
     ge_texts, ge_labels = goemotions("dev")
-    features = encode_sentiment(tokenizer, texts + ge_texts, int(manifest.get("max_length", 128)), normalise)
+    features = encode_texts(tokenizer, texts + ge_texts, int(manifest.get("max_length", 128)), normalise=normalise)
     logits = torch.stack(predict_logits(model, features, tokenizer.pad_token_id))
     gold = torch.tensor([SENTIMENT_LABELS.index(x) for x in labels + ge_labels])
     temperature = fit_temperature(logits, gold)

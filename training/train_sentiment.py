@@ -31,23 +31,17 @@ from training.datasets import (
 METRICS = ["tweeteval_val_macro_recall", "goemotions_dev_macro_f1"]
 
 
-def encode_sentiment(tokenizer: Any, texts: list[str], max_length: int,
-                     normalise: Callable[[str], str] = normalise_for_sentiment) -> list[dict]:
-    enc = tokenizer([normalise(t) for t in texts], truncation=True, max_length=max_length)
-    return [{"input_ids": ids, "attention_mask": mask} for ids, mask in zip(enc["input_ids"], enc["attention_mask"], strict=True)]
-
-
 def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], list[str]] | None = None,
                   goemotions_dev: tuple[list[str], list[str]] | None = None,
                   normalise: Callable[[str], str] = normalise_for_sentiment) -> Callable[[Any], dict]:
     """evaluate(model) -> TweetEval val macro recall/F1 and GoEmotions dev macro F1."""
-    from analyzer.finetune import predict_logits
+    from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import classification_scores
 
     val_texts, val_labels = tweeteval or tweeteval_val()
     ge_texts, ge_labels = goemotions_dev or goemotions("dev")
-    val_features = encode_sentiment(tokenizer, val_texts, max_length, normalise)
-    ge_features = encode_sentiment(tokenizer, ge_texts, max_length, normalise)
+    val_features = encode_texts(tokenizer, val_texts, max_length, normalise=normalise)
+    ge_features = encode_texts(tokenizer, ge_texts, max_length, normalise=normalise)
 
     def evaluate(m: Any, with_outputs: bool = False) -> dict:
         """Dev scores; `with_outputs` adds `outputs`, each dev text's label (pack_check counts churn with it)."""
@@ -149,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from analyzer import modelpack
-    from analyzer.finetune import TrainConfig, fit, load_tokenizer_for_training, new_head_model, trainable_state
+    from analyzer.finetune import (
+        TrainConfig,
+        encode_texts,
+        fit,
+        load_tokenizer_for_training,
+        new_head_model,
+        trainable_state,
+    )
 
     base = modelpack.base_dir()
     tokenizer = load_tokenizer_for_training(str(base))
@@ -161,9 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                                **({"num_hidden_layers": args.layers} if args.layers else {}))  # a student keeps the lowest layers
     model.config.opinions_normalisation = PACK_NORMALISATION  # inference normalises as training did
 
-    features = encode_sentiment(tokenizer, texts, args.max_length)
-    for f, label in zip(features, labels, strict=True):
-        f["labels"] = label2id[label]
+    features = encode_texts(tokenizer, texts, args.max_length, [label2id[label] for label in labels],
+                            normalise_for_sentiment)
     evaluate = dev_evaluator(tokenizer, args.max_length, (val_texts, val_labels), (ge_dev_texts, ge_dev_labels))
     if args.teachers:
         for feature, probs in zip(features, ensemble_probabilities(args.teachers, features, tokenizer.pad_token_id),

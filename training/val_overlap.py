@@ -41,15 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    from analyzer.finetune import predict_logits
+    from analyzer.finetune import encode_texts, predict_logits
     from analyzer.metrics import classification_scores
+    from analyzer.textnorm import model_normalisation, normaliser
     from training import pack_check
-    from training.train_sentiment import encode_sentiment
 
     print(f"TweetEval val: {len(texts)} tweets, {sum(mask)} of them also in semeval-sentiment")
     for folder in args.folders:
         model, tokenizer, manifest = pack_check.load_stored("sentiment", folder)
-        features = encode_sentiment(tokenizer, texts, int(manifest.get("max_length", 96)))
+        normalise = normaliser(model_normalisation(model.config))  # as inference normalises for this entry
+        features = encode_texts(tokenizer, texts, int(manifest.get("max_length", 96)), normalise=normalise)
         predicted = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(model, features, tokenizer.pad_token_id)]
         scores = {}
         for name, keep in (("all", [True] * len(texts)), ("overlap", mask), ("rest", [not m for m in mask])):

@@ -55,6 +55,12 @@ class Task:
     evaluation_settings: ClassVar[dict[str, Any]] = {}
     metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {}
 
+    @staticmethod
+    def canonical_labels(raw: list[str]) -> list[str]:
+        """A model's or a labelled file's label names as this task spells them (`opinions train`
+        compares the base head's labels with the data's through it)."""
+        return list(raw)
+
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         self.spec = spec
         self.runtime = runtime

@@ -41,6 +41,7 @@ class SentimentTask(Task):
         "p_negative": pl.Float64, "p_neutral": pl.Float64, "p_positive": pl.Float64, "reason": pl.String}
     metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {
         "per_label": ("per label", ["label", "recall", "f1", "support"])}
+    canonical_labels = staticmethod(canonical_sentiment_labels)
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         super().__init__(spec, runtime, options)

@@ -25,3 +25,23 @@ def test_readme_examples_have_not_drifted():
     done = subprocess.run([sys.executable, "-m", "scripts.readme_examples", "--check"], cwd=ROOT,
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def _command_paths(command: object, prefix: list[str]) -> list[str]:
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        return [" ".join(prefix)]
+    return [path for name, sub in subcommands.items() for path in _command_paths(sub, [*prefix, name])]
+
+
+def test_every_command_and_report_is_documented_in_the_readme():
+    """As sqlite-utils' test_docs: a command (or a report declared in the catalog) added without a
+    word in the README fails here."""
+    import typer.main
+
+    from analyzer.cli import app
+
+    readme = (ROOT / "README.md").read_text()
+    paths = _command_paths(typer.main.get_command(app), ["opinions"])
+    assert "opinions report alerts" in paths and "opinions config show" in paths
+    assert [path for path in paths if path not in readme] == []

@@ -29,15 +29,15 @@ def test_texts_analysed_advance_per_model_batch_and_add_up_to_the_texts(tmp_path
     assert all(step >= 0 for step in steps)
 
 
-@pytest.mark.parametrize("compress", [None, "gz"])
-def test_rows_read_progress_counts_the_files_bytes_to_their_size(tmp_path, compress):
+@pytest.mark.parametrize(("compress", "engine"), [(None, "local"), ("gz", "local"), (None, "ray")])
+def test_rows_read_progress_counts_the_files_bytes_to_their_size(tmp_path, compress, engine):
     # the file's size is known before a row is read: a total and an ETA, compressed files included
     records = [reddit(i, body=f"comment {i} " + "words " * (i % 40)) for i in range(30_000)]
     dump = write_jsonl(tmp_path / ("a.jsonl.gz" if compress else "a.jsonl"), records, compress=compress)
     totals: list[int] = []
     steps: list[int] = []
     rows: list[int] = []
-    ingest(Store(tmp_path / "b.duckdb"), [str(dump)], IngestOptions(batch_rows=2_000),
+    ingest(Store(tmp_path / "b.duckdb"), [str(dump)], IngestOptions(batch_rows=2_000, engine=engine),
            Progress(on_rows=rows.append, on_input_total=totals.append, on_input=steps.append))
     assert totals == [dump.stat().st_size] and sum(steps) == dump.stat().st_size
     assert all(step >= 0 for step in steps) and sum(rows) == 30_000

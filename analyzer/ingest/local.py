@@ -15,7 +15,7 @@ from analyzer.analysis import Predictor, analyse
 from analyzer.config import keyword_patterns
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions
-from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
+from analyzer.ingest.progress import GracefulStop, InputMeter, Progress, RunSummary
 from analyzer.sources import RecordBatch, Source, SourceError, input_size, read_batches
 from analyzer.store import Store, query_frame
 
@@ -67,13 +67,10 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     progress: Progress, stop: GracefulStop) -> Iterator[pl.DataFrame]:
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
-    sizes = [input_size(source) for source in sources]
-    if progress.on_input_total and any(size is not None for size in sizes):
-        progress.on_input_total(sum(size or 0 for size in sizes))
-    for source, size in zip(sources, sizes, strict=True):
+    meter = InputMeter(progress, [input_size(source) for source in sources])
+    for source_index, source in enumerate(sources):
         if stop.requested:
             return
-        shown = 0  # bytes of this source the progress has counted
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
             for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress,
@@ -86,12 +83,7 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     new_texts = landing.land_mapped(con, mapped, batch, summary, names, patterns,
                                             want_texts=options.analysis is not None)
                 landing.release_freed_memory()
-                if progress.on_rows:
-                    progress.on_rows(batch.rows_read)
-                if progress.on_input and size and batch.input_position is not None:
-                    position = min(batch.input_position, size)
-                    progress.on_input(position - shown)
-                    shown = position
+                meter.landed(source_index, batch.rows_read, batch.input_position)
                 if new_texts.height:
                     yield new_texts
                 if stop.requested:
@@ -100,8 +92,8 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
                 landing.record_source_failure(con, summary.run_id, exc)
-        if progress.on_input and size and not stop.requested:
-            progress.on_input(size - shown)  # read to its end (or given up): all of it counted
+        if not stop.requested:
+            meter.finished(source_index)
 
 
 def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary, progress: Progress,

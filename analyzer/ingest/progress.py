@@ -68,6 +68,33 @@ class Progress:
             self.on_log(message)
 
 
+class InputMeter:
+    """The rows bar of either engine: rows as each batch lands, and each source's bytes up to the
+    batch's `input_position`, so the bar has a total and an ETA from the start (compressed files
+    included: the position is in the file's own bytes)."""
+
+    def __init__(self, progress: Progress, sizes: list[int | None]) -> None:
+        self.progress, self.sizes, self.shown = progress, sizes, [0] * len(sizes)
+        if progress.on_input_total and any(size is not None for size in sizes):
+            progress.on_input_total(sum(size or 0 for size in sizes))
+
+    def landed(self, source_index: int, rows_read: int, input_position: int | None) -> None:
+        if self.progress.on_rows:
+            self.progress.on_rows(rows_read)
+        size = self.sizes[source_index]
+        if size and input_position is not None:
+            self._advance(source_index, min(input_position, size))
+
+    def finished(self, source_index: int) -> None:
+        """The source was read to its end (or given up): all of it counts."""
+        self._advance(source_index, self.sizes[source_index] or 0)
+
+    def _advance(self, source_index: int, position: int) -> None:
+        if self.progress.on_input and position > self.shown[source_index]:
+            self.progress.on_input(position - self.shown[source_index])
+            self.shown[source_index] = position
+
+
 class GracefulStop:
     """SIGTERM / SIGINT ask the run to stop after the current model batch; a second one stops at once."""
 

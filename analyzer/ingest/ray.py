@@ -32,8 +32,8 @@ from analyzer.analysis import AnalysisSettings, write_results
 from analyzer.errors import OpinionsError
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions, RayOptions
-from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
-from analyzer.sources import Source, SourceError, read_batches
+from analyzer.ingest.progress import GracefulStop, InputMeter, Progress, RunSummary
+from analyzer.sources import Source, SourceError, input_size, read_batches
 from analyzer.store import Store, query_frame
 
 if TYPE_CHECKING:
@@ -156,8 +156,9 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
     from analyzer.config import keyword_patterns
 
     names, patterns = keyword_patterns(options.config)
+    meter = InputMeter(progress, [input_size(source) for source in sources])
     blocks, batches, params_by_source = [], [], {}
-    for source in sources:
+    for source_index, source in enumerate(sources):
         try:
             for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
                                       should_stop=lambda: stop.requested is not None):
@@ -166,7 +167,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
                 blocks.append(pa.table({"source": [source.name] * len(batch.record),
                                         "line_no": pa.array(batch.line_no, pa.int64()),
                                         "record": pa.array(batch.record, pa.string())}))
-                batches.append(batch)
+                batches.append((source_index, batch))
         except SourceError as exc:
             summary.failed_sources[exc.source] = exc.reason
             with store.connect() as con:
@@ -179,7 +180,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
     mapped_tables = [mapped for mapped in mapped_ds.iter_batches(batch_format="pyarrow", batch_size=None)]
     mapped_all = pa.concat_tables(mapped_tables) if mapped_tables else None
     offset = 0
-    for batch in batches:
+    for position, (source_index, batch) in enumerate(batches):
         if stop.requested:
             return
         n = len(batch.record)
@@ -187,8 +188,11 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
         offset += n
         with store.connect() as con:
             landing.land_mapped(con, mapped, batch, summary, names, patterns)
-        if progress.on_rows:
-            progress.on_rows(batch.rows_read)
+        meter.landed(source_index, batch.rows_read, batch.input_position)
+        if position + 1 == len(batches) or batches[position + 1][0] != source_index:
+            meter.finished(source_index)  # its last batch landed
+    for source_index in range(len(sources)):
+        meter.finished(source_index)  # sources that failed or held no rows count as read too
 
 
 def analyse_with_ray(ray: ModuleType, store: Store, settings: AnalysisSettings, model_ids: dict[str, str],

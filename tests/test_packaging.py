@@ -66,3 +66,49 @@ def test_no_module_imports_the_top_level_folders_by_their_source_names():
     offenders = [str(path.relative_to(root)) for folder in ("analyzer", "reports", "queries", "scripts", "training", "bench")
                  for path in (root / folder).rglob("*.py") if pattern.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Each analyzer module's module-level imports of other analyzer modules (imports inside a
+    function run late, when everything is loaded, and are how heavy or upward calls are made)."""
+    import ast
+
+    package = ROOT / "analyzer"
+    names = {}
+    for path in package.rglob("*.py"):
+        parts = ("analyzer", *path.relative_to(package).with_suffix("").parts)
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    for folder, dotted in (("reports", "analyzer.reports"), ("queries", "analyzer.queries")):
+        for path in (ROOT / folder).rglob("*.py"):
+            rest = path.relative_to(ROOT / folder).with_suffix("").parts
+            names[".".join((dotted, *rest)).removesuffix(".__init__")] = path
+    edges: dict[str, set[str]] = {name: set() for name in names}
+    for name, path in names.items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & names.keys()
+                edges[name] |= (subs or ({node.module} & names.keys())) - {name}
+            elif isinstance(node, ast.Import):
+                edges[name] |= {a.name for a in node.names} & names.keys() - {name}
+    return edges
+
+
+def test_the_modules_import_each_other_without_cycles():
+    edges = _module_imports()
+    assert "analyzer.tasks.base" in edges["analyzer.tasks.sentiment"]  # the scan sees imports
+    done: set[str] = set()
+    cycles = []
+
+    def visit(name: str, path: list[str]) -> None:
+        for target in sorted(edges[name]):
+            if target in path:
+                cycles.append([*path[path.index(target):], target])
+            elif target not in done:
+                visit(target, [*path, target])
+        done.add(name)
+
+    for name in sorted(edges):
+        if name not in done:
+            visit(name, [name])
+    assert cycles == []
+    assert edges["analyzer.errors"] == set()  # errors imports nothing: catching costs no imports

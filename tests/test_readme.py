@@ -45,3 +45,24 @@ def test_every_command_and_report_is_documented_in_the_readme():
     paths = _command_paths(typer.main.get_command(app), ["opinions"])
     assert "opinions report alerts" in paths and "opinions config show" in paths
     assert [path for path in paths if path not in readme] == []
+
+
+def test_the_performance_table_is_rendered_from_the_recorded_bench_results(monkeypatch, tmp_path):
+    from bench import results
+
+    assert results.main(["--check"]) == 0, "run python -m bench.results"
+    recorded = results.load()
+    if not recorded:
+        pytest.skip("bench/results.json holds no measurement yet")
+    changed = {**recorded, "x": results.Result("x", "a new row", 2.0, "×", "≥ 3", "d", "c", "m")}
+    assert results.rendered_readme((ROOT / "README.md").read_text(), changed) != (ROOT / "README.md").read_text()
+
+
+def test_a_result_meets_its_goal_by_its_direction():
+    from bench.results import Result
+
+    def met(value: float, goal: str) -> bool:
+        return Result("k", "w", value, "×", goal, "", "", "").met
+
+    assert met(3.1, "≥ 3") and not met(2.9, "≥ 3")
+    assert met(1.2, "≤ 1.5") and not met(1.6, "≤ 1.5")

@@ -172,6 +172,10 @@ def _parsed(rows: pl.DataFrame, plan: TypedPlan) -> pl.DataFrame | None:
 
     if rows.height == 0:
         return None
+    if pa.default_memory_pool().backend_name != "system":
+        # glibc's heap, which landing.release_freed_memory trims after each chunk; mimalloc (the default)
+        # keeps what it freed: peak RSS of 2M over 200k rows 1.32 with it, 1.28 without (bench.ingest)
+        pa.set_memory_pool(pa.system_memory_pool())
     schema = pa.schema([(key, getattr(pa, kind)()) for key, kind in plan.types])
     data = "\n".join(rows.get_column("record").to_list()).encode("utf-8")
     longest = int(rows.get_column("record").str.len_bytes().max() or 0)  # type: ignore[arg-type]

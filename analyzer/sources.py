@@ -45,7 +45,11 @@ from analyzer.errors import OpinionsError
 # MiB, 49.7 s; 100k 541 / 600 MiB, 36.0 s; 200k 778 / 1,002 MiB, 30.0 s. 100k keeps memory flat.
 # With the next chunk mapped while one is written (ingest._mapped_batches): 100k 620 / 751 MiB,
 # 19.4 s; 150k 721 / 1,118 MiB, 18.9 s; 250k 802 / 1,564 MiB, 16.5 s.
-BATCH_ROWS = 100_000
+# DuckDB's row group (122,880 rows): a checkpoint rewrites the row group a chunk left part-filled.
+# Landing 300k mapped rows (CPU s, wall s at load ~11): 50k-row chunks 1.90-1.95, 8.0-10.5;
+# 61,440 2.02, 11.6; 100k 1.35, 7.1; 122,880 1.04-1.05, 4.0-5.1. The JSON lines reader cuts chunks
+# at exactly this many records (`_cut`).
+BATCH_ROWS = 122_880
 BLOCK_BYTES = 8 << 20
 READ_BYTES = 1 << 20  # small reads: a damaged stream loses at most this much before the damage
 MAX_JSON_DEPTH = 200  # real records nest under 10 levels; deeper is a poison file (see _JsonGuard)
@@ -74,9 +78,10 @@ class ReadLimits:
     line_bytes: int = 16 << 20  # a longer JSONL/CSV line is a reject ("line longer than ...") and is never held
     # a chunk closes at this many bytes of records, or at batch_rows rows. Mapping and landing hold
     # many copies of a chunk (peak RSS over 250 MB of 20 kB comments: 1,957 MiB at 64 MiB chunks,
-    # 1,133 MiB at 16 MiB; over 1 GB: 2,488 and 1,816); 100k short rows (~13 MB) still make
-    # whole 100k-row chunks.
-    chunk_bytes: int = 16 << 20
+    # 1,133 MiB at 16 MiB; over 1 GB: 2,488 and 1,816). With the typed mapping (ingest/typed.py)
+    # 1 GB of them peaks at 1,366 MiB at 16 MiB chunks and 1,383 MiB at 48 MiB; 48 MiB lets
+    # 122,880 rows of a typical 340-byte comment make one chunk (BATCH_ROWS).
+    chunk_bytes: int = 48 << 20
     read_bytes: int = READ_BYTES  # the most one read, or one decompression step, hands over
 
 
@@ -666,7 +671,10 @@ def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: R
         batch.rejects.extend(rejects)
         batch.rejects.extend(capped.take_rejects())
         batch.bytes += len(whole)
-        if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:
+        while len(batch.record) >= batch_rows:
+            full, batch = _cut(batch, batch_rows)
+            yield full
+        if batch.bytes >= limits.chunk_bytes:
             yield batch
             batch = RecordBatch(source)
     if pending.strip():
@@ -677,6 +685,21 @@ def _jsonl_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: R
     batch.rejects.extend(capped.take_rejects())
     if batch.rows_read:
         yield batch
+
+
+def _cut(batch: RecordBatch, rows: int) -> tuple[RecordBatch, RecordBatch]:
+    """`batch` cut after its first `rows` records; each reject goes with the records it was read among.
+    Chunks of exactly BATCH_ROWS records fill the store's row groups exactly (see BATCH_ROWS)."""
+    if len(batch.record) == rows:
+        return batch, RecordBatch(batch.source)
+    last = batch.line_no[rows - 1]
+    full = RecordBatch(batch.source, batch.line_no[:rows], batch.record[:rows],
+                       [reject for reject in batch.rejects if reject[0] <= last], batch.notes)
+    rest = RecordBatch(batch.source, batch.line_no[rows:], batch.record[rows:],
+                       [reject for reject in batch.rejects if reject[0] > last])
+    rest.bytes = sum(map(len, rest.record))
+    full.bytes = batch.bytes - rest.bytes
+    return full, rest
 
 
 class _SkipPrefix(io.RawIOBase):

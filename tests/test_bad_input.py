@@ -263,6 +263,20 @@ def test_chunks_close_at_the_byte_limit_as_well_as_the_row_limit(tmp_path):
     assert len(batches) >= 6 and all(b.bytes < 100_000 + 16_384 + 20_500 for b in batches)
 
 
+def test_json_lines_chunks_hold_exactly_batch_rows_records_and_keep_rejects_with_their_lines(tmp_path):
+    from analyzer.sources import Source, read_batches
+
+    lines = [json.dumps(reddit(i)) for i in range(1, 1001)]
+    lines[499] = "{not json"  # a reject of the mapping, still a record here
+    path = tmp_path / "rc.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe\n" + b'{"id": "last", "body": "x"}\n')
+    batches = list(read_batches(Source(str(path), path), batch_rows=300))
+    assert [len(b.record) for b in batches] == [300, 300, 300, 101]  # one block of 1,002 lines, cut at 300
+    assert [b.line_no[0] for b in batches] == [1, 301, 601, 901]
+    assert [reject[0] for b in batches for reject in b.rejects] == [1001]
+    assert batches[-1].rejects[0][1].startswith("invalid UTF-8") and batches[-1].line_no[-1] == 1002
+
+
 def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
     import polars as pl
 

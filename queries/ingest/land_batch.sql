@@ -2,15 +2,13 @@
 INSERT INTO rejects
 SELECT $run_id, source, line_no, reason, left(record, 65536) FROM mapped WHERE outcome = 'reject';
 
+-- first_of_id: the chunk's first 'ok' row of each (platform, id), marked by the mapper (landing.first_of_id)
 CREATE OR REPLACE TEMP TABLE new_comments AS
-WITH firsts AS (
-    SELECT line_no, platform, id, source, created_at, author, topic, topics, parent_id, thread_id, score, lang, text,
-           text_hash, is_retweet, retweet_of, quote_of
-    FROM mapped WHERE outcome = 'ok'
-    QUALIFY row_number() OVER (PARTITION BY platform, id ORDER BY line_no) = 1
-)
-SELECT f.* FROM firsts f
-ANTI JOIN comments c ON c.platform = f.platform AND c.id = f.id;
+SELECT f.line_no, f.platform, f.id, f.source, f.created_at, f.author, f.topic, f.topics, f.parent_id, f.thread_id,
+       f.score, f.lang, f.text, f.text_hash, f.is_retweet, f.retweet_of, f.quote_of
+FROM mapped f
+ANTI JOIN comments c ON c.platform = f.platform AND c.id = f.id
+WHERE f.first_of_id;
 
 INSERT INTO comments (platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text,
                       text_hash, run_id, is_retweet, retweet_of, quote_of)

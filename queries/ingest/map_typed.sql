@@ -1,0 +1,53 @@
+-- The typed fast path of map_batch.sql (analyzer.ingest.typed): the same canonical columns for records
+-- a strict typed reader already parsed into one column per role (`typed`: line_no, record, text_v, id_v,
+-- time_num, author_v, topic_v, parent_v, thread_v, retweet_v, quote_v, score_num, lang_v, undecided).
+-- `fast` is true only where map_batch.sql would say 'ok' with these very values; every other row
+-- (no text, a date given as text, out of range, ...) is mapped again by map_batch.sql, which says why.
+WITH timed AS (
+    SELECT *,
+        CASE WHEN abs(time_num) > 1e11 AND time_num / 1000 BETWEEN epoch($min_time) AND epoch($max_time)
+             THEN time_num / 1000 ELSE time_num END AS epoch_s,
+        nullif(trim(id_v), '') AS raw_id,
+        trim(text_v) AS trimmed,
+        CASE WHEN $lower_topics THEN lower(topic_v) ELSE coalesce(topic_v, $source_topic) END AS field_topic
+    FROM typed
+),
+dated AS (
+    SELECT *,
+        CASE WHEN epoch_s BETWEEN -62135596800 AND 253402300799 THEN to_timestamp(epoch_s) END AS created_at
+    FROM timed
+)
+SELECT
+    line_no,
+    record,
+    'ok' AS outcome,
+    NULL::VARCHAR AS reason,
+    $platform AS platform,
+    CASE
+        WHEN raw_id IS NULL THEN 'h' || md5(record)
+        WHEN $reddit_ids THEN 't1_' || regexp_replace(raw_id, '^t[0-9]_', '')
+        ELSE raw_id
+    END AS id,
+    $source AS source,
+    created_at,
+    coalesce(author_v, $author_literal) AS author,
+    CASE WHEN $lower_topics THEN lower(topic_v) ELSE coalesce(topic_v, $source_topic) END AS topic,
+    CASE WHEN coalesce(field_topic, '') = '' THEN []::VARCHAR[] ELSE [field_topic] END AS topics,
+    parent_v AS parent_id,
+    thread_v AS thread_id,
+    CASE WHEN abs(score_num) < 9e18 THEN round(score_num)::BIGINT END AS score,
+    lower(lang_v) AS lang,
+    text_v AS text,
+    md5(text_v) AS text_hash,
+    retweet_v IS NOT NULL AS is_retweet,
+    retweet_v AS retweet_of,
+    quote_v AS quote_of,
+    -- the judgement of map_batch.sql, each clause leading to 'ok'
+    NOT undecided
+        AND text_v IS NOT NULL AND trimmed <> ''
+        AND trimmed NOT IN ('[deleted]', '[removed]', '[deleted by user]')
+        AND length(text_v) <= $max_chars
+        AND NOT contains(text_v, chr(0))
+        AND (time_num IS NULL OR created_at IS NOT NULL)
+        AND (created_at IS NULL OR created_at BETWEEN $min_time AND $max_time) AS fast
+FROM dated

@@ -114,9 +114,14 @@ def test_ray_with_small_batches_gives_the_same_answers_as_local(tmp_path, texts)
         else:
             ingest(Store(db), [str(dump)], options)
         results[engine] = (
-            sql(db, "SELECT text_hash, model, label, round(score, 2) FROM sentiment ORDER BY text_hash"),
+            sql(db, "SELECT text_hash, model, label, score FROM sentiment ORDER BY text_hash"),
             sql(db, 'SELECT text_hash, model, "start", "end", label FROM entities ORDER BY ALL'),
         )
-    assert len(results["local"][0]) == len(texts)
-    assert results["local"][0][0][1].endswith("+fp32") or "+bf16" in results["local"][0][0][1]
-    assert results["local"] == results["ray"]
+    local, ray = results["local"], results["ray"]
+    assert len(local[0]) == len(texts)
+    assert local[0][0][1].endswith("+fp32") or "+bf16" in local[0][0][1]
+    # labels, models and entities exactly; scores as closely as assert_same_answers asks (bf16 on a CPU
+    # with AMX rounds a little differently with other batch shapes and thread counts)
+    assert [row[:3] for row in local[0]] == [row[:3] for row in ray[0]]
+    assert max(abs(a[3] - b[3]) for a, b in zip(local[0], ray[0], strict=True)) <= 0.01
+    assert local[1] == ray[1]

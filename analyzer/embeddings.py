@@ -20,6 +20,7 @@ class SentenceEncoder:
 
     def __init__(self, folder: str | Path | None = None, threads: int | None = None) -> None:
         self._folder = folder
+        self._embedded = folder is None  # the pack's pinned base (its folder is found on load)
         self._threads = threads
         self._tokenizer: Any = None
         self._model: Any = None
@@ -50,6 +51,20 @@ class SentenceEncoder:
     def dim(self) -> int:
         self._load()
         return int(self._model.config.hidden_size)
+
+    @property
+    def id(self) -> str:
+        """What produced a vector, for the embeddings cache: weights, pooling, length limit, precision."""
+        if self._embedded:
+            from analyzer.modelpack import BASE_SHA256
+
+            weights = "embedded/minilm@" + BASE_SHA256["model.safetensors"][:16]
+        else:
+            from analyzer.models import folder_digest
+
+            folder = Path(self._folder).resolve()
+            weights = f"{folder}@{folder_digest(folder)[:16]}"
+        return f"{weights}+mean+max{MAX_TOKENS}+fp32"
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """One L2-normalised float32 row per text, in input order."""

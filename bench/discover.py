@@ -50,21 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     tweets, origin = real_texts(args.texts - len(reddit))
     texts = tweets + reddit
     from analyzer.store import open_store
-    from analyzer.topics import DiscoveryTimes, discover_topics
+    from analyzer.topics import DiscoveryStats, discover_topics
 
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"
         build_db(db, texts)
         con = open_store(db)
         try:
-            times = DiscoveryTimes()
+            con.execute("CHECKPOINT")
+            size = db.stat().st_size
+            stats = DiscoveryStats()
             started, cpu = time.perf_counter(), time.process_time()
-            clusters = discover_topics(con, times=times)
+            clusters = discover_topics(con, stats=stats)
             total, cpu = time.perf_counter() - started, time.process_time() - cpu
+            con.execute("CHECKPOINT")
+            grown = db.stat().st_size - size  # the embeddings table (with its key index) and the cluster topics
+            again = DiscoveryStats()  # a second discovery: every embedding is in the table
+            discover_topics(con, stats=again)
         finally:
             con.close()
     print(f"{len(texts):,} texts ({origin}; {len(reddit):,} Reddit comments), {args.threads} threads")
-    print(f"discover_topics: {total:.1f}s wall, {cpu:.1f}s CPU (all threads)  ({times})")
+    print(f"discover_topics: {total:.1f}s wall, {cpu:.1f} CPU-s (all threads); {stats.texts:,} distinct texts")
+    print(f"  steps (wall/CPU): {stats}")
+    print(f"  database grew {grown / 2**20:.1f} MiB: {grown / max(stats.embedded, 1) * 1e6 / 2**30:.2f} GiB per 1M "
+          "embedded texts (float16 vectors, keys, index; with the cluster topics)")
+    print(f"  again, embeddings stored: {sum(again.wall.values()):.1f}s wall, {sum(again.cpu.values()):.1f} CPU-s "
+          f"({again.reused:,} reused, {again.embedded:,} embedded; {again})")
     print(f"load average now: {os.getloadavg()[0]:.1f} (a shared machine inflates wall time)")
     print(f"{len(clusters)} clusters; the 12 largest:")
     for cluster in clusters[:12]:

@@ -77,7 +77,8 @@ CLUSTER_DIMS = 50  # PCA dims before HDBSCAN: 20 dims is 2x faster but NMI on Fe
 
 
 def cluster_embeddings(embeddings: np.ndarray, min_cluster_size: int | None = None, seed: int = 0) -> np.ndarray:
-    """Cluster ids per row (-1 = noise): PCA to ≤ CLUSTER_DIMS dims, then HDBSCAN."""
+    """Cluster ids per row (-1 = noise): PCA to ≤ CLUSTER_DIMS dims, then HDBSCAN (exact; min_samples is
+    half the cluster size, at most 10)."""
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
 
@@ -86,8 +87,15 @@ def cluster_embeddings(embeddings: np.ndarray, min_cluster_size: int | None = No
         return np.full(n, -1)
     dims = min(CLUSTER_DIMS, n - 1, embeddings.shape[1])
     reduced = PCA(n_components=dims, random_state=seed).fit_transform(embeddings)
-    size = min_cluster_size or max(5, n // 100)
-    return HDBSCAN(min_cluster_size=size, min_samples=max(2, size // 2), copy=True).fit_predict(reduced)
+    size = min_cluster_size or default_min_cluster_size(n)
+    return HDBSCAN(min_cluster_size=size, min_samples=min(10, max(2, size // 2)), copy=True).fit_predict(reduced)
+
+
+def default_min_cluster_size(texts: int) -> int:
+    """One text in 400, between 5 and 50. The old 1% (with min_samples half of it) left 20k real tweets and
+    Reddit comments in 3 clusters and 88% noise; 50 (min_samples 10) gives 39 named clusters and 70% noise.
+    Up to 2,000 texts it is 5 (min_samples 2), the setting training/eval_topics scores on FewSum."""
+    return min(50, max(5, texts // 400))
 
 
 def ctfidf_terms(texts: list[str], labels: np.ndarray, top: int = 4) -> dict[int, list[str]]:

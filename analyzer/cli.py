@@ -358,7 +358,7 @@ def topics_apply(db: DbOption = None, config: ConfigOption = None, fmt: FormatOp
 def topics_discover(
     db: DbOption = None, since: SinceOption = None, until: UntilOption = None,
     limit: Annotated[int, typer.Option(help="At most this many distinct texts are clustered.")] = 20_000,
-    min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: 1% of texts, at least 5).")] = None,
+    min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: one text in 400, from 5 to 50).")] = None,
     fmt: FormatOption = "table",
     wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0,
 ) -> None:

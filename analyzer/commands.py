@@ -259,14 +259,18 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
                         min_cluster_size: int | None, fmt: str, wait: float) -> None:
     from analyzer.reports.catalog import parse_when
     from analyzer.reports.render import Section, render
-    from analyzer.topics import discover_topics
+    from analyzer.topics import DiscoveryStats, discover_topics
 
     con = open_store(db, wait_seconds=wait)
+    stats = DiscoveryStats()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        clusters = discover_topics(con, parse_when(since, "since"), parse_when(until, "until"), limit, min_cluster_size)
+        clusters = discover_topics(con, parse_when(since, "since"), parse_when(until, "until"), limit, min_cluster_size,
+                                   stats)
     finally:
         con.close()
+    print(f"{stats.texts:,} distinct texts: {stats.reused:,} stored embeddings reused, {stats.embedded:,} embedded",
+          file=sys.stderr)
     rows = [(c.topic, c.size, ", ".join(c.terms)) for c in clusters]
     sys.stdout.write(render([Section("clusters", ["topic", "texts", "terms"], rows, title="Discovered topics")], fmt))
 

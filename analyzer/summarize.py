@@ -68,7 +68,7 @@ def _word_set(text: str) -> frozenset[str]:
 class Encoder(Protocol):
     """Anything that maps texts to L2-normalised embedding rows (tests and evaluation wrap one)."""
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 # ----------------------------------------------------------------------------- sentence splitting

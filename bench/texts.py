@@ -37,6 +37,15 @@ def real_texts(n: int, seed: int = 3) -> tuple[list[str], str]:
     return picked, origin
 
 
+def reddit_texts(n: int, seed: int = 3) -> list[str]:
+    """`n` Reddit comments (GoEmotions dev) from ../shared/datasets, else `real_texts`' fallback."""
+    path = datasets_root(required=False) / "goemotions-sentiment" / "dev.tsv"
+    if not path.exists():
+        return real_texts(n, seed)[0]
+    texts = [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return random.Random(seed).sample(texts, min(n, len(texts)))
+
+
 def with_duplicates(texts: list[str], share: float = 0.2, seed: int = 5) -> list[str]:
     """Replace `share` of the texts with copies of others (a retweet storm)."""
     rng = random.Random(seed)

@@ -104,8 +104,9 @@ def test_discovery_embeds_each_cleaned_text_once(monkeypatch, db, tmp_path):
     assert embedded_batches(monkeypatch, db, tmp_path, records) == [["the train was late again today"]]
 
 
-def embedded_batches(monkeypatch, db, tmp_path, records) -> list[list[str]]:
-    """What topic discovery hands the sentence encoder (one list per encode call) for `records`."""
+def embedded_batches(monkeypatch, db, tmp_path, records, encoder_id: str = "recorder") -> list[list[str]]:
+    """What topic discovery hands the sentence encoder (one list per encode call) for `records`
+    (ingested first; records already stored are duplicates)."""
     import numpy as np
 
     import analyzer.embeddings
@@ -115,6 +116,8 @@ def embedded_batches(monkeypatch, db, tmp_path, records) -> list[list[str]]:
     batches: list[list[str]] = []
 
     class Recorder:
+        id = encoder_id
+
         def encode(self, texts):
             batches.append(list(texts))
             return np.eye(len(texts), 4)
@@ -127,3 +130,73 @@ def embedded_batches(monkeypatch, db, tmp_path, records) -> list[list[str]]:
     finally:
         con.close()
     return batches
+
+
+def test_discovery_embeds_only_texts_not_embedded_before(monkeypatch, db, tmp_path):
+    first = [reddit(i, body=text) for i, text in enumerate(BATTERY)]
+    assert sorted(t for batch in embedded_batches(monkeypatch, db, tmp_path, first) for t in batch) == sorted(BATTERY)
+    more = first + [reddit(10 + i, body=text) for i, text in enumerate(PIZZA)]
+    again = embedded_batches(monkeypatch, db, tmp_path, more)  # ingests the pizza texts, discovers again
+    assert sorted(t for batch in again for t in batch) == sorted(PIZZA)
+    assert embedded_batches(monkeypatch, db, tmp_path, more) == []
+    assert sql(db, "SELECT count(*), count(DISTINCT encoder) FROM embeddings") == [(10, 1)]
+
+
+def test_another_encoder_does_not_reuse_stored_embeddings(monkeypatch, db, tmp_path):
+    records = [reddit(i, body=text) for i, text in enumerate(PIZZA)]
+    embedded_batches(monkeypatch, db, tmp_path, records)
+    assert sorted(t for b in embedded_batches(monkeypatch, db, tmp_path, records, encoder_id="other") for t in b) \
+        == sorted(PIZZA)
+    assert sql(db, "SELECT encoder, count(*) FROM embeddings GROUP BY encoder ORDER BY encoder") == [
+        ("other", 5), ("recorder", 5)]
+
+
+def test_stored_embeddings_give_the_same_clusters_as_fresh_ones(monkeypatch, db, tmp_path):
+    import numpy as np
+
+    import analyzer.embeddings
+    from analyzer.store import open_store
+    from analyzer.topics import DiscoveryStats, discover_topics
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+
+    class Points:  # three well-separated groups, with noise that float16 rounding touches
+        id = "points"
+
+        def encode(self, texts):
+            rows = np.array([centres[int(t.rsplit(" ", 1)[1]) % 3] + rng.normal(scale=0.05, size=16) for t in texts])
+            return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Points())
+    records = [reddit(i, body=f"{['battery', 'pizza', 'train'][i % 3]} text number {i}") for i in range(60)]
+    ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
+    runs = []
+    for _ in range(2):
+        con = open_store(db)
+        try:
+            stats = DiscoveryStats()
+            clusters = discover_topics(con, min_cluster_size=5, stats=stats)
+            runs.append((stats.embedded, stats.reused, [(c.topic, c.size) for c in clusters],
+                         sql_rows(con, "SELECT id, topic FROM comment_topics WHERE origin = 'cluster' ORDER BY id")))
+        finally:
+            con.close()
+    (embedded, reused, clusters, rows), (embedded_again, reused_again, clusters_again, rows_again) = runs
+    assert (embedded, reused, embedded_again, reused_again) == (60, 0, 0, 60)
+    assert len(clusters) == 3 and len(rows) >= 45
+    assert (clusters_again, rows_again) == (clusters, rows)
+
+
+def test_topics_discover_says_how_many_embeddings_it_reused(runner, db, tmp_path):
+    records = [reddit(i, body=text) for i, text in enumerate(BATTERY + PIZZA)]
+    runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", records)), "--db", str(db), "--tasks", "none"])
+    first = runner.invoke(app, ["topics", "discover", "--db", str(db), "--format", "json", "--min-cluster-size", "5"])
+    again = runner.invoke(app, ["topics", "discover", "--db", str(db), "--format", "json", "--min-cluster-size", "5"])
+    assert first.exit_code == 0 and again.exit_code == 0, (first.output, again.output)
+    assert "10 distinct texts: 0 stored embeddings reused, 10 embedded" in first.stderr
+    assert "10 distinct texts: 10 stored embeddings reused, 0 embedded" in again.stderr
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+
+
+def sql_rows(con, query: str) -> list[tuple]:
+    return con.execute(query).fetchall()

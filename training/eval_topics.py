@@ -2,7 +2,7 @@
 
 Known groups: FewSum products and businesses (Amazon + Yelp, train + val), 8 reviews
 each; and, coarser, the product categories. The reviews are clustered exactly as
-`opinions topics discover` does (MiniLM → PCA → HDBSCAN) and the agreement between
+`opinions topics discover` does (MiniLM → float16 → PCA → HDBSCAN) and the agreement between
 clusters and groups is reported as NMI (noise counts as its own cluster) along with
 the share of reviews left as noise.
 """
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.metrics import normalized_mutual_info_score
 
     from analyzer.embeddings import default_encoder
-    from analyzer.topics import cluster_embeddings, ctfidf_terms
+    from analyzer.topics import cluster_embeddings, ctfidf_terms, from_blobs, to_blob
 
-    embeddings = default_encoder().encode(texts)
+    embeddings = from_blobs(to_blob(default_encoder().encode(texts)))  # float16, as discovery stores them
     labels = cluster_embeddings(embeddings, args.min_cluster_size)
     clusters = len(set(labels.tolist()) - {-1})
     noise = float((labels == -1).mean())

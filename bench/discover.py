@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results import record
 from bench.texts import real_texts, reddit_texts
 
 
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  again, embeddings stored: {sum(again.wall.values()):.1f}s wall, {sum(again.cpu.values()):.1f} CPU-s "
           f"({again.reused:,} reused, {again.embedded:,} embedded; {again})")
     print(f"load average now: {os.getloadavg()[0]:.1f} (a shared machine inflates wall time)")
+    record("discover", f"`topics discover` on {len(texts):,} real texts, embeddings not yet stored", total, " s",
+           "≤ 120", f"{cpu:.0f} CPU-s; {len(clusters)} clusters; again with stored embeddings "
+           f"{sum(again.wall.values()):.1f} s", f"python -m bench.discover --texts {args.texts}")
     print(f"{len(clusters)} clusters; the 12 largest:")
     for cluster in clusters[:12]:
         print(f"  {cluster.size:6,}  {cluster.topic}")

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import long_comment_dump, median, peak_rss_of, reddit_dump
+from bench.results import record
 
 BARE = """
 import sys, duckdb, polars as pl
@@ -63,6 +64,9 @@ def main() -> int:
     ratio = median(bare) / median(ours)
     print(f"\nmedian rows/s: opinions {args.rows / median(ours):,.0f}, bare polars→duckdb {args.rows / median(bare):,.0f}")
     print(f"ratio opinions/bare = {ratio:.2f}  (goal ≥ 0.70)")
+    record("ingest_none", f"`ingest --tasks none` against bare Polars→DuckDB, {args.rows:,} Reddit rows", ratio, "×",
+           "≥ 0.7", f"{args.rows / median(ours):,.0f} vs {args.rows / median(bare):,.0f} rows/s, medians of "
+           f"{args.repeats}", f"python -m bench.ingest --rows {args.rows}")
 
     small = reddit_dump(args.workdir / "reddit-200000.jsonl", 200_000)
     large = reddit_dump(args.workdir / "reddit-2000000.jsonl", 2_000_000)
@@ -76,12 +80,16 @@ def main() -> int:
         peaks[name] = median(values)
         print(f"peak RSS {name}: {peaks[name] / 2**20:,.0f} MiB", flush=True)
     print(f"peak RSS ratio 2M/200k = {peaks['2M'] / peaks['200k']:.2f}  (goal ≤ 1.30)")
+    record("ingest_memory", "Peak RSS, 2M rows against 200k rows (`--tasks none`)", peaks["2M"] / peaks["200k"], "×",
+           "≤ 1.3", f"{peaks['2M'] / 2**20:,.0f} vs {peaks['200k'] / 2**20:,.0f} MiB", "python -m bench.ingest")
     if args.long_bytes:
         long_dump = long_comment_dump(args.workdir / f"long-{args.long_bytes}.jsonl", args.long_bytes)
         db = args.workdir / "rss-long.duckdb"
         db.unlink(missing_ok=True)
         peak = peak_rss_of([*opinions, "ingest", str(long_dump), "--tasks", "none", "--quiet", "--db", str(db)])
         print(f"peak RSS, {args.long_bytes / 1e9:.1f} GB of ~20k-character comments: {peak / 1e9:.2f} GB  (goal ≤ 1.5)")
+        record("ingest_long_rows", f"Peak RSS ingesting {args.long_bytes / 1e9:.1f} GB of ~20k-character comments",
+               peak / 1e9, " GB", "≤ 1.5", "`--tasks none`", f"python -m bench.ingest --long-bytes {args.long_bytes}")
     return 0
 
 

@@ -2,8 +2,7 @@
 
 The embedded pack's real weights on real comments of mixed lengths (short tweets, long
 YouTube comments cut to head and tail): in full precision the same labels and scores within
-1e-5; in bf16 within what the house already accepts between two batchings (tests/test_same_answer.py:
-the same labels, scores within 0.01), since a bf16 matrix product rounds differently with the row count.
+1e-5. bf16 keeps the full model (its rounding depends on the row count).
 """
 
 from __future__ import annotations
@@ -35,18 +34,24 @@ def texts() -> list[str]:
     return [*sample_texts(), LONG, "ok", "", "😡😡 worst update ever @apple https://t.co/x"]
 
 
-@pytest.mark.parametrize(("quantize", "score_tolerance"), [("none", 1e-5), ("bf16", 0.01)])
-def test_the_trimmed_model_answers_as_the_full_one(quantize, score_tolerance, texts, monkeypatch):
+def test_the_trimmed_model_answers_as_the_full_one(texts, monkeypatch):
     from analyzer.cls_only import ClsOnly
 
-    trimmed = _task(quantize, True, monkeypatch)
-    full = _task(quantize, False, monkeypatch)
+    trimmed = _task("none", True, monkeypatch)
+    full = _task("none", False, monkeypatch)
     assert isinstance(trimmed.model, ClsOnly) and not isinstance(full.model, ClsOnly)
     assert max(len(s) for s in trimmed.preprocess(texts).sequences) == trimmed.max_length  # a cut text is in
     got, expected = trimmed.predict(texts), full.predict(texts)
     assert [p["label"] for p in got] == [p["label"] for p in expected]
     worst = max(abs(g["scores"][k] - e["scores"][k]) for g, e in zip(got, expected, strict=True) for k in g["scores"])
-    assert worst <= score_tolerance, worst
+    assert worst <= 1e-5, worst
+
+
+def test_bf16_keeps_the_full_model(monkeypatch):
+    from analyzer.cls_only import ClsOnly
+
+    # a bf16 product rounds differently with its row count: answers would depend on the batch size
+    assert not isinstance(_task("bf16", True, monkeypatch).model, ClsOnly)
 
 
 def test_int8_and_other_architectures_keep_the_full_model(tiny_models, monkeypatch, tmp_path):

@@ -48,6 +48,8 @@ PROBE_TEXTS = (
     "",
 )
 _TOLERANCE = {"none": 1e-4, "bf16": 2e-2}
+# what a task traces changed: 2, sentiment's last layer on [CLS] only (analyzer.cls_only). Older traces are re-made
+GRAPH_VERSION = 2
 
 
 class _Encoded:
@@ -114,7 +116,7 @@ def trace_dir(folder: str, kind: str, mode: str) -> Path:
     root = Path(folder).resolve()
     files = folder_digest(root, (*MODEL_FILES, "tokenizer.json", "tokenizer_config.json"))
     versions = "|".join(f"{package}={_version(package)}" for package in ("torch", "transformers", "tokenizers"))
-    digest = hashlib.sha256(f"{root}|{kind}|{mode}|{files}|{versions}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{root}|{kind}|{mode}|{files}|{versions}|graph{GRAPH_VERSION}".encode()).hexdigest()
     return cache_root() / "traced" / f"{root.name}-{kind}-{mode}-{digest[:16]}"
 
 

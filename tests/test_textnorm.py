@@ -37,6 +37,23 @@ def test_social_normalisation_names_emoji_and_keeps_placeholders() -> None:
     assert normalise_cardiffnlp("😡 @Delta http://x &amp; <br/>more") == "😡 @user http & more"
 
 
+@pytest.mark.parametrize("text", [
+    "plain ascii 123 #tag *", "curly “quotes” and an ellipsis…", "Zürich naïve café", "1️⃣ keycap", "#️⃣ hash keycap",
+    "©2020 and ®", "™ trade", "❤ bare heart", "☺️ with a selector", "🇺🇸 a flag", "👩‍💻 a ZWJ sequence",
+    "東京で新しいカメラを買った", "​ zero width", "🫠 melting",
+])
+def test_the_no_emoji_shortcut_answers_as_the_emoji_library(text: str) -> None:
+    import emoji
+
+    from analyzer.textnorm import demojize
+
+    # the shortcut skips texts with no character of any emoji: it must never skip one the library sees
+    if emoji.emoji_count(text) == 0:
+        assert demojize(text) == text
+    else:
+        assert demojize(text) != text
+
+
 def test_a_model_is_run_on_the_normalisation_its_config_names() -> None:
     assert normaliser(model_normalisation(SimpleNamespace(opinions_normalisation="social-v2")))("😍") == "smiling face with heart eyes"
     assert model_normalisation(SimpleNamespace()) == "cardiffnlp"

@@ -73,8 +73,8 @@ class Task:
             self.tokenizer, self.model = cached
         else:
             self.tokenizer = load_tokenizer(folder)
-            self.model = quantize(load_model(self.model_kind, folder, runtime, allow_pickle=self.options.allow_pickle),
-                                  mode, runtime)
+            self.model = self.prepare(quantize(load_model(self.model_kind, folder, runtime,
+                                                          allow_pickle=self.options.allow_pickle), mode, runtime))
             traced.save(folder, self.model_kind, mode, runtime, self.tokenizer, self.model,
                         token_types=self.uses_token_types())
         self.max_length = self._max_length()
@@ -83,6 +83,10 @@ class Task:
         self.stats = BatchStats()
 
     # -- the model ---------------------------------------------------------------------------
+
+    def prepare(self, model: Any) -> Any:
+        """The model as this task runs it (and as a trace records it): by default the loaded one."""
+        return model
 
     def uses_token_types(self) -> bool:
         """Whether the model takes token type ids as an input (a trace must then take them too)."""

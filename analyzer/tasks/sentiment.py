@@ -50,6 +50,12 @@ class SentimentTask(Task):
         # the text is normalised the way the model was trained (config `opinions_normalisation`); unknown: refused
         self.normalise = normaliser(model_normalisation(self.model.config))
 
+    def prepare(self, model: Any) -> Any:
+        """The head reads [CLS] only: the last layer runs for that row alone (analyzer.cls_only, same logits)."""
+        from analyzer import cls_only
+
+        return cls_only.wrap(model)
+
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         body = self.max_length - 2
         head = int(body * HEAD_SHARE)

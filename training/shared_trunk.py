@@ -259,7 +259,8 @@ def measure_sentiment(trunks: dict, cache: Path, args: argparse.Namespace) -> di
     normalise = normaliser(model_normalisation(trunks["sentiment"][2].config))  # the pack's input
     prepared = {"train": [normalise(t) for t in texts], "val": [normalise(t) for t in val_texts],
                 "ge": [normalise(t) for t in ge_texts]}
-    y = torch.tensor([SENTIMENT_LABELS.index(label) for label in labels])
+    rows = min(args.head_rows or len(texts), len(texts))  # the head trains on the first `rows` of them
+    y = torch.tensor([SENTIMENT_LABELS.index(label) for label in labels[:rows]])
     results: dict[str, dict] = {}
 
     def scores(head: Any, states: dict[str, Any]) -> dict[str, float]:
@@ -271,7 +272,11 @@ def measure_sentiment(trunks: dict, cache: Path, args: argparse.Namespace) -> di
     for trunk in args.sentiment_trunks:
         encoder, tokenizer, model = trunks[trunk]
         states = {k: cached(cache, f"sentiment-{k}-{len(v)}-{trunk}", sentence_states, encoder, tokenizer, v, 96)
-                  for k, v in prepared.items()}
+                  for k, v in prepared.items() if k != "train"}
+        full = cache / f"sentiment-train-{len(texts)}-{trunk}.pt"  # the first rows of a bigger cache are these rows
+        states["train"] = (torch.load(full)[:rows] if full.exists() else
+                           cached(cache, f"sentiment-train-{rows}-{trunk}", sentence_states, encoder, tokenizer,
+                                  prepared["train"][:rows], 96))
         pooler = encoder.pooler or load_trunk("base")[0].pooler  # a token classifier has none: the base's
         head = train_head(sentence_head(pooler, len(SENTIMENT_LABELS)), states["train"], y,
                           epochs=args.head_epochs, lr=1e-3, batch_size=64, label_smoothing=0.1)
@@ -317,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentiment-trunks", nargs="*", default=["ner", "sentiment"], choices=TRUNKS)
     parser.add_argument("--topic-trunks", nargs="*", default=["base", "sentiment", "ner"], choices=TRUNKS)
     parser.add_argument("--sentiment-train", type=int, default=12000, help="SemEval training tweets for the sentiment heads")
+    parser.add_argument("--head-rows", type=int, default=0,
+                        help="train the sentiment heads on the first N of the --sentiment-train tweets only (default all)")
     parser.add_argument("--head-epochs", type=int, default=8)
     parser.add_argument("--min-cluster-size", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=None, help="where hidden states are cached (default: the user cache)")

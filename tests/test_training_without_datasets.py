@@ -18,6 +18,7 @@ SCRIPTS = [
     ["training.eval_langid"],
     ["training.eval_summaries"],
     ["training.eval_topics"],
+    ["training.shared_trunk"],
     ["training.val_overlap"],
     ["training.measure_new_labels"],
     ["training.pack_check", "ner"],

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
+from typing import Any
 
 from training.datasets import DatasetsMissing, datasets_root
 
@@ -30,31 +32,41 @@ def load_reviews() -> tuple[list[str], list[str], list[str]]:
     return texts, items, categories
 
 
+def nmi_scores(labels: Any, items: list[str], categories: list[str]) -> dict[str, Any]:
+    """Clusters, noise share and NMI of cluster `labels` (-1: noise) against products and categories."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    clustered = labels != -1
+    kept_items = [i for i, keep in zip(items, clustered, strict=True) if keep]
+    return {"clusters": len(set(labels.tolist()) - {-1}), "noise_pct": round(100 * float((labels == -1).mean()), 1),
+            "nmi_product": round(normalized_mutual_info_score(items, labels), 3),
+            "nmi_category": round(normalized_mutual_info_score(categories, labels), 3),
+            "nmi_product_clustered": round(normalized_mutual_info_score(kept_items, labels[clustered]), 3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--min-cluster-size", type=int, default=5)
+    parser.add_argument("--encoder", type=Path, default=None,
+                        help="embed with this model folder's encoder (e.g. `opinions models path sentiment`); default the base")
     args = parser.parse_args(argv)
     try:
         texts, items, categories = load_reviews()
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    from sklearn.metrics import normalized_mutual_info_score
-
-    from analyzer.embeddings import default_encoder
+    from analyzer.embeddings import SentenceEncoder, default_encoder
     from analyzer.topics import cluster_embeddings, ctfidf_terms, from_blobs, to_blob
 
-    embeddings = from_blobs(to_blob(default_encoder().encode(texts)))  # float16, as discovery stores them
+    encoder = SentenceEncoder(args.encoder) if args.encoder else default_encoder()
+    embeddings = from_blobs(to_blob(encoder.encode(texts)))  # float16, as discovery stores them
     labels = cluster_embeddings(embeddings, args.min_cluster_size)
-    clusters = len(set(labels.tolist()) - {-1})
-    noise = float((labels == -1).mean())
+    scores = nmi_scores(labels, items, categories)
     print(f"{len(texts)} reviews, {len(set(items))} products/businesses, {len(set(categories))} categories")
-    print(f"clusters: {clusters}, noise share: {100 * noise:.1f}%")
-    print(f"NMI vs product/business: {normalized_mutual_info_score(items, labels):.3f}")
-    print(f"NMI vs category:         {normalized_mutual_info_score(categories, labels):.3f}")
-    clustered = labels != -1
-    kept_items = [i for i, keep in zip(items, clustered, strict=True) if keep]
-    print(f"NMI vs product, clustered reviews only: {normalized_mutual_info_score(kept_items, labels[clustered]):.3f}")
+    print(f"clusters: {scores['clusters']}, noise share: {scores['noise_pct']:.1f}%")
+    print(f"NMI vs product/business: {scores['nmi_product']:.3f}")
+    print(f"NMI vs category:         {scores['nmi_category']:.3f}")
+    print(f"NMI vs product, clustered reviews only: {scores['nmi_product_clustered']:.3f}")
     terms = ctfidf_terms(texts, labels)
     for cluster in sorted(terms)[:8]:
         print(f"  cluster {cluster} ({int((labels == cluster).sum())} reviews): {', '.join(terms[cluster])}")

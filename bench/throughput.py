@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results import record
 from bench.texts import real_texts, with_duplicates
 
 NAIVE = r"""
@@ -111,6 +112,7 @@ def main() -> int:
             "--quantize", args.quantize, "--json", "--db", str(work / "bench.duckdb")]
     walls: dict[str, list[float]] = {name: [] for name in cases}
     busy: list[float] = []
+    load_seen: list[float] = []
     for repeat in range(args.repeats):
         for name, command in cases.items():
             (work / "bench.duckdb").unlink(missing_ok=True)
@@ -120,6 +122,7 @@ def main() -> int:
             if "20% duplicates" in name and "opinions ingest" in name:
                 summary = json.loads(stdout)
                 busy.append(summary["model_seconds"] / summary["seconds"])
+            load_seen.append(os.getloadavg()[0])
             print(f"  run {repeat + 1} {name:42s} {seconds:6.1f} s  {args.n / seconds:7.1f} texts/s  "
                   f"(load {os.getloadavg()[0]:.1f})", flush=True)
     if args.task == "all":
@@ -129,14 +132,27 @@ def main() -> int:
     print(f"\nmedians over {args.repeats} runs (whole process):")
     for name, seconds in med.items():
         print(f"  {name:42s} {args.n / seconds:7.1f} texts/s")
+    command = f"python -m bench.throughput --n {args.n} --repeats {args.repeats} --task {args.task}"
+    loads = f"load {min(load_seen):.0f}-{max(load_seen):.0f}"
+
+    def recorded(key: str, what: str, naive: str, ours: str, goal: str) -> float:
+        ratio = med[naive] / med[ours]
+        record(key, what, ratio, "×", goal, f"{args.n / med[ours]:.1f} vs {args.n / med[naive]:.1f} texts/s, "
+               f"medians of {args.repeats}, {loads}", command)
+        return ratio
+
     for task in tasks:
-        print(f"  {task} ratio opinions/naive: {med[f'{task}: naive pipeline'] / med[f'{task}: opinions analyze']:.2f}x")
+        ratio = med[f"{task}: naive pipeline"] / med[f"{task}: opinions analyze"]
+        print(f"  {task} ratio opinions/naive: {ratio:.2f}x")
     if "sentiment" in tasks:
+        recorded("throughput_sentiment", f"Sentiment on {args.n:,} real tweets, whole process, against the naive "
+                 "`pipeline(...)` loop", "sentiment: naive pipeline", "sentiment: opinions analyze", "≥ 3")
         ratio = med["sentiment: naive pipeline, 20% duplicates"] / med["sentiment: opinions ingest, 20% duplicates"]
         print(f"  sentiment ratio with 20% duplicates (ingest vs naive): {ratio:.2f}x")
         print(f"  model busy share of the ingest run: {statistics.median(busy):.0%}")
     if args.task == "all":
-        ratio = med["all: naive sentiment then NER"] / med["all: opinions ingest --tasks all"]
+        ratio = recorded("throughput_all", f"`ingest --tasks all` on {args.n:,} real tweets against naive sentiment "
+                         "then naive NER", "all: naive sentiment then NER", "all: opinions ingest --tasks all", "≥ 4")
         print(f"  all ratio (ingest --tasks all vs naive sentiment then NER): {ratio:.2f}x")
     return 0
 

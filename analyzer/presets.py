@@ -24,6 +24,12 @@ class PresetError(OpinionsError, ValueError):
     """Unknown preset or an unusable field override."""
 
 
+NONE_PATH = "$.__opinions_none__"  # a path no record has: the placeholder of an empty candidate list
+# the mapping's word lists, bound as parameters of both mapping queries (map_batch.sql, map_typed.sql)
+DELETED_TEXTS = ["[deleted]", "[removed]", "[deleted by user]"]  # Reddit's bodies of removed comments
+NO_LANGUAGE_CODES = ["und", "zxx", "qme", "qht", "qam", "qst", "qct"]  # Twitter's lang values that name no language
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -33,14 +39,14 @@ class Preset:
     time: list[str] = field(default_factory=list)
     author: list[str] = field(default_factory=list)
     topic: list[str] = field(default_factory=list)
-    tags: str = "$.__opinions_none__"  # path of an array of hashtags (strings, or objects with text/tag)
+    tags: str = NONE_PATH  # path of an array of hashtags (strings, or objects with text/tag)
     parent: list[str] = field(default_factory=list)
     thread: list[str] = field(default_factory=list)
     score: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
     retweet_of: list[str] = field(default_factory=list)  # id of the retweeted (boosted) post: the record is a retweet
     quote_of: list[str] = field(default_factory=list)
-    references: str = "$.__opinions_none__"  # path of an API v2 `referenced_tweets` array ({type, id})
+    references: str = NONE_PATH  # path of an API v2 `referenced_tweets` array ({type, id})
     compose: list[str] = field(default_factory=list)  # joined when no text path is present
     reddit_ids: bool = False
     topic_from_source: bool = False  # youtube-comment-downloader files are one video each
@@ -160,12 +166,12 @@ def with_overrides(preset: Preset, text: str | None = None, id: str | None = Non
     if author:
         changes["author"] = _field_paths(author)
     if topic == "@file":
-        changes.update(topic=[], tags="$.__opinions_none__", topic_from_source=True, lower_topics=False)
+        changes.update(topic=[], tags=NONE_PATH, topic_from_source=True, lower_topics=False)
     elif topic:
-        changes.update(topic=_field_paths(topic), tags="$.__opinions_none__", topic_from_source=False,
+        changes.update(topic=_field_paths(topic), tags=NONE_PATH, topic_from_source=False,
                        lower_topics=False)
     if topic_literal:
-        changes.update(topic=[], tags="$.__opinions_none__", topic_from_source=False, lower_topics=False,
+        changes.update(topic=[], tags=NONE_PATH, topic_from_source=False, lower_topics=False,
                        topic_literal=topic_literal)
     if author_literal:
         changes["author_literal"] = author_literal
@@ -183,7 +189,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
     all_paths: list[str] = []
     for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang",
                    "retweet_of", "quote_of"):
-        candidates = getattr(preset, column) or ["$.__opinions_none__"]  # an empty slice needs a placeholder
+        candidates = getattr(preset, column) or [NONE_PATH]  # an empty slice needs a placeholder
         slices[f"{column}_lo"] = len(all_paths) + 1  # DuckDB lists are 1-based, slices inclusive
         all_paths.extend(candidates)
         slices[f"{column}_hi"] = len(all_paths)
@@ -194,6 +200,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "references_path": preset.references, "author_literal": preset.author_literal,
         # never empty (DuckDB refuses an empty format list); the placeholder is tried again later anyway
         "time_formats": ([preset.time_format] if preset.time_format else []) + list(slash_formats) or ["%Y-%m-%d"],
-        "max_chars": MAX_TEXT_CHARS, "min_time": MIN_TIME,
+        "max_chars": MAX_TEXT_CHARS, "min_time": MIN_TIME, "deleted_texts": DELETED_TEXTS,
+        "no_language_codes": NO_LANGUAGE_CODES,
         "max_time": datetime.now(UTC) + timedelta(days=2),
     }

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from analyzer import queries
+from analyzer.presets import NO_LANGUAGE_CODES, NONE_PATH
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-NONE_PATH = "$.__opinions_none__"
 PIECE_ROWS = 2048  # a chunk the reader refuses is parsed again in pieces of this many rows
 SAMPLE_RECORDS = 200
 # what a record must not hold to be mapped here: the fields analyzer.containers sets (`_opinions`, maybe escaped),
@@ -43,7 +43,6 @@ _STRING_ROLES = ("text", "lang")  # anything but a string is a reject or an odd 
 _NAME_ROLES = ("id", "topic", "parent", "thread", "retweet_of", "quote_of")  # strings and integers, as text
 _NUMBER_ROLES = ("time", "score")  # numbers; a string takes the SQL path row by row
 _ROLES = (*_STRING_ROLES, *_NAME_ROLES, *_NUMBER_ROLES, "author")
-_EXCLUDED_LANGS = ("und", "zxx", "qme", "qht", "qam", "qst", "qct")
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ def map_typed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, plan: TypedPl
 
 
 _TYPED_PARAMS = ("platform", "source", "reddit_ids", "lower_topics", "source_topic", "author_literal", "max_chars",
-                 "min_time", "max_time")
+                 "min_time", "max_time", "deleted_texts")
 
 
 def _sql_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +213,7 @@ def _role_columns(values: pl.DataFrame, rows: pl.DataFrame, plan: TypedPlan) -> 
 
     lang: pl.Expr = pl.lit(None, dtype=pl.String)
     for key in reversed(plan.keys("lang")):  # the first candidate not in the excluded list
-        lang = pl.when(pl.col(key).is_not_null() & ~pl.col(key).is_in(_EXCLUDED_LANGS)).then(pl.col(key)).otherwise(lang)
+        lang = pl.when(pl.col(key).is_not_null() & ~pl.col(key).is_in(NO_LANGUAGE_CODES)).then(pl.col(key)).otherwise(lang)
     time_num, time_text = number(plan.keys("time"))
     score_num, score_text = number(plan.keys("score"))
     return values.select(

@@ -48,7 +48,7 @@ picked AS (
         list_any_value(vn[$thread_lo:$thread_hi]) AS thread_v,
         list_any_value(vn[$score_lo:$score_hi]) AS score_v,
         CASE WHEN list_any_value(vn[$lang_lo:$lang_hi]) IS NOT NULL THEN list_filter(
-            list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x NOT IN ('und', 'zxx', 'qme', 'qht', 'qam', 'qst', 'qct')
+            list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x IS NOT NULL AND NOT list_contains($no_language_codes, x)
         )[1] END AS lang_v,
         -- a Pushshift submission has a title and no body
         $reddit_ids AND list_any_value(vn[$text_lo:$text_hi]) IS NULL AND vn[$compose_lo] IS NOT NULL AS is_submission
@@ -118,7 +118,7 @@ judged AS (
             WHEN skip_v IS NOT NULL THEN skip_v
             WHEN text_v IS NOT NULL AND json_type(text_v) <> 'VARCHAR' THEN 'text field is ' || CASE WHEN json_type(text_v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'a number' ELSE lower(json_type(text_v)) END || ', not a string'
             WHEN text IS NULL OR trim(text) = '' THEN 'no text'
-            WHEN trim(text) IN ('[deleted]', '[removed]', '[deleted by user]') THEN 'deleted or removed'
+            WHEN list_contains($deleted_texts, trim(text)) THEN 'deleted or removed'
             WHEN length(text) > $max_chars THEN 'text longer than ' || $max_chars || ' characters'
             WHEN contains(text, chr(0)) THEN 'text contains NUL characters'
             WHEN id_v IS NOT NULL AND raw_id IS NULL AND json_type(id_v) <> 'VARCHAR' THEN 'id field is ' || CASE WHEN json_type(id_v) = 'DOUBLE' THEN 'a fraction' ELSE lower(json_type(id_v)) END || ', not a string or integer'

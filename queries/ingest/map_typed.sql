@@ -31,7 +31,7 @@ SELECT
     $source AS source,
     created_at,
     coalesce(author_v, $author_literal) AS author,
-    CASE WHEN $lower_topics THEN lower(topic_v) ELSE coalesce(topic_v, $source_topic) END AS topic,
+    field_topic AS topic,
     CASE WHEN coalesce(field_topic, '') = '' THEN []::VARCHAR[] ELSE [field_topic] END AS topics,
     parent_v AS parent_id,
     thread_v AS thread_id,
@@ -45,7 +45,7 @@ SELECT
     -- the judgement of map_batch.sql, each clause leading to 'ok'
     NOT undecided
         AND text_v IS NOT NULL AND trimmed <> ''
-        AND trimmed NOT IN ('[deleted]', '[removed]', '[deleted by user]')
+        AND NOT list_contains($deleted_texts, trimmed)
         AND length(text_v) <= $max_chars
         AND NOT contains(text_v, chr(0))
         AND (time_num IS NULL OR created_at IS NOT NULL)

@@ -180,7 +180,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
     mapped_tables = [mapped for mapped in mapped_ds.iter_batches(batch_format="pyarrow", batch_size=None)]
     mapped_all = pa.concat_tables(mapped_tables) if mapped_tables else None
     offset = 0
-    for position, (source_index, batch) in enumerate(batches):
+    for source_index, batch in batches:
         if stop.requested:
             return
         n = len(batch.record)
@@ -189,10 +189,8 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
         with store.connect() as con:
             landing.land_mapped(con, mapped, batch, summary, names, patterns)
         meter.landed(source_index, batch.rows_read, batch.input_position)
-        if position + 1 == len(batches) or batches[position + 1][0] != source_index:
-            meter.finished(source_index)  # its last batch landed
     for source_index in range(len(sources)):
-        meter.finished(source_index)  # sources that failed or held no rows count as read too
+        meter.finished(source_index)  # every source was read to its end or given up: all of it counts
 
 
 def analyse_with_ray(ray: ModuleType, store: Store, settings: AnalysisSettings, model_ids: dict[str, str],

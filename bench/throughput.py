@@ -124,7 +124,7 @@ def main() -> int:
                 busy.append(summary["model_seconds"] / summary["seconds"])
             load_seen.append(os.getloadavg()[0])
             print(f"  run {repeat + 1} {name:42s} {seconds:6.1f} s  {args.n / seconds:7.1f} texts/s  "
-                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+                  f"(load {load_seen[-1]:.1f})", flush=True)
     if args.task == "all":
         walls["all: naive sentiment then NER"] = [s + n for s, n in zip(walls["sentiment: naive pipeline"],
                                                                          walls["ner: naive pipeline"], strict=True)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -259,7 +260,7 @@ def test_chunks_close_at_the_byte_limit_as_well_as_the_row_limit(tmp_path):
     path = write_jsonl(tmp_path / "big_rows.jsonl", [reddit(i, body="z" * 20_000) for i in range(40)])
     limits = ReadLimits(chunk_bytes=100_000, read_bytes=16_384)  # a chunk closes at the read that fills it
     batches = list(read_batches(Source(str(path), path), batch_rows=100_000, limits=limits))
-    assert sum(len(b.record) for b in batches) == 40
+    assert sum(b.records for b in batches) == 40
     assert len(batches) >= 6 and all(b.bytes < 100_000 + 16_384 + 20_500 for b in batches)
 
 
@@ -270,11 +271,44 @@ def test_json_lines_chunks_hold_exactly_batch_rows_records_and_keep_rejects_with
     lines[499] = "{not json"  # a reject of the mapping, still a record here
     path = tmp_path / "rc.jsonl"
     path.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe\n" + b'{"id": "last", "body": "x"}\n')
-    batches = list(read_batches(Source(str(path), path), batch_rows=300))
+    batches = [batch.split() for batch in read_batches(Source(str(path), path), batch_rows=300)]
     assert [len(b.record) for b in batches] == [300, 300, 300, 101]  # one block of 1,002 lines, cut at 300
     assert [b.line_no[0] for b in batches] == [1, 301, 601, 901]
     assert [reject[0] for b in batches for reject in b.rejects] == [1001]
     assert batches[-1].rejects[0][1].startswith("invalid UTF-8") and batches[-1].line_no[-1] == 1002
+
+
+@pytest.mark.parametrize("read_bytes", [97, 4096, 65_536])
+def test_json_lines_read_whole_or_split_give_the_same_records_and_line_numbers(tmp_path, read_bytes):
+    """Pieces of plain object lines stay unsplit (LineBlock) until mapped, cut at exact row counts; a piece
+    with a blank, CRLF-only, non-object or invalid UTF-8 line is split as before. Either way every record
+    keeps its line number and text."""
+    from analyzer.sources import ReadLimits, Source, read_batches
+
+    rng = random.Random(read_bytes)
+    lines: list[bytes] = []
+    for i in range(3000):
+        line = json.dumps(reddit(i, body="é" * rng.randrange(0, 40))).encode()
+        odd = rng.random() if i > 2000 else 0.0  # the first 2,000 lines are plain: whole blocks
+        if 0.960 < odd < 0.970:
+            line = b""
+        elif 0.970 <= odd < 0.980:
+            line = b"[1, 2]"
+        elif 0.980 <= odd < 0.990:
+            line = b"\xff" + line
+        elif odd >= 0.990:
+            line = line + b"\r"
+        lines.append(line)
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no newline after the last line
+    batches = list(read_batches(Source(str(path), path), batch_rows=250, limits=ReadLimits(read_bytes=read_bytes)))
+    assert any(b.block is not None for b in batches)  # plain pieces were kept whole
+    assert all(b.records <= 250 for b in batches) and sum(b.records == 250 for b in batches) >= len(batches) // 2
+    got = [(n, r) for b in batches for n, r in zip(b.split().line_no, b.record, strict=True)]
+    want = [(n, line.decode()) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith(b"\xff")]
+    assert got == want
+    rejects = sorted(r[0] for b in batches for r in b.rejects)
+    assert rejects == [n for n, line in enumerate(lines, 1) if line.startswith(b"\xff")]
 
 
 def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
@@ -286,7 +320,7 @@ def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
     pl.DataFrame({"id": [str(i) for i in range(200)], "text": [f"{i} " + "w" * 20_000 for i in range(200)]}) \
         .write_parquet(path, compression="zstd")
     batches = list(read_batches(Source(str(path), path), batch_rows=100_000, limits=ReadLimits(chunk_bytes=400_000)))
-    assert sum(len(b.record) for b in batches) == 200 and len(batches) >= 10
+    assert sum(b.records for b in batches) == 200 and len(batches) >= 10
 
 
 # peak RSS from VmHWM: ru_maxrss would carry over the forking test process's own peak
@@ -297,7 +331,7 @@ from pathlib import Path
 path = Path(sys.argv[1])
 batches = list(read_batches(Source(str(path), path), limits=ReadLimits(line_bytes=1 << 20)))
 peak_kib = int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
-print(json.dumps({"records": sum(len(b.record) for b in batches), "rejects": [r[:2] for b in batches for r in b.rejects],
+print(json.dumps({"records": sum(b.records for b in batches), "rejects": [r[:2] for b in batches for r in b.rejects],
                   "peak_mib": peak_kib // 1024}))
 """
 

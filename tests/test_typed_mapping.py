@@ -78,9 +78,14 @@ def mapped_both_ways(records: list[str], preset: presets.Preset) -> tuple[list[d
     params = presets.mapping_params(preset, "dump.jsonl", "dump")
     plan = typed.plan(params, records)
     assert plan is not None
-    fast = landing.map_records(frame, {**params, landing.TYPED_PLAN: plan}).sort_by("line_no").to_pylist()
-    slow = landing.map_records(frame, params).sort_by("line_no").to_pylist()
+    fast = _rows(landing.map_records(frame, {**params, landing.TYPED_PLAN: plan}))
+    slow = _rows(landing.map_records(frame, params))
     return fast, slow, {"params": params, "plan": plan, "frame": frame}
+
+
+def _rows(mapped) -> list[dict]:
+    """Mapped rows in line order, without `row` (a position in the chunk, not an outcome of the mapping)."""
+    return mapped.drop_columns(["row"]).sort_by("line_no").to_pylist()
 
 
 @pytest.mark.parametrize("preset", ["reddit", "youtube", "generic"])
@@ -98,6 +103,42 @@ def test_typed_and_sql_paths_map_every_record_alike(preset, seed, monkeypatch):
     assert mapped is not None and mapped.num_rows > len(records) // 5  # about half the records are not ok
     assert 0 < left.height < len(records)
     assert set(mapped.column("outcome").to_pylist()) == {"ok"}
+
+
+@pytest.mark.parametrize("preset", ["reddit", "generic"])
+def test_line_blocks_parsed_whole_map_like_the_sql_path(preset, monkeypatch):
+    """A LineBlock (the reader's unsplit lines) is parsed in one call; a block the reader refuses, and each row
+    the typed columns leave (an id-less record: its id is the md5 of its line), are mapped by SQL."""
+    from analyzer.sources import LineBlock, RecordBatch, Source
+
+    records = [r for r in generated_records(5, 1600, preset) if r.startswith("{")]
+    records += [json.dumps({"body": "no id at all", "subreddit": "x", "content": "no id at all"})] * 3
+    params = presets.mapping_params(presets.get_preset(preset), "dump.jsonl", "dump")
+    plan = typed.plan(params, records)
+    whole = []
+    map_block = typed.map_block
+
+    def counted(*args):
+        result = map_block(*args)
+        whole.append(result is not None)
+        return result
+
+    monkeypatch.setattr(typed, "map_block", counted)
+    fast, slow = [], []
+    for start in range(0, len(records), 8):
+        lines = records[start:start + 8]
+        data = "\n".join(lines).encode()
+        batch = RecordBatch(Source("dump.jsonl", None), block=LineBlock(start + 1))
+        batch.block.add(data, len(lines), max(len(line.encode()) for line in lines))
+        fast += _rows(landing.map_batch(batch, {**params, landing.TYPED_PLAN: plan}))
+        frame = pl.DataFrame({"line_no": range(start + 1, start + len(lines) + 1), "record": lines},
+                             schema={"line_no": pl.Int64, "record": pl.String})
+        slow += _rows(landing.map_records(frame, params))
+    # a block's typed rows carry no record (nothing split it out): landing keeps a record only with a reject
+    assert fast == [{**row, "record": None} if row["outcome"] == "ok" and fast[i]["record"] is None else row
+                    for i, row in enumerate(slow)]
+    assert 10 < sum(whole) < len(whole)  # blocks were parsed whole, and some were refused
+    assert any(row["id"].startswith("h") and row["outcome"] == "ok" for row in fast)
 
 
 def test_one_bad_line_lands_every_good_line_and_rejects_only_it_with_the_sql_reason(runner, db, tmp_path):

@@ -35,18 +35,20 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
     """The mapping parameters for one source: its preset (forced or detected from the first
     batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.dates`);
     records the preset in the summary. Raises SourceError for dates no value disambiguates."""
-    preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.record)
+    preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.sample(50))
     preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
                                     options.author_field, options.topic_field, topic_literal=options.topic,
                                     author_literal=options.author, time_format=options.time_format)
     summary.presets[source.name] = preset.name
-    slash_formats: list[str] = []
-    if not preset.time_format and preset.time:
-        counts = _mapper().execute_with_frame(batch_frame(first), queries.load("ingest/date_order"),
+    params = presets.mapping_params(preset, source.name, source.stem)
+    plan = typed.plan(params, first.sample(typed.SAMPLE_RECORDS))
+    # numbers are never numeric dates: a first block the typed reader takes with numeric times needs no look
+    if not preset.time_format and preset.time and not (first.block and plan and typed.numeric_times(first.block, plan)):
+        counts = _mapper().execute_with_frame(records_frame(first), queries.load("ingest/date_order"),
                                               {"time_paths": preset.time})
-        slash_formats = dates.numeric_date_formats(source.name, *counts)
-    params = presets.mapping_params(preset, source.name, source.stem, slash_formats)
-    return {**params, TYPED_PLAN: typed.plan(params, first.record)}
+        params = presets.mapping_params(preset, source.name, source.stem,
+                                        dates.numeric_date_formats(source.name, *counts))
+    return {**params, TYPED_PLAN: plan}
 
 
 def record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: SourceError) -> None:
@@ -94,36 +96,67 @@ def _mapper() -> _MapperConnection:
     return mapper
 
 
+def map_batch(batch: RecordBatch, params: dict[str, Any]) -> pa.Table:
+    """`map_records` for one batch as read: a LineBlock is parsed whole (`typed.map_block`) where it can be."""
+    plan = params.get(TYPED_PLAN)
+    if batch.block is not None and plan is not None:
+        typed_result = typed.map_block(_mapper().con, batch.block, plan, _sql_params(params))
+        if typed_result is not None:
+            fast, left = typed_result
+            return _with_first_of_id([fast, *_sql_mapped(left, _sql_params(params), mapped_any=True)])
+    return map_records(batch_frame(batch), params)
+
+
 def map_records(frame: pl.DataFrame | pa.Table, params: dict[str, Any]) -> pa.Table:
     """Map raw records (line_no, record) onto canonical columns: an Arrow table with outcome
     and reason per row. Runs in an in-memory DuckDB, so it needs no database file and can
     run in any thread or Ray worker. Plain records take the typed fast path (`analyzer.ingest.typed`,
     where `params` holds a plan); the others are mapped by SQL, long ones in slices (`byte_slices`)."""
-    sql, mapper = queries.load("ingest/map_batch"), _mapper()
     plan = params.get(TYPED_PLAN)
-    params = {name: value for name, value in params.items() if name != TYPED_PLAN}
+    params = _sql_params(params)
     if not isinstance(frame, pl.DataFrame):
         frame = pl.DataFrame(pl.from_arrow(frame))
     mapped = []
     if plan is not None and frame.height:
-        fast, frame = typed.map_typed(mapper.con, frame, plan, params)
+        fast, frame = typed.map_typed(_mapper().con, frame, plan, params)
         if fast is not None:
             mapped.append(fast)
-    if frame.height or not mapped:
-        mapped += [mapper.arrow_with_frame(part, sql, params) for part in byte_slices(frame, MAP_SLICE_BYTES)]
+    return _with_first_of_id(mapped + _sql_mapped(frame, params, mapped_any=bool(mapped)))
+
+
+def _sql_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if name != TYPED_PLAN}
+
+
+def _sql_mapped(frame: pl.DataFrame, params: dict[str, Any], mapped_any: bool) -> list[pa.Table]:
+    """`frame` mapped by map_batch.sql, long records in slices; an empty frame maps to nothing unless
+    nothing else was mapped (an empty mapping still has its columns)."""
+    if not frame.height and mapped_any:
+        return []
+    sql, mapper = queries.load("ingest/map_batch"), _mapper()
+    return [mapper.arrow_with_frame(part, sql, params) for part in byte_slices(frame, MAP_SLICE_BYTES)]
+
+
+def _with_first_of_id(mapped: list[pa.Table]) -> pa.Table:
     import pyarrow
 
     table = mapped[0] if len(mapped) == 1 else pyarrow.concat_tables(mapped, promote_options="default")
-    return table.append_column("first_of_id", first_of_id(table))
+    # `row`: a key of the chunk's rows (container records share their line's number)
+    return (table.append_column("first_of_id", first_of_id(table))
+            .append_column("row", pl.int_range(0, table.num_rows, eager=True).to_arrow()))
 
 
 def first_of_id(mapped: pa.Table) -> pa.Array:
     """True on the first 'ok' row (by line number) of each (platform, id) of a mapped chunk: the one landing
     keeps. Worked out in the mapping thread (or Ray worker), where it costs the writer nothing (in SQL, a
     window over the chunk's rows, ~0.3 s per 50k rows of the writer's time)."""
-    keys = pl.DataFrame(pl.from_arrow(mapped.select(["line_no", "outcome", "platform", "id"])))
-    firsts = (keys.with_row_index("row").filter(pl.col("outcome") == "ok").sort("line_no", maintain_order=True)
-              .unique(["platform", "id"], keep="first", maintain_order=True).get_column("row"))
+    keys = pl.DataFrame(pl.from_arrow(mapped.select(["line_no", "outcome", "platform", "id"]))).with_row_index("row")
+    if not keys.get_column("line_no").is_sorted():  # typed rows, then the ones SQL mapped
+        keys = keys.sort("line_no", maintain_order=True)
+    # a chunk is one source's, so mostly of one platform: the id alone is then the key, and half the work
+    key = pl.col("id") if keys.get_column("platform").n_unique() <= 1 else pl.struct("platform", "id")
+    ok = pl.col("outcome") == "ok"
+    firsts = keys.filter(ok & key.is_first_distinct().over(ok)).get_column("row")
     return pl.zeros(keys.height, dtype=pl.Boolean, eager=True).scatter(firsts, True).to_arrow()
 
 
@@ -139,7 +172,17 @@ def byte_slices(frame: pl.DataFrame, limit: int) -> list[pl.DataFrame]:
     return [frame.slice(a, b - a) for a, b in itertools.pairwise(starts) if b > a]
 
 
+def records_frame(batch: RecordBatch) -> pl.DataFrame:
+    """The batch's records as (line_no, record), leaving a LineBlock unsplit: for one look at all of them."""
+    if batch.block is None:
+        return batch_frame(batch)
+    records = pl.Series("record", [batch.block.data().decode("utf-8")]).str.split("\n").explode()
+    return pl.DataFrame({"line_no": pl.int_range(batch.block.first_line, batch.block.first_line + records.len(),
+                                                 eager=True), "record": records})
+
+
 def batch_frame(batch: RecordBatch) -> pl.DataFrame:
+    batch.split()
     return pl.DataFrame({"line_no": batch.line_no, "record": batch.record},
                         schema={"line_no": pl.Int64, "record": pl.String})
 
@@ -158,13 +201,14 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
                                                 "keyword_patterns": keyword_regexes})
             ok, rejected, skipped, new = con.execute(
                 "SELECT count(*) FILTER (outcome = 'ok'), count(*) FILTER (outcome = 'reject'), "
-                "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_comments) FROM mapped"
+                "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_rows) FROM mapped"
             ).fetchone()
             rejected += len(batch.rejects)
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
             add_counters(con, summary.run_id, delta)
-            new_texts = (con.sql("SELECT text_hash, text, lang FROM new_comments ORDER BY line_no").pl() if want_texts
+            new_texts = (con.sql("SELECT text_hash, text, lang FROM mapped SEMI JOIN new_rows USING (row) "
+                                 "ORDER BY line_no, row").pl() if want_texts
                          else pl.DataFrame())
     finally:
         con.unregister("mapped")

@@ -108,7 +108,7 @@ def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
             if note not in summary.notes:
                 summary.notes.append(note)
                 progress.log(note)
-        yield batch, landing.map_records(landing.batch_frame(batch), params)
+        yield batch, landing.map_batch(batch, params)
 
 
 def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:

@@ -164,6 +164,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
                                       should_stop=lambda: stop.requested is not None):
                 if source.name not in params_by_source:
                     params_by_source[source.name] = landing.source_mapping_params(source, batch, options, summary)
+                batch.split()  # the workers map (line_no, record) tables
                 blocks.append(pa.table({"source": [source.name] * len(batch.record),
                                         "line_no": pa.array(batch.line_no, pa.int64()),
                                         "record": pa.array(batch.record, pa.string())}))

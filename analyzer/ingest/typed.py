@@ -26,11 +26,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from analyzer import queries
+from analyzer.containers import OURS
 from analyzer.presets import NO_LANGUAGE_CODES, NONE_PATH
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+
+    from analyzer.sources import LineBlock
 
 PIECE_ROWS = 2048  # a chunk the reader refuses is parsed again in pieces of this many rows
 SAMPLE_RECORDS = 200
@@ -146,14 +149,19 @@ def map_typed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, plan: TypedPl
         parsed = pl.concat(pieces) if pieces else None
     if parsed is None or parsed.height == 0:
         return None, pl.concat(left)
+    mapped, fast = _mapped(con, parsed, params)
+    left.append(parsed.select("line_no", "record").filter(~fast))
+    return mapped.filter(fast.to_arrow()).drop_columns(["fast"]), pl.concat(left).sort("line_no")
+
+
+def _mapped(con: duckdb.DuckDBPyConnection, parsed: pl.DataFrame, params: dict[str, Any]) -> tuple[pa.Table, pl.Series]:
+    """map_typed.sql over `parsed` (one column per role): its rows and `fast`, where they are final."""
     con.register("typed", parsed)
     try:
         mapped = con.sql(queries.load("ingest/map_typed"), params=_sql_params(params)).to_arrow_table()
     finally:
         con.unregister("typed")
-    fast = pl.Series(mapped.column("fast"))
-    left.append(parsed.select("line_no", "record").filter(~fast))
-    return mapped.filter(fast.to_arrow()).drop_columns(["fast"]), pl.concat(left).sort("line_no")
+    return mapped, pl.Series(mapped.column("fast"))
 
 
 _TYPED_PARAMS = ("platform", "source", "reddit_ids", "lower_topics", "source_topic", "author_literal", "max_chars",
@@ -161,34 +169,91 @@ _TYPED_PARAMS = ("platform", "source", "reddit_ids", "lower_topics", "source_top
 
 
 def _sql_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {name: params[name] for name in _TYPED_PARAMS}
+    return {**{name: params[name] for name in _TYPED_PARAMS},
+            "deleted_bytes": max((len(text.encode("utf-8")) for text in params["deleted_texts"]), default=0)}
+
+
+def map_block(con: duckdb.DuckDBPyConnection, block: LineBlock, plan: TypedPlan,
+              params: dict[str, Any]) -> tuple[pa.Table, pl.DataFrame] | None:
+    """`map_typed` for a LineBlock, parsed whole from the bytes read (no record is split out unless the typed
+    columns leave it to SQL): (mapped rows, the rows left for map_batch.sql), or None where the reader
+    refuses the block (a line of another shape or type: it is then split and mapped record by record)."""
+    table = parsed_block(block, plan)
+    if table is None:
+        return None
+    block.parsed = None  # read once more only if mapped again
+    data, first = block.data(), block.first_line
+    rows = pl.DataFrame({"line_no": pl.int_range(first, first + block.lines, eager=True),
+                         "record": pl.repeat(None, block.lines, dtype=pl.String, eager=True)})
+    mapped, fast = _mapped(con, _role_columns(pl.DataFrame(pl.from_arrow(table)), rows, plan), params)
+    if fast.all():
+        return mapped.drop_columns(["fast"]), _lines(data, first, pl.Series(dtype=pl.UInt32))
+    return mapped.filter(fast.to_arrow()).drop_columns(["fast"]), _lines(data, first, fast.not_().arg_true())
+
+
+def parsed_block(block: LineBlock, plan: TypedPlan) -> pa.Table | None:
+    """The block read against the plan, or None where the reader refuses it; kept on the block, as the first
+    block of a source is read once for its dates (`numeric_times`) and once to be mapped."""
+    if block.parsed is None:
+        table = _read_json(block.data(), plan, block.longest, guard=True)
+        # two objects on a line make more rows than lines: DuckDB refuses the line
+        block.parsed = table if table is not None and table.num_rows == block.lines else False
+    return block.parsed or None
+
+
+def numeric_times(block: LineBlock, plan: TypedPlan) -> bool:
+    """Whether every time value in the block is a number (or null): the plan reads the time fields as numbers
+    and the reader takes the block. Numbers are never numeric dates (`2/24/2015`) that need an order."""
+    return all(plan.type_of(key) == "float64" for key in plan.keys("time")) and parsed_block(block, plan) is not None
+
+
+def _lines(data: bytes, first_line: int, indexes: pl.Series) -> pl.DataFrame:
+    """(line_no, record) of the lines at `indexes` (0: the first line of `data`, line `first_line`)."""
+    import numpy as np
+
+    wanted = indexes.to_numpy()
+    if not wanted.size:
+        return pl.DataFrame(schema={"line_no": pl.Int64, "record": pl.String})
+    ends = np.concatenate((np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")), [len(data)]))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    records = [data[starts[i]:ends[i]].decode("utf-8") for i in wanted]
+    return pl.DataFrame({"line_no": wanted.astype(np.int64) + first_line, "record": records},
+                        schema={"line_no": pl.Int64, "record": pl.String})
 
 
 def _parsed(rows: pl.DataFrame, plan: TypedPlan) -> pl.DataFrame | None:
     """`rows` parsed against the plan's schema and reduced to one column per role; None where the reader refuses them."""
+    if rows.height == 0:
+        return None
+    data = rows.get_column("record").str.join("\n").item().encode("utf-8")
+    longest = int(rows.get_column("record").str.len_bytes().max() or 0)  # type: ignore[arg-type]
+    table = _read_json(data, plan, longest, guard=False)
+    if table is None or table.num_rows != rows.height:  # two objects on one line: DuckDB refuses the line
+        return None
+    return _role_columns(pl.DataFrame(pl.from_arrow(table)), rows, plan)
+
+
+def _read_json(data: bytes, plan: TypedPlan, longest: int, guard: bool) -> pa.Table | None:
+    """`data` (JSON lines) read against the plan's schema by pyarrow's strict reader; None where it refuses it.
+    `guard`: refuse records with an `_opinions` value (escaped or not), which map_batch.sql reads."""
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    if rows.height == 0:
-        return None
     if pa.default_memory_pool().backend_name != "system":
         # glibc's heap, which landing.release_freed_memory trims after each chunk; mimalloc (the default)
         # keeps what it freed: peak RSS of 2M over 200k rows 1.32 with it, 1.28 without (bench.ingest)
         pa.set_memory_pool(pa.system_memory_pool())
-    schema = pa.schema([(key, getattr(pa, kind)()) for key, kind in plan.types])
-    data = "\n".join(rows.get_column("record").to_list()).encode("utf-8")
-    longest = int(rows.get_column("record").str.len_bytes().max() or 0)  # type: ignore[arg-type]
+    fields = [(key, getattr(pa, kind)()) for key, kind in plan.types]
+    if guard:
+        fields.append((OURS, pa.null()))  # any value but null fails the parse: "changed from null to ..."
     try:
-        table = pa_json.read_json(
+        return pa_json.read_json(
             pa.py_buffer(data),
             read_options=pa_json.ReadOptions(block_size=max(1 << 20, 2 * longest + 2)),
-            parse_options=pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore",
+            parse_options=pa_json.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore",
                                                newlines_in_values=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
         return None
-    if table.num_rows != rows.height:  # two objects on one line: DuckDB refuses the line
-        return None
-    return _role_columns(pl.DataFrame(pl.from_arrow(table)), rows, plan)
 
 
 def _role_columns(values: pl.DataFrame, rows: pl.DataFrame, plan: TypedPlan) -> pl.DataFrame:

@@ -1,11 +1,12 @@
--- Land one mapped batch (temp table `mapped`) in one transaction's worth of statements.
+-- Land one mapped batch (registered Arrow table `mapped`) in one transaction's worth of statements.
 INSERT INTO rejects
 SELECT $run_id, source, line_no, reason, left(record, 65536) FROM mapped WHERE outcome = 'reject';
 
--- first_of_id: the chunk's first 'ok' row of each (platform, id), marked by the mapper (landing.first_of_id)
-CREATE OR REPLACE TEMP TABLE new_comments AS
-SELECT f.line_no, f.platform, f.id, f.source, f.created_at, f.author, f.topic, f.topics, f.parent_id, f.thread_id,
-       f.score, f.lang, f.text, f.text_hash, f.is_retweet, f.retweet_of, f.quote_of
+-- The rows (`mapped.row`) that are new: first_of_id, the chunk's first 'ok' row of each (platform, id), marked by
+-- the mapper (landing.first_of_id), and not stored yet. Only their positions are kept: copying the rows
+-- themselves into a temp table cost a third of the landing.
+CREATE OR REPLACE TEMP TABLE new_rows AS
+SELECT f.row
 FROM mapped f
 ANTI JOIN comments c ON c.platform = f.platform AND c.id = f.id
 WHERE f.first_of_id;
@@ -14,13 +15,13 @@ INSERT INTO comments (platform, id, source, created_at, author, topic, parent_id
                       text_hash, run_id, is_retweet, retweet_of, quote_of)
 SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id,
        is_retweet, retweet_of, quote_of
-FROM new_comments;
+FROM mapped SEMI JOIN new_rows USING (row);
 
 INSERT INTO comment_topics  -- new comments only, and topics are distinct per comment: no duplicates
-SELECT platform, id, unnest(topics) AS topic, 'field' FROM new_comments WHERE len(topics) > 0;
+SELECT platform, id, unnest(topics) AS topic, 'field' FROM mapped SEMI JOIN new_rows USING (row) WHERE len(topics) > 0;
 
 INSERT INTO comment_topics
 SELECT DISTINCT n.platform, n.id, k.topic, 'keyword'
-FROM new_comments n
+FROM mapped n SEMI JOIN new_rows USING (row)
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
   ON regexp_matches(n.text, k.pattern)

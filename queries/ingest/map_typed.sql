@@ -8,7 +8,8 @@ WITH timed AS (
         CASE WHEN abs(time_num) > 1e11 AND time_num / 1000 BETWEEN epoch($min_time) AND epoch($max_time)
              THEN time_num / 1000 ELSE time_num END AS epoch_s,
         nullif(trim(id_v), '') AS raw_id,
-        trim(text_v) AS trimmed,
+        -- trim() only where there is something to trim: it costs a fifth of this query on every text
+        CASE WHEN starts_with(text_v, ' ') OR ends_with(text_v, ' ') THEN trim(text_v) ELSE text_v END AS trimmed,
         CASE WHEN $lower_topics THEN lower(topic_v) ELSE coalesce(topic_v, $source_topic) END AS field_topic
     FROM typed
 ),
@@ -44,9 +45,10 @@ SELECT
     quote_v AS quote_of,
     -- the judgement of map_batch.sql, each clause leading to 'ok'
     NOT undecided
+        AND (raw_id IS NOT NULL OR record IS NOT NULL)  -- a LineBlock's rows have no record: an id-less one is SQL's
         AND text_v IS NOT NULL AND trimmed <> ''
-        AND NOT list_contains($deleted_texts, trimmed)
-        AND length(text_v) <= $max_chars
+        AND (strlen(trimmed) > $deleted_bytes OR NOT list_contains($deleted_texts, trimmed))  -- no text longer is one
+        AND (strlen(text_v) <= $max_chars OR length(text_v) <= $max_chars)  -- bytes >= characters
         AND NOT contains(text_v, chr(0))
         AND (time_num IS NULL OR created_at IS NOT NULL)
         AND (created_at IS NULL OR created_at BETWEEN $min_time AND $max_time) AS fast

@@ -10,6 +10,7 @@ locked? is the disk full?), never by words in a message: "block" contains "lock"
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -31,6 +32,7 @@ SCHEMA_VERSION = 5  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their
 # --timeout (default 60 s), so only a reader from outside opinions (the duckdb CLI) can hold it longer.
 READER_WAIT_SECONDS = 600.0
+READER_WINDOW_SECONDS = 0.03  # how long a writer leaves the file closed for readers (they retry every 20 ms)
 # DuckDB's file starts with its main header and two database headers of 4 KiB each, then the blocks
 _DB_HEADER_BYTES = 3 * 4096
 # a write that fails with this little room left is a full disk, whatever DuckDB's message says
@@ -84,6 +86,17 @@ def real_db_path(path: Path) -> Path:
     """The file a (possibly symlinked) database path names: locks and DuckDB's WAL live next to it,
     so that two spellings of one database can never be two writers."""
     return path.resolve()
+
+
+def readers_waiting_path(path: Path) -> Path:
+    """The file a reader that found the database held creates, so that the writer closes it for a moment
+    after its current chunk (`HeldConnection`) instead of at its next turn."""
+    return path.with_name(path.name + ".readers")
+
+
+def ask_for_window(path: Path) -> None:
+    with contextlib.suppress(OSError):  # a read-only folder: the writer's regular windows still come
+        readers_waiting_path(path).touch()
 
 
 def _lock_held_elsewhere(path: Path, read_only: bool) -> bool:
@@ -180,6 +193,8 @@ def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str,
                 continue
             unlocked_failures = 0
             waited = True
+            if read_only:
+                ask_for_window(real)
             if time.monotonic() >= deadline:
                 raise _locked(exc, path, time.monotonic() - started) from exc
             if on_wait and not told and time.monotonic() - started >= 1.0:
@@ -332,6 +347,15 @@ class Store:
             yield con
 
     @contextmanager
+    def held(self, seconds: float) -> Iterator[HeldConnection]:
+        """One connection for a run of writes with nothing else between them (`HeldConnection`), closed at the end."""
+        held = HeldConnection(self, seconds)
+        try:
+            yield held
+        finally:
+            held.close()
+
+    @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         wait = max(self.wait_seconds, READER_WAIT_SECONDS)
         if self._checked:
@@ -347,6 +371,58 @@ class Store:
         finally:
             con.close()
             time.sleep(0.005)  # a moment for a waiting reader to take the file between writes
+
+
+class HeldConnection:
+    """Writes through one connection that is closed for readers when one waits, not after each write.
+
+    Opening and closing the file cost ~60 ms a chunk, a fifth of landing a chunk with --tasks none. Held, the
+    file still lets reports in: a reader that finds it held says so (`ask_for_window`), and the next write
+    first closes the file for READER_WINDOW_SECONDS (readers retry every 20 ms); other clients (the duckdb
+    CLI) get the same window at the first write `seconds` after the file was opened. `close` also lets the
+    file go, e.g. while the next chunk is slow to come. Only for writes with no long work between them:
+    while a model runs, the file must be closed (`Store.connect`)."""
+
+    def __init__(self, store: Store, seconds: float) -> None:
+        self._store = store
+        self._seconds = seconds  # 0: closed after every write, as Store.connect does
+        self._open: Any = None  # the entered Store._open() context
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened = 0.0
+        self._writes = 0
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._store._writing:
+            if self._con is not None and (time.monotonic() - self._opened >= self._seconds or self._readers_wait()):
+                self.close()
+            if self._con is None:
+                if self._writes:
+                    time.sleep(READER_WINDOW_SECONDS)
+                self._open = self._store._open()
+                self._con, self._opened = self._open.__enter__(), time.monotonic()
+            self._writes += 1
+            try:
+                yield self._con
+            except BaseException as exc:
+                opened, self._open, self._con = self._open, None, None
+                if not opened.__exit__(type(exc), exc, exc.__traceback__):  # a DuckDB error comes back explained
+                    raise
+                raise
+            if self._seconds <= 0:
+                self.close()
+
+    def _readers_wait(self) -> bool:
+        try:
+            readers_waiting_path(real_db_path(self._store.path)).unlink()
+            return True
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        opened, self._open, self._con = self._open, None, None
+        if opened is not None:
+            opened.__exit__(None, None, None)
 
 
 @contextmanager

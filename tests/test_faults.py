@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.store import ask_for_window
 from tests.helpers import sql
 
 CLI = [sys.executable, "-m", "analyzer.cli"]
@@ -58,8 +59,8 @@ def wait_for_rows(db: Path, minimum: int, proc: subprocess.Popen, timeout: float
             if rows >= minimum:
                 return
         except Exception:  # locked or not created yet: the writer is busy
-            pass
-        time.sleep(0.01)  # the writer frees the file for ~30 ms between chunks
+            ask_for_window(db)  # as opinions' own readers do: the writer lets go after its chunk
+        time.sleep(0.01)  # the writer frees the file for ~30 ms then
     raise AssertionError("no chunk was committed in time")
 
 
@@ -159,6 +160,21 @@ def test_second_ingest_waits_or_names_the_holder(tmp_path, big_dump):
     assert sql(db, "SELECT count(*) FROM comments") == [(400_000,)]
     assert waited["rows_read"] == 100
     assert_accounting(db)
+
+
+def test_a_writer_waiting_on_its_input_leaves_the_database_to_readers(tmp_path, big_dump):
+    db = tmp_path / "w.duckdb"
+    writer, rest = start_fed(db, big_dump)  # lands the first rows, then waits for the rest
+    wait_for_rows(db, 1, writer)
+    time.sleep(0.5)  # the writer lets the file go after 0.2 s without a chunk to write
+    for _ in range(3):  # no retry: the file is free for as long as the writer waits
+        assert sql(db, "SELECT count(*) > 0 FROM comments") == [(True,)]
+        time.sleep(0.2)
+    writer.stdin.write(rest)
+    writer.stdin.close()
+    writer.wait(timeout=120)
+    assert writer.returncode == 0, writer.stderr.read()
+    assert sql(db, "SELECT count(*) FROM comments") == [(400_000,)]
 
 
 def test_stale_lock_file_from_a_dead_process_is_taken_over(tmp_path):

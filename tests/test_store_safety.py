@@ -206,3 +206,22 @@ def test_a_corrupt_header_is_called_damaged_at_once_not_locked(tmp_path, damage)
     assert "being written" not in done.stderr and "locked" not in done.stderr
     assert "is damaged" in done.stderr
     assert elapsed < 15, f"took {elapsed:.1f}s: it waited for a lock that nobody holds"
+
+
+def test_a_held_connection_lets_a_waiting_reader_in_at_the_next_write(tmp_path):
+    from analyzer.store import Store, ask_for_window, readers_waiting_path
+
+    store = Store(tmp_path / "h.duckdb")
+    with store.held(seconds=3600) as held:
+        with held.connect() as first:
+            first.execute("SELECT 1")
+        with held.connect() as second:
+            assert second is first  # nobody waits: the file stays open between writes
+        ask_for_window(store.path)  # what a report does when it finds the file held
+        assert readers_waiting_path(store.path).exists()
+        with held.connect() as third:
+            assert third is not first  # closed for a moment, then opened again
+        assert not readers_waiting_path(store.path).exists()
+        held.close()
+        with duckdb.connect(str(store.path), read_only=True) as reader:  # closed: readers get in
+            assert reader.execute("SELECT count(*) FROM comments").fetchone() == (0,)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
@@ -17,13 +16,15 @@ from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions
 from analyzer.ingest.progress import GracefulStop, InputMeter, Progress, RunSummary
 from analyzer.sources import RecordBatch, Source, SourceError, input_size, read_batches
-from analyzer.store import Store, query_frame
+from analyzer.store import HeldConnection, Store, query_frame
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 T = TypeVar("T")
-READER_WINDOW_SECONDS = 0.03
+# with --tasks none, the most a report waits for the file (plus one chunk): the connection is kept this long
+HOLD_SECONDS = 1.0
+IDLE_SECONDS = 0.2  # waiting this long for the next chunk, the writer lets the database go (HeldConnection.close)
 
 
 def run_local(store: Store, sources: list[Source], options: IngestOptions, predictor: Predictor | None,
@@ -68,20 +69,25 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
     meter = InputMeter(progress, [input_size(source) for source in sources])
+    # with no model, chunks are written back to back: one connection, closed for readers once a second
+    with store.held(HOLD_SECONDS if options.analysis is None else 0.0) as held:
+        yield from _land_sources(held, sources, options, summary, progress, stop, meter, names, patterns)
+
+
+def _land_sources(held: HeldConnection, sources: list[Source], options: IngestOptions, summary: RunSummary,
+                  progress: Progress, stop: GracefulStop, meter: InputMeter, names: list[str],
+                  patterns: list[str]) -> Iterator[pl.DataFrame]:
     for source_index, source in enumerate(sources):
         if stop.requested:
             return
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
-            for index, (batch, mapped) in enumerate(_prefetched(_mapped_batches(source, options, summary, progress,
-                                                                                stop), depth=1)):
-                if index:
-                    # the next chunk is usually mapped already: leave readers (they retry every 20 ms) a
-                    # window between two writes (~0.3 s per 1M rows)
-                    time.sleep(READER_WINDOW_SECONDS)
-                with store.connect() as con:
+            mapped_batches = _mapped_batches(source, options, summary, progress, stop)
+            # a chunk slow to come (a pipe, a slow disk) must not keep reports out: the file is let go meanwhile
+            for batch, mapped in _prefetched(mapped_batches, depth=1, on_idle=held.close):
+                with held.connect() as con:
                     new_texts = landing.land_mapped(con, mapped, batch, summary, names, patterns,
-                                            want_texts=options.analysis is not None)
+                                                    want_texts=options.analysis is not None)
                 landing.release_freed_memory()
                 meter.landed(source_index, batch.rows_read, batch.input_position)
                 if new_texts.height:
@@ -90,7 +96,7 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
                     return
         except SourceError as exc:
             summary.failed_sources[exc.source] = exc.reason
-            with store.connect() as con:
+            with held.connect() as con:
                 landing.record_source_failure(con, summary.run_id, exc)
         if not stop.requested:
             meter.finished(source_index)
@@ -111,8 +117,9 @@ def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
         yield batch, landing.map_batch(batch, params)
 
 
-def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
-    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here."""
+def _prefetched(items: Iterator[T], depth: int, on_idle: Callable[[], None] | None = None) -> Iterator[T]:
+    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here. `on_idle` is called
+    when the consumer has waited IDLE_SECONDS for the next item (and then waits on)."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     halt = threading.Event()
 
@@ -135,7 +142,11 @@ def _prefetched(items: Iterator[T], depth: int) -> Iterator[T]:
     worker.start()
     try:
         while True:
-            kind, value = box.get()
+            try:
+                kind, value = box.get(timeout=IDLE_SECONDS if on_idle else None)
+            except queue.Empty:
+                on_idle()  # type: ignore[misc]
+                kind, value = box.get()
             if kind == "done":
                 return
             if kind == "error":

@@ -28,7 +28,7 @@ import duckdb
 from analyzer import queries
 from analyzer.errors import OpinionsError
 
-SCHEMA_VERSION = 5  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
+SCHEMA_VERSION = 6  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their
 # --timeout (default 60 s), so only a reader from outside opinions (the duckdb CLI) can hold it longer.
 READER_WAIT_SECONDS = 600.0

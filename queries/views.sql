@@ -30,3 +30,10 @@ types AS (
 SELECT DISTINCT m.text_hash, m.entity, t.type
 FROM current_model m
 JOIN types t USING (entity);
+
+-- comment_topics: every topic of every comment. Its own field topic lives in comments.topic, the others
+-- (more field topics such as hashtags, keyword and cluster topics) in extra_topics (migrate_v6.sql).
+CREATE OR REPLACE VIEW comment_topics AS
+SELECT platform, id, topic, 'field' AS origin FROM comments WHERE topic <> ''
+UNION ALL
+SELECT platform, id, topic, origin FROM extra_topics;

@@ -169,7 +169,6 @@ def test_false_alarm_rate_on_random_steady_series_is_at_most_half_a_percent(tmp_
         con.register("steady_rows", rows.to_arrow())
         con.execute("""INSERT INTO comments (platform, id, created_at, topic, text, text_hash)
                        SELECT 'test', id, created_at, topic, id, id FROM steady_rows""")
-        con.execute("INSERT INTO comment_topics SELECT 'test', id, topic, 'field' FROM steady_rows")
         con.execute("INSERT INTO sentiment (text_hash, model, label) SELECT id, 'm', label FROM steady_rows")
         alerts, new = run_report(con, "alerts", {"min_volume": 1})
         scored = con.execute("SELECT count(DISTINCT topic) FROM steady_rows WHERE day = $last",

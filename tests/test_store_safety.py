@@ -44,6 +44,20 @@ def test_version_1_database_is_migrated_in_place_without_losing_data(runner, tmp
     assert json.loads(report.stdout)[0]["comments"] == 3
 
 
+def test_migration_keeps_every_topic_and_stores_a_comments_own_topic_once(runner, tmp_path):
+    db = db_from_fixture(tmp_path / "v1.duckdb")
+    with duckdb.connect(str(db)) as con:  # a hashtag beyond the comment's own topic, and a keyword topic
+        con.execute("INSERT INTO comment_topics VALUES ('reddit', 't1_a', 'iphone', 'field'), "
+                    "('reddit', 't1_b', 'battery', 'keyword')")
+        before = con.execute("SELECT * FROM comment_topics ORDER BY ALL").fetchall()
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "none.jsonl", [])), "--db", str(db),
+                                 "--tasks", "none"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT * FROM comment_topics ORDER BY ALL") == before
+    assert sql(db, "SELECT * FROM extra_topics ORDER BY ALL") == [("reddit", "t1_a", "iphone", "field"),
+                                                                  ("reddit", "t1_b", "battery", "keyword")]
+
+
 def test_database_from_a_newer_version_is_refused(runner, tmp_path):
     db = db_from_fixture(tmp_path / "future.duckdb")
     con = duckdb.connect(str(db))

@@ -17,10 +17,14 @@ SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, sc
        is_retweet, retweet_of, quote_of
 FROM mapped SEMI JOIN new_rows USING (row);
 
-INSERT INTO comment_topics  -- new comments only, and topics are distinct per comment: no duplicates
-SELECT platform, id, unnest(topics) AS topic, 'field' FROM mapped SEMI JOIN new_rows USING (row) WHERE len(topics) > 0;
+-- new comments only, and topics are distinct per comment: no duplicates. Their own topic is comments.topic
+-- (the comment_topics view), so only further field topics (hashtags) are written here.
+INSERT INTO extra_topics
+SELECT platform, id, unnest(list_filter(topics, lambda t: t IS DISTINCT FROM topic)) AS topic, 'field'
+FROM mapped SEMI JOIN new_rows USING (row)
+WHERE len(topics) > 1 OR (len(topics) = 1 AND topics[1] IS DISTINCT FROM topic);
 
-INSERT INTO comment_topics
+INSERT INTO extra_topics
 SELECT DISTINCT n.platform, n.id, k.topic, 'keyword'
 FROM mapped n SEMI JOIN new_rows USING (row)
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k

@@ -1,8 +1,8 @@
 -- Re-apply keyword topic rules to every stored comment (no model runs).
 -- Params: $keyword_topics, $keyword_patterns (parallel VARCHAR[] lists).
-DELETE FROM comment_topics WHERE origin = 'keyword';
+DELETE FROM extra_topics WHERE origin = 'keyword';
 
-INSERT INTO comment_topics
+INSERT INTO extra_topics
 SELECT DISTINCT c.platform, c.id, k.topic, 'keyword'
 FROM comments c
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k

@@ -85,7 +85,7 @@ def mapped_both_ways(records: list[str], preset: presets.Preset) -> tuple[list[d
 
 def _rows(mapped) -> list[dict]:
     """Mapped rows in line order, without `row` (a position in the chunk, not an outcome of the mapping)."""
-    return mapped.drop_columns(["row"]).sort_by("line_no").to_pylist()
+    return pl.DataFrame(pl.from_arrow(mapped)).drop("row").sort("line_no", maintain_order=True).to_dicts()
 
 
 @pytest.mark.parametrize("preset", ["reddit", "youtube", "generic"])

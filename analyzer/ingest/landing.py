@@ -137,10 +137,17 @@ def _sql_mapped(frame: pl.DataFrame, params: dict[str, Any], mapped_any: bool) -
     return [mapper.arrow_with_frame(part, sql, params) for part in byte_slices(frame, MAP_SLICE_BYTES)]
 
 
-def _with_first_of_id(mapped: list[pa.Table]) -> pa.Table:
-    import pyarrow
+def concat_mapped(tables: list[pa.Table]) -> pa.Table:
+    """Mapped tables as one: the typed path's strings are string views (Polars' own, never copied), the SQL
+    path's plain strings, which pyarrow does not join (nor sort or filter): Polars does."""
+    if len(tables) == 1:
+        return tables[0]
+    return pl.concat([pl.DataFrame(pl.from_arrow(table)) for table in tables], how="vertical_relaxed").to_arrow(
+        compat_level=pl.CompatLevel.newest())
 
-    table = mapped[0] if len(mapped) == 1 else pyarrow.concat_tables(mapped, promote_options="default")
+
+def _with_first_of_id(mapped: list[pa.Table]) -> pa.Table:
+    table = concat_mapped(mapped)
     # `row`: a key of the chunk's rows (container records share their line's number)
     return (table.append_column("first_of_id", first_of_id(table))
             .append_column("row", pl.int_range(0, table.num_rows, eager=True).to_arrow()))

@@ -89,7 +89,8 @@ class RaySession:
 
 def _map_block(block: pa.Table, params_by_source: dict[str, dict[str, Any]]) -> pa.Table:
     source = block.column("source")[0].as_py()
-    return landing.map_records(block.select(["line_no", "record"]), params_by_source[source])
+    mapped = landing.map_records(block.select(["line_no", "record"]), params_by_source[source])
+    return pl.DataFrame(pl.from_arrow(mapped)).to_arrow()  # Ray Data takes no string views: large strings
 
 
 class PredictorActor:
@@ -179,7 +180,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
         num_cpus=min(1.0, cpus / 4))
     # blocks keep their order (preserve_order) and size; pair each with its batch's own rejects
     mapped_tables = [mapped for mapped in mapped_ds.iter_batches(batch_format="pyarrow", batch_size=None)]
-    mapped_all = pa.concat_tables(mapped_tables) if mapped_tables else None
+    mapped_all = landing.concat_mapped(mapped_tables) if mapped_tables else None
     offset = 0
     for source_index, batch in batches:
         if stop.requested:

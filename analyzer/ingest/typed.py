@@ -151,21 +151,37 @@ def map_typed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, plan: TypedPl
         return None, pl.concat(left)
     mapped, fast = _mapped(con, parsed, params)
     left.append(parsed.select("line_no", "record").filter(~fast))
-    return mapped.filter(fast.to_arrow()).drop_columns(["fast"]), pl.concat(left).sort("line_no")
+    return _arrow(mapped, fast), pl.concat(left).sort("line_no")
 
 
-def _mapped(con: duckdb.DuckDBPyConnection, parsed: pl.DataFrame, params: dict[str, Any]) -> tuple[pa.Table, pl.Series]:
-    """map_typed.sql over `parsed` (one column per role): its rows and `fast`, where they are final."""
-    con.register("typed", parsed)
+def _mapped(con: duckdb.DuckDBPyConnection, parsed: pl.DataFrame, params: dict[str, Any]) -> tuple[pl.DataFrame, pl.Series]:
+    """`parsed` (one column per role) mapped onto map_batch.sql's columns, and `fast`, where they are final:
+    map_typed.sql computes what needs computing, the rest is taken from `parsed` as it is (no copy)."""
+    # Arrow string views: Polars' own strings, so neither DuckDB's scan nor the writer's insert copies them
+    con.register("typed", parsed.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
-        mapped = con.sql(queries.load("ingest/map_typed"), params=_sql_params(params)).to_arrow_table()
+        computed = con.sql(queries.load("ingest/map_typed"), params=_sql_params(params)).pl()
     finally:
         con.unregister("typed")
-    return mapped, pl.Series(mapped.column("fast"))
+    topic = pl.col("topic")
+    mapped = pl.concat([parsed, computed], how="horizontal").select(
+        "line_no", "record", outcome=pl.lit("ok"), reason=pl.lit(None, dtype=pl.String),
+        platform=pl.lit(params["platform"], dtype=pl.String), id="id",
+        source=pl.lit(params["source"], dtype=pl.String), created_at="created_at",
+        author=pl.coalesce("author_v", pl.lit(params["author_literal"], dtype=pl.String)), topic=topic,
+        topics=pl.when(topic.fill_null("") == "").then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(pl.concat_list(topic)),
+        parent_id="parent_v", thread_id="thread_v", score="score", lang="lang", text="text_v", text_hash="text_hash",
+        is_retweet=pl.col("retweet_v").is_not_null(), retweet_of="retweet_v", quote_of="quote_v", fast="fast")
+    return mapped, mapped.get_column("fast")
 
 
-_TYPED_PARAMS = ("platform", "source", "reddit_ids", "lower_topics", "source_topic", "author_literal", "max_chars",
-                 "min_time", "max_time", "deleted_texts")
+def _arrow(mapped: pl.DataFrame, keep: pl.Series | None = None) -> pa.Table:
+    """The `keep` rows of `_mapped`'s frame, without `fast`, as Arrow with string views: no string is copied."""
+    return (mapped if keep is None else mapped.filter(keep)).drop("fast").to_arrow(compat_level=pl.CompatLevel.newest())
+
+
+_TYPED_PARAMS = ("reddit_ids", "lower_topics", "source_topic", "max_chars", "min_time", "max_time", "deleted_texts")
 
 
 def _sql_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -187,8 +203,8 @@ def map_block(con: duckdb.DuckDBPyConnection, block: LineBlock, plan: TypedPlan,
                          "record": pl.repeat(None, block.lines, dtype=pl.String, eager=True)})
     mapped, fast = _mapped(con, _role_columns(pl.DataFrame(pl.from_arrow(table)), rows, plan), params)
     if fast.all():
-        return mapped.drop_columns(["fast"]), _lines(data, first, pl.Series(dtype=pl.UInt32))
-    return mapped.filter(fast.to_arrow()).drop_columns(["fast"]), _lines(data, first, fast.not_().arg_true())
+        return _arrow(mapped), _lines(data, first, pl.Series(dtype=pl.UInt32))
+    return _arrow(mapped, fast), _lines(data, first, fast.not_().arg_true())
 
 
 def parsed_block(block: LineBlock, plan: TypedPlan) -> pa.Table | None:

@@ -3,6 +3,8 @@
 -- time_num, author_v, topic_v, parent_v, thread_v, retweet_v, quote_v, score_num, lang_v, undecided).
 -- `fast` is true only where map_batch.sql would say 'ok' with these very values; every other row
 -- (no text, a date given as text, out of range, ...) is mapped again by map_batch.sql, which says why.
+-- Only the columns computed here come out, row for row in `typed`'s order: typed.py takes the ones
+-- passed through as they are (text, parent, thread, ...) from `typed` itself, without a copy.
 WITH timed AS (
     SELECT *,
         CASE WHEN abs(time_num) > 1e11 AND time_num / 1000 BETWEEN epoch($min_time) AND epoch($max_time)
@@ -19,30 +21,16 @@ dated AS (
     FROM timed
 )
 SELECT
-    line_no,
-    record,
-    'ok' AS outcome,
-    NULL::VARCHAR AS reason,
-    $platform AS platform,
     CASE
         WHEN raw_id IS NULL THEN 'h' || md5(record)
         WHEN $reddit_ids THEN 't1_' || regexp_replace(raw_id, '^t[0-9]_', '')
         ELSE raw_id
     END AS id,
-    $source AS source,
     created_at,
-    coalesce(author_v, $author_literal) AS author,
     field_topic AS topic,
-    CASE WHEN coalesce(field_topic, '') = '' THEN []::VARCHAR[] ELSE [field_topic] END AS topics,
-    parent_v AS parent_id,
-    thread_v AS thread_id,
     CASE WHEN abs(score_num) < 9e18 THEN round(score_num)::BIGINT END AS score,
     lower(lang_v) AS lang,
-    text_v AS text,
     md5(text_v) AS text_hash,
-    retweet_v IS NOT NULL AS is_retweet,
-    retweet_v AS retweet_of,
-    quote_v AS quote_of,
     -- the judgement of map_batch.sql, each clause leading to 'ok'
     NOT undecided
         AND (raw_id IS NOT NULL OR record IS NOT NULL)  -- a LineBlock's rows have no record: an id-less one is SQL's

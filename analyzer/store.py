@@ -379,7 +379,7 @@ class HeldConnection:
     Opening and closing the file cost ~60 ms a chunk, a fifth of landing a chunk with --tasks none. Held, the
     file still lets reports in: a reader that finds it held says so (`ask_for_window`), and the next write
     first closes the file for READER_WINDOW_SECONDS (readers retry every 20 ms); other clients (the duckdb
-    CLI) get the same window at the first write `seconds` after the file was opened. `close` also lets the
+    CLI) get the same window at the first write `seconds` after the file was opened (5 s in ingest). `close` also lets the
     file go, e.g. while the next chunk is slow to come. Only for writes with no long work between them:
     while a model runs, the file must be closed (`Store.connect`)."""
 

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 T = TypeVar("T")
-# with --tasks none, the most a report waits for the file (plus one chunk): the connection is kept this long
-HOLD_SECONDS = 1.0
+# with --tasks none, the most a client that cannot ask for a window (the duckdb CLI) waits for the file, plus one
+# chunk; opinions' own readers ask, and get in after the current chunk (store.HeldConnection)
+HOLD_SECONDS = 5.0
 IDLE_SECONDS = 0.2  # waiting this long for the next chunk, the writer lets the database go (HeldConnection.close)
 
 
@@ -69,7 +70,7 @@ def _landed_batches(store: Store, sources: list[Source], options: IngestOptions,
     """Read, map and land every source chunk by chunk; yield each chunk's new texts."""
     names, patterns = keyword_patterns(options.config)
     meter = InputMeter(progress, [input_size(source) for source in sources])
-    # with no model, chunks are written back to back: one connection, closed for readers once a second
+    # with no model, chunks are written back to back: one connection, closed when a reader asks
     with store.held(HOLD_SECONDS if options.analysis is None else 0.0) as held:
         yield from _land_sources(held, sources, options, summary, progress, stop, meter, names, patterns)
 

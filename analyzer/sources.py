@@ -191,6 +191,11 @@ class RecordBatch:
             self.line_no, self.record, self.block = numbers, records, None
         return self
 
+    def release_block(self) -> None:
+        """Let the bytes of `block` go (once mapped), keeping its line count."""
+        if self.block is not None:
+            self.block.parts, self.block.part_lines, self.block.parsed = [], [], None
+
     def sample(self, n: int) -> list[str]:
         """The first `n` records, without splitting the batch."""
         if self.block is None:

@@ -412,6 +412,17 @@ class HeldConnection:
             if self._seconds <= 0:
                 self.close()
 
+    def drop_cache(self) -> None:
+        """Let DuckDB drop the blocks it keeps cached (written and scanned): lowering its memory limit evicts
+        them at once (~7 ms). Held open, a writer's cache would otherwise grow with the database up to 80%
+        of RAM (109 MiB after 1.5M rows). Worth it after a write that completed row groups; one that only
+        added to an open row group (long rows: a few thousand a chunk) would read it back next time."""
+        with self._store._writing:
+            if self._con is None:
+                return
+            self._con.execute("SET memory_limit = '1MB'")
+            self._con.execute("RESET memory_limit")  # the store sets none: DuckDB's default
+
     def _readers_wait(self) -> bool:
         try:
             readers_waiting_path(real_db_path(self._store.path)).unlink()

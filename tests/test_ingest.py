@@ -191,3 +191,24 @@ def test_binary_file_is_reported_and_exit_is_nonzero_when_nothing_ingested(runne
     result = runner.invoke(app, ["ingest", str(blob), "--db", str(db), "--tasks", "none", "--json"])
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["rows_read"] == summary["rows_rejected"]
+
+
+def test_depth_zero_prefetch_makes_the_next_chunk_only_while_this_one_is_worked_on():
+    """The local engine maps one chunk while it lands the previous one: never a third in memory."""
+    import time
+
+    from analyzer.ingest.local import _prefetched
+
+    made = []
+
+    def chunks():
+        for i in range(6):
+            made.append(i)
+            yield i
+
+    taken = []
+    for chunk in _prefetched(chunks(), depth=0):
+        time.sleep(0.05)  # landing `chunk`: meanwhile the next one is made, and no more
+        assert len(made) <= chunk + 2
+        taken.append(chunk)
+    assert taken == list(range(6))

@@ -239,3 +239,21 @@ def test_a_held_connection_lets_a_waiting_reader_in_at_the_next_write(tmp_path):
         held.close()
         with duckdb.connect(str(store.path), read_only=True) as reader:  # closed: readers get in
             assert reader.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+
+
+def test_a_held_connection_drops_what_duckdb_cached_and_keeps_its_memory_limit(tmp_path):
+    from analyzer.store import Store
+
+    store = Store(tmp_path / "m.duckdb")
+    with store.held(seconds=3600) as held:
+        with held.connect() as con:
+            con.execute("CREATE TABLE t AS SELECT i, repeat('x', 200) || i AS s FROM range(500000) r(i)")
+            con.execute("SELECT count(*) FROM t WHERE s LIKE '%9'").fetchall()
+            cached = "SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
+            before = con.execute(cached).fetchall()[0][0]
+            limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        held.drop_cache()
+        with held.connect() as again:
+            assert again is con  # still the same connection
+            assert before > 10 * 2**20 and again.execute(cached).fetchall()[0][0] < before / 10
+            assert again.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -84,11 +85,14 @@ def _land_sources(held: HeldConnection, sources: list[Source], options: IngestOp
         try:
             # the next chunk is read and mapped (in-memory DuckDB, no GIL) while this one is written
             mapped_batches = _mapped_batches(source, options, summary, progress, stop)
-            # a chunk slow to come (a pipe, a slow disk) must not keep reports out: the file is let go meanwhile
-            for batch, mapped in _prefetched(mapped_batches, depth=1, on_idle=held.close):
+            # a chunk slow to come (a pipe, a slow disk) must not keep reports out: the file is let go meanwhile.
+            # Depth 0: one chunk is mapped while one is landed, no third waits in memory
+            for batch, mapped in _prefetched(mapped_batches, depth=0, on_idle=held.close):
                 with held.connect() as con:
                     new_texts = landing.land_mapped(con, mapped, batch, summary, names, patterns,
                                                     want_texts=options.analysis is not None)
+                if batch.records >= options.batch_rows:  # whole row groups written (BATCH_ROWS): none is reopened
+                    held.drop_cache()
                 landing.release_freed_memory()
                 meter.landed(source_index, batch.rows_read, batch.input_position)
                 if new_texts.height:
@@ -115,13 +119,16 @@ def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
             if note not in summary.notes:
                 summary.notes.append(note)
                 progress.log(note)
-        yield batch, landing.map_batch(batch, params)
+        mapped = landing.map_batch(batch, params)
+        batch.release_block()  # mapped: its bytes are not needed to land it (rows_read stays)
+        yield batch, mapped
 
 
 def _prefetched(items: Iterator[T], depth: int, on_idle: Callable[[], None] | None = None) -> Iterator[T]:
-    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here. `on_idle` is called
-    when the consumer has waited IDLE_SECONDS for the next item (and then waits on)."""
-    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    """Run `items` in a thread, `depth` ahead of the consumer; its errors surface here. Depth 0: the next
+    item is made while the consumer works on this one, and waits for it to be taken (two in memory, not
+    three). `on_idle` is called when the consumer has waited IDLE_SECONDS for the next item (and then waits on)."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(depth, 1))
     halt = threading.Event()
 
     def produce() -> None:
@@ -133,6 +140,8 @@ def _prefetched(items: Iterator[T], depth: int, on_idle: Callable[[], None] | No
                         break
                     except queue.Full:
                         continue
+                while depth == 0 and not halt.is_set() and not box.empty():
+                    time.sleep(0.002)  # until taken: only then is the next one made
                 if halt.is_set():
                     return
             box.put(("done", None))

@@ -415,8 +415,8 @@ class HeldConnection:
     def drop_cache(self) -> None:
         """Let DuckDB drop the blocks it keeps cached (written and scanned): lowering its memory limit evicts
         them at once (~7 ms). Held open, a writer's cache would otherwise grow with the database up to 80%
-        of RAM (109 MiB after 1.5M rows). Worth it after a write that completed row groups; one that only
-        added to an open row group (long rows: a few thousand a chunk) would read it back next time."""
+        of RAM (109 MiB after 1.5M rows). Not worth it before a write that only adds to an open row group
+        (long rows: a few thousand a chunk), which would read that row group back each time (1.7x slower)."""
         with self._store._writing:
             if self._con is None:
                 return

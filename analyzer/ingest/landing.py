@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -195,8 +196,10 @@ def batch_frame(batch: RecordBatch) -> pl.DataFrame:
 
 
 def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordBatch, summary: RunSummary,
-                keyword_topics: list[str], keyword_regexes: list[str], want_texts: bool = True) -> pl.DataFrame:
-    """Land one mapped chunk in one transaction: comments, topics, rejects and the run's counters."""
+                keyword_topics: list[str], keyword_regexes: list[str], want_texts: bool = True,
+                before_insert: Callable[[], None] | None = None) -> pl.DataFrame:
+    """Land one mapped chunk in one transaction: comments, topics, rejects and the run's counters.
+    `before_insert` runs once the new rows are known, before they are written (HeldConnection.drop_cache)."""
     con.register("mapped", mapped)
     try:
         with transaction(con):
@@ -204,6 +207,9 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
                 con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
                                 [(summary.run_id, batch.source.name, line, reason, raw)
                                  for line, reason, raw in batch.rejects])
+            run_sql(con, "ingest/new_rows", {"run_id": summary.run_id})
+            if before_insert:
+                before_insert()
             run_sql(con, "ingest/land_batch", {"run_id": summary.run_id, "keyword_topics": keyword_topics,
                                                 "keyword_patterns": keyword_regexes})
             ok, rejected, skipped, new = con.execute(

@@ -88,11 +88,13 @@ def _land_sources(held: HeldConnection, sources: list[Source], options: IngestOp
             # a chunk slow to come (a pipe, a slow disk) must not keep reports out: the file is let go meanwhile.
             # Depth 0: one chunk is mapped while one is landed, no third waits in memory
             for batch, mapped in _prefetched(mapped_batches, depth=0, on_idle=held.close):
+                # whole row groups (BATCH_ROWS): DuckDB's cache (the dedup's scan, the last chunk) can go before
+                # the insert; a chunk of long rows adds to an open row group, which would have to be read back
+                whole_groups = batch.records >= options.batch_rows
                 with held.connect() as con:
                     new_texts = landing.land_mapped(con, mapped, batch, summary, names, patterns,
-                                                    want_texts=options.analysis is not None)
-                if batch.records >= options.batch_rows:  # whole row groups written (BATCH_ROWS): none is reopened
-                    held.drop_cache()
+                                                    want_texts=options.analysis is not None,
+                                                    before_insert=held.drop_cache if whole_groups else None)
                 landing.release_freed_memory()
                 meter.landed(source_index, batch.rows_read, batch.input_position)
                 if new_texts.height:

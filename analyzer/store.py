@@ -354,6 +354,8 @@ class Store:
             yield held
         finally:
             held.close()
+            with contextlib.suppress(OSError):  # nobody is held off now
+                readers_waiting_path(real_db_path(self.path)).unlink()
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -379,9 +381,9 @@ class HeldConnection:
     Opening and closing the file cost ~60 ms a chunk, a fifth of landing a chunk with --tasks none. Held, the
     file still lets reports in: a reader that finds it held says so (`ask_for_window`), and the next write
     first closes the file for READER_WINDOW_SECONDS (readers retry every 20 ms); other clients (the duckdb
-    CLI) get the same window at the first write `seconds` after the file was opened (5 s in ingest). `close` also lets the
-    file go, e.g. while the next chunk is slow to come. Only for writes with no long work between them:
-    while a model runs, the file must be closed (`Store.connect`)."""
+    CLI) get the same window at the first write `seconds` after the file was opened (5 s in ingest).
+    `close` also lets the file go, e.g. while the next chunk is slow to come. Only for writes with no long
+    work between them: while a model runs, the file must be closed (`Store.connect`)."""
 
     def __init__(self, store: Store, seconds: float) -> None:
         self._store = store
@@ -406,8 +408,7 @@ class HeldConnection:
                 yield self._con
             except BaseException as exc:
                 opened, self._open, self._con = self._open, None, None
-                if not opened.__exit__(type(exc), exc, exc.__traceback__):  # a DuckDB error comes back explained
-                    raise
+                opened.__exit__(type(exc), exc, exc.__traceback__)  # raises a DuckDB error explained (_open)
                 raise
             if self._seconds <= 0:
                 self.close()

@@ -146,6 +146,11 @@ class LineBlock:
             self.parts, self.part_lines = [b"\n".join(self.parts)], [self.lines]
         return self.parts[0] if self.parts else b""
 
+    def records(self) -> tuple[list[int], list[str]]:
+        """Its lines' numbers and texts (no line is blank or invalid UTF-8: the reader checked)."""
+        numbers, records, _ = _split_lines(self.data(), self.first_line)
+        return numbers, records
+
     def cut(self, lines: int) -> tuple[LineBlock, LineBlock]:
         """The first `lines` lines, and the rest: only the part the cut falls in is split."""
         import numpy as np
@@ -187,8 +192,8 @@ class RecordBatch:
     def split(self) -> RecordBatch:
         """Make the records of `block` (if any) `line_no` and `record` lists, as every other reader gives them."""
         if self.block is not None:
-            numbers, records, _ = _split_lines(self.block.data(), self.block.first_line)  # checked: no rejects
-            self.line_no, self.record, self.block = numbers, records, None
+            self.line_no, self.record = self.block.records()
+            self.block = None
         return self
 
     def release_block(self) -> None:
@@ -806,25 +811,19 @@ def _cut(batch: RecordBatch, rows: int) -> tuple[RecordBatch, RecordBatch]:
     if batch.records == rows:
         return batch, RecordBatch(batch.source)
     if batch.block is not None:
-        return _cut_block(batch, batch.block, rows)
-    last = batch.line_no[rows - 1]
-    full = RecordBatch(batch.source, batch.line_no[:rows], batch.record[:rows],
-                       [reject for reject in batch.rejects if reject[0] <= last], batch.notes)
-    rest = RecordBatch(batch.source, batch.line_no[rows:], batch.record[rows:],
-                       [reject for reject in batch.rejects if reject[0] > last])
-    rest.bytes = sum(map(len, rest.record))
-    full.bytes = batch.bytes - rest.bytes
-    return full, rest
-
-
-def _cut_block(batch: RecordBatch, block: LineBlock, rows: int) -> tuple[RecordBatch, RecordBatch]:
-    head, tail = block.cut(rows)
-    last = tail.first_line - 1
-    size = sum(map(len, head.parts)) + len(head.parts) - 1
-    full = RecordBatch(batch.source, rejects=[reject for reject in batch.rejects if reject[0] <= last],
-                       notes=batch.notes, bytes=size, block=head)
-    rest = RecordBatch(batch.source, rejects=[reject for reject in batch.rejects if reject[0] > last],
-                       bytes=batch.bytes - size, block=tail)
+        head, tail = batch.block.cut(rows)
+        last = tail.first_line - 1
+        full = RecordBatch(batch.source, notes=batch.notes, block=head,
+                           bytes=sum(map(len, head.parts)) + len(head.parts) - 1)
+        rest = RecordBatch(batch.source, block=tail)
+    else:
+        last = batch.line_no[rows - 1]
+        full = RecordBatch(batch.source, batch.line_no[:rows], batch.record[:rows], notes=batch.notes)
+        rest = RecordBatch(batch.source, batch.line_no[rows:], batch.record[rows:])
+        full.bytes = batch.bytes - sum(map(len, rest.record))
+    rest.bytes = batch.bytes - full.bytes
+    full.rejects = [reject for reject in batch.rejects if reject[0] <= last]
+    rest.rejects = [reject for reject in batch.rejects if reject[0] > last]
     return full, rest
 
 

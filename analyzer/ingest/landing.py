@@ -99,12 +99,12 @@ def _mapper() -> _MapperConnection:
 
 def map_batch(batch: RecordBatch, params: dict[str, Any]) -> pa.Table:
     """`map_records` for one batch as read: a LineBlock is parsed whole (`typed.map_block`) where it can be."""
-    plan = params.get(TYPED_PLAN)
+    plan, sql_params = params.get(TYPED_PLAN), _sql_params(params)
     if batch.block is not None and plan is not None:
-        typed_result = typed.map_block(_mapper().con, batch.block, plan, _sql_params(params))
+        typed_result = typed.map_block(_mapper().con, batch.block, plan, sql_params)
         if typed_result is not None:
             fast, left = typed_result
-            return _with_first_of_id([fast, *_sql_mapped(left, _sql_params(params), mapped_any=True)])
+            return _with_first_of_id([fast, *_sql_mapped(left, sql_params, mapped_any=True)])
     return map_records(batch_frame(batch), params)
 
 
@@ -182,17 +182,12 @@ def byte_slices(frame: pl.DataFrame, limit: int) -> list[pl.DataFrame]:
 
 def records_frame(batch: RecordBatch) -> pl.DataFrame:
     """The batch's records as (line_no, record), leaving a LineBlock unsplit: for one look at all of them."""
-    if batch.block is None:
-        return batch_frame(batch)
-    records = pl.Series("record", [batch.block.data().decode("utf-8")]).str.split("\n").explode()
-    return pl.DataFrame({"line_no": pl.int_range(batch.block.first_line, batch.block.first_line + records.len(),
-                                                 eager=True), "record": records})
+    line_no, record = batch.block.records() if batch.block else (batch.line_no, batch.record)
+    return pl.DataFrame({"line_no": line_no, "record": record}, schema={"line_no": pl.Int64, "record": pl.String})
 
 
 def batch_frame(batch: RecordBatch) -> pl.DataFrame:
-    batch.split()
-    return pl.DataFrame({"line_no": batch.line_no, "record": batch.record},
-                        schema={"line_no": pl.Int64, "record": pl.String})
+    return records_frame(batch.split())
 
 
 def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordBatch, summary: RunSummary,

@@ -203,3 +203,16 @@ def test_no_plan_where_the_typed_reader_cannot_give_the_same_answer():
     assert typed.plan(presets.mapping_params(presets.GENERIC, "g.jsonl", "g"), ['{"text": "hi", "user": {"id": 1}}']) is None
     plain = typed.plan(presets.mapping_params(presets.GENERIC, "g.jsonl", "g"), ['{"text": "hi", "id": 7, "likes": 3}'])
     assert plain is not None and plain.type_of("id") == "int64" and plain.type_of("likes") == "float64"
+
+
+def test_a_record_with_opinions_fields_escaped_or_not_is_left_to_sql():
+    """map_batch.sql reads `_opinions` (what analyzer.containers adds); the typed reader refuses any record that
+    has one, its key spelt plainly or escaped, so such a record is mapped as the SQL path maps it."""
+    records = [json.dumps(reddit(i)) for i in range(1, 40)]
+    records[9] = records[9][:-1] + ', "_opinions": {"skip": "edited"}}'
+    records[19] = records[19][:-1] + ', "\\u005fopinions": {"skip": "edited"}}'
+    fast, slow, used = mapped_both_ways(records, presets.REDDIT)
+    assert fast == slow
+    assert [row["outcome"] for row in fast if row["line_no"] in (10, 20)] == ["skip", "skip"]
+    assert typed._read_json("\n".join(records[:9]).encode(), used["plan"], 1000) is not None
+    assert typed._read_json(records[19].encode(), used["plan"], 1000) is None

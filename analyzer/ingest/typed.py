@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
 PIECE_ROWS = 2048  # a chunk the reader refuses is parsed again in pieces of this many rows
 SAMPLE_RECORDS = 200
-# what a record must not hold to be mapped here: the fields analyzer.containers sets (`_opinions`, maybe escaped),
-# and a byte order mark, which the typed reader skips where DuckDB refuses the line
-UNTYPED_MARKS = ["_opinions", "\\u005f", "\\u005F", "\ufeff"]
+# what a record must not hold to be mapped here: a byte order mark, which the typed reader skips where DuckDB
+# refuses the line. (The fields analyzer.containers sets, `_opinions`, are refused by the reader itself: _read_json)
+UNTYPED_MARKS = ["\ufeff"]
 _KEY = re.compile(r'^\$\.(?:([A-Za-z_][A-Za-z0-9_]*)|("(?:[^"\\]|\\.)*"))$')
 # the roles of mapping_params, and what a JSON value of each kind means there
 _STRING_ROLES = ("text", "lang")  # anything but a string is a reject or an odd case: SQL
@@ -211,7 +211,7 @@ def parsed_block(block: LineBlock, plan: TypedPlan) -> pa.Table | None:
     """The block read against the plan, or None where the reader refuses it; kept on the block, as the first
     block of a source is read once for its dates (`numeric_times`) and once to be mapped."""
     if block.parsed is None:
-        table = _read_json(block.data(), plan, block.longest, guard=True)
+        table = _read_json(block.data(), plan, block.longest)
         # two objects on a line make more rows than lines: DuckDB refuses the line
         block.parsed = table if table is not None and table.num_rows == block.lines else False
     return block.parsed or None
@@ -243,15 +243,15 @@ def _parsed(rows: pl.DataFrame, plan: TypedPlan) -> pl.DataFrame | None:
         return None
     data = rows.get_column("record").str.join("\n").item().encode("utf-8")
     longest = int(rows.get_column("record").str.len_bytes().max() or 0)  # type: ignore[arg-type]
-    table = _read_json(data, plan, longest, guard=False)
+    table = _read_json(data, plan, longest)
     if table is None or table.num_rows != rows.height:  # two objects on one line: DuckDB refuses the line
         return None
     return _role_columns(pl.DataFrame(pl.from_arrow(table)), rows, plan)
 
 
-def _read_json(data: bytes, plan: TypedPlan, longest: int, guard: bool) -> pa.Table | None:
-    """`data` (JSON lines) read against the plan's schema by pyarrow's strict reader; None where it refuses it.
-    `guard`: refuse records with an `_opinions` value (escaped or not), which map_batch.sql reads."""
+def _read_json(data: bytes, plan: TypedPlan, longest: int) -> pa.Table | None:
+    """`data` (JSON lines) read against the plan's schema by pyarrow's strict reader; None where it refuses it,
+    and where a record has an `_opinions` value (its key escaped or not), which only map_batch.sql reads."""
     import pyarrow as pa
     import pyarrow.json as pa_json
 
@@ -260,8 +260,7 @@ def _read_json(data: bytes, plan: TypedPlan, longest: int, guard: bool) -> pa.Ta
         # keeps what it freed: peak RSS of 2M over 200k rows 1.32 with it, 1.28 without (bench.ingest)
         pa.set_memory_pool(pa.system_memory_pool())
     fields = [(key, getattr(pa, kind)()) for key, kind in plan.types]
-    if guard:
-        fields.append((OURS, pa.null()))  # any value but null fails the parse: "changed from null to ..."
+    fields.append((OURS, pa.null()))  # any value but null fails the parse: "changed from null to ..."
     try:
         return pa_json.read_json(
             pa.py_buffer(data),

@@ -141,6 +141,33 @@ def test_line_blocks_parsed_whole_map_like_the_sql_path(preset, monkeypatch):
     assert any(row["id"].startswith("h") and row["outcome"] == "ok" for row in fast)
 
 
+def test_a_block_the_reader_refuses_is_parsed_again_only_in_pieces(monkeypatch):
+    """One line of another type fails the whole block's parse; its records then go to the typed path piece by
+    piece, not through that same failing parse a second time."""
+    from analyzer.sources import LineBlock, RecordBatch, Source
+
+    monkeypatch.setattr(typed, "PIECE_ROWS", 100)
+    records = [json.dumps(reddit(i)) for i in range(1, 501)]
+    records[321] = json.dumps(reddit(322) | {"score": "high"})  # a score given as text: the reader refuses it
+    params = presets.mapping_params(presets.REDDIT, "rc.jsonl", "rc")
+    plan = typed.plan(params, records)
+    parses = []
+    read_json = typed._read_json
+
+    def counted(data, *args):
+        parses.append(data.count(b"\n") + 1)
+        return read_json(data, *args)
+
+    monkeypatch.setattr(typed, "_read_json", counted)
+    batch = RecordBatch(Source("rc.jsonl", None), block=LineBlock(1))
+    batch.block.add("\n".join(records).encode(), len(records), max(map(len, records)))
+    mapped = landing.map_batch(batch, {**params, landing.TYPED_PLAN: plan})
+    assert parses == [500, 100, 100, 100, 100, 100]  # the block once, then its five pieces
+    assert mapped.num_rows == 500 and set(mapped.column("outcome").to_pylist()) == {"ok"}
+    scores = dict(zip(mapped.column("line_no").to_pylist(), mapped.column("score").to_pylist(), strict=True))
+    assert scores[321] == 321 % 11 and scores[322] is None  # map_batch.sql's answer for a score given as text
+
+
 def test_one_bad_line_lands_every_good_line_and_rejects_only_it_with_the_sql_reason(runner, db, tmp_path):
     records = [json.dumps(reddit(i)) for i in range(1, 3001)]
     records[1233] = '{"id": "c1234", "body": "cut off'  # line 1234: malformed

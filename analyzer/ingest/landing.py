@@ -105,21 +105,24 @@ def map_batch(batch: RecordBatch, params: dict[str, Any]) -> pa.Table:
         if typed_result is not None:
             fast, left = typed_result
             return _with_first_of_id([fast, *_sql_mapped(left, sql_params, mapped_any=True)])
+        # the reader refused the block whole: its records go to the typed path in pieces straight away
+        return map_records(batch_frame(batch), params, whole=False)
     return map_records(batch_frame(batch), params)
 
 
-def map_records(frame: pl.DataFrame | pa.Table, params: dict[str, Any]) -> pa.Table:
+def map_records(frame: pl.DataFrame | pa.Table, params: dict[str, Any], whole: bool = True) -> pa.Table:
     """Map raw records (line_no, record) onto canonical columns: an Arrow table with outcome
     and reason per row. Runs in an in-memory DuckDB, so it needs no database file and can
     run in any thread or Ray worker. Plain records take the typed fast path (`analyzer.ingest.typed`,
-    where `params` holds a plan); the others are mapped by SQL, long ones in slices (`byte_slices`)."""
+    where `params` holds a plan; `whole`: as `typed.map_typed`); the others are mapped by SQL, long ones
+    in slices (`byte_slices`)."""
     plan = params.get(TYPED_PLAN)
     params = _sql_params(params)
     if not isinstance(frame, pl.DataFrame):
         frame = pl.DataFrame(pl.from_arrow(frame))
     mapped = []
     if plan is not None and frame.height:
-        fast, frame = typed.map_typed(_mapper().con, frame, plan, params)
+        fast, frame = typed.map_typed(_mapper().con, frame, plan, params, whole)
         if fast is not None:
             mapped.append(fast)
     return _with_first_of_id(mapped + _sql_mapped(frame, params, mapped_any=bool(mapped)))

@@ -127,16 +127,17 @@ def _kind(value: object) -> str:
 
 
 def map_typed(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, plan: TypedPlan,
-              params: dict[str, Any]) -> tuple[pa.Table | None, pl.DataFrame]:
+              params: dict[str, Any], whole: bool = True) -> tuple[pa.Table | None, pl.DataFrame]:
     """Map what of `frame` (line_no, record) the typed path decides: (mapped rows, all 'ok'; the rows left for
-    map_batch.sql). Runs on `con`, an in-memory DuckDB."""
+    map_batch.sql). Runs on `con`, an in-memory DuckDB. `whole`: try the chunk in one parse before pieces
+    (False where the reader already refused these lines as a LineBlock: the same parse would fail again)."""
     records = frame.get_column("record")
     shaped = records.str.strip_chars(" \t\r")
     candidate = (shaped.str.starts_with("{") & shaped.str.ends_with("}")
                  & ~records.str.contains_any(UNTYPED_MARKS)).fill_null(False)
     typed_rows = frame.filter(candidate)
     left = [frame.filter(~candidate)]
-    parsed = _parsed(typed_rows, plan)
+    parsed = _parsed(typed_rows, plan) if whole else None
     if parsed is None:  # the reader refused the chunk: parse it in pieces, and leave the pieces it refuses
         pieces = []
         for start in range(0, typed_rows.height, PIECE_ROWS):

@@ -392,9 +392,26 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
         spec = resolve(task, None, config, profile)
         analysed = task in TASK_NAMES  # the summary model is English-only and runs at fp32
         rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if analysed else "en",
-                     _on_cpu(spec) if analysed else "fp32"))
-    columns = ["task", "model", "from", "languages", "on_cpu"]
+                     _on_cpu(spec) if analysed else "fp32", _speed_paths(spec) if analysed else ""))
+    columns = ["task", "model", "from", "languages", "on_cpu", "speed_paths"]
     sys.stdout.write(render([Section("models", columns, rows, title="Models in use")], fmt))
+
+
+def _speed_paths(spec: ModelSpec) -> str:
+    """Whether each of the task's speed paths is on for this model on this machine's CPU, found by
+    loading it (a second or two; a cached trace says what its making found). A hub model is not
+    downloaded for this: it is checked when a run loads it."""
+    from analyzer.runtime import Runtime
+    from analyzer.tasks import task_class
+    from analyzer.tasks.base import TaskOptions
+
+    cls = task_class(spec.task)
+    if not cls.speed_path_names:
+        return ""
+    if not (spec.is_embedded or spec.is_local):
+        return "checked when a run loads it"
+    task = cls(spec, Runtime("cpu", "float32"), TaskOptions(quantize=spec.cpu_quantize()))
+    return "; ".join(f"{name}: {task.speed_paths.get(name, 'off (not applied)')}" for name in cls.speed_path_names)
 
 
 def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:

@@ -48,8 +48,9 @@ PROBE_TEXTS = (
     "",
 )
 _TOLERANCE = {"none": 1e-4, "bf16": 2e-2}
-# what a task traces changed: 2, sentiment's last layer on [CLS] only (analyzer.cls_only). Older traces are re-made
-GRAPH_VERSION = 2
+# what a task traces changed: 2, sentiment's last layer on [CLS] only (analyzer.cls_only); 3, that trim on
+# transformers 5.25, where version 2 traced the full graph after the trim fell back. Older traces are re-made
+GRAPH_VERSION = 3
 
 
 class _Encoded:
@@ -92,8 +93,9 @@ class BareTokenizer:
 class TracedModel:
     """A traced model that answers like a transformers model: `.config` and `(...).logits`."""
 
-    def __init__(self, module: Any, config: dict[str, Any]) -> None:
+    def __init__(self, module: Any, config: dict[str, Any], speed_paths: dict[str, str] | None = None) -> None:
         self._module = module
+        self.speed_paths = speed_paths or {}  # what the task's speed paths did when the trace was made
         self.config = SimpleNamespace(**{**config, "id2label": {int(k): v for k, v in config["id2label"].items()}})
 
     def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> SimpleNamespace:
@@ -142,7 +144,8 @@ def load(folder: str, kind: str, mode: str, runtime: Runtime) -> tuple[BareToken
             warnings.simplefilter("ignore", DeprecationWarning)
             module = torch.jit.load(str(target / "model.pt"), map_location="cpu")
         module.eval()
-        return BareTokenizer(Path(folder) / "tokenizer.json", meta["special"]), TracedModel(module, meta["config"])
+        model = TracedModel(module, meta["config"], meta.get("speed_paths"))
+        return BareTokenizer(Path(folder) / "tokenizer.json", meta["special"]), model
     except Exception as exc:  # a cache: a broken entry costs a re-trace, never the run
         log.debug("ignoring the trace in %s: %s", target, exc)
         shutil.rmtree(target, ignore_errors=True)
@@ -150,10 +153,11 @@ def load(folder: str, kind: str, mode: str, runtime: Runtime) -> tuple[BareToken
 
 
 def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, model: Any,
-         token_types: bool = False) -> bool:
+         token_types: bool = False, speed_paths: dict[str, str] | None = None) -> bool:
     """Trace `model`, check the trace and the bare tokenizer against the eager ones, and
     cache both; False (and nothing written) when a check fails or tracing is impossible.
-    `token_types`: the model takes token type ids as an input (the task knows; analyzer.casing)."""
+    `token_types`: the model takes token type ids as an input (the task knows; analyzer.casing).
+    `speed_paths`: what the task's speed paths did, kept with the trace for `opinions models`."""
     if not eligible(folder, runtime, mode):
         return False
     target = trace_dir(folder, kind, mode)
@@ -180,7 +184,8 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.jit.save(module, str(tmp / "model.pt"))
-        (tmp / "meta.json").write_text(json.dumps({"special": special, "config": config, "folder": str(folder)}))
+        (tmp / "meta.json").write_text(json.dumps({"special": special, "config": config, "folder": str(folder),
+                                                   "speed_paths": speed_paths or {}}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)  # readers see a whole entry or none
         _drop_superseded(target)

@@ -42,6 +42,16 @@ def test_models_lists_each_task_and_where_it_comes_from(runner, tiny_env):
     assert rows["sentiment"]["model"] == "cardiffnlp/twitter-roberta-base-sentiment-latest"
     assert rows["sentiment"]["from"].startswith("Hugging Face Hub")
     assert rows["sentiment"]["on_cpu"] == "fp32"  # int8 only where the pack measured it safe
+    assert rows["sentiment"]["speed_paths"] == "checked when a run loads it"  # nothing downloaded to check
+
+
+def test_models_says_whether_each_speed_path_is_on(runner, tiny_env):
+    """A speed path that falls back must be visible: the stand-in BERT classifier gets the [CLS]-only trim."""
+    result = runner.invoke(app, ["models", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["task"]: row for row in json.loads(result.stdout)}
+    assert rows["sentiment"]["speed_paths"] == "[CLS]-only last layer: on"
+    assert rows["ner"]["speed_paths"] == ""  # NER has none
 
 
 def test_models_path_of_a_local_folder(runner, tiny_env):

@@ -39,7 +39,9 @@ def test_the_trimmed_model_answers_as_the_full_one(texts, monkeypatch):
 
     trimmed = _task("none", True, monkeypatch)
     full = _task("none", False, monkeypatch)
-    assert isinstance(trimmed.model, ClsOnly) and not isinstance(full.model, ClsOnly)
+    # off here means a dependency changed what the trim reads: the reason names the transformers version
+    assert isinstance(trimmed.model, ClsOnly), trimmed.speed_paths
+    assert trimmed.speed_paths == {"[CLS]-only last layer": "on"} and not isinstance(full.model, ClsOnly)
     assert max(len(s) for s in trimmed.preprocess(texts).sequences) == trimmed.max_length  # a cut text is in
     got, expected = trimmed.predict(texts), full.predict(texts)
     assert [p["label"] for p in got] == [p["label"] for p in expected]
@@ -59,12 +61,38 @@ def test_int8_and_other_architectures_keep_the_full_model(tiny_models, monkeypat
     from analyzer.runtime import load_model, quantize
 
     folder = str(tiny_models["sentiment"])
-    assert isinstance(cls_only.wrap(load_model("sequence", folder, CPU)), cls_only.ClsOnly)
+    model, state = cls_only.trim(load_model("sequence", folder, CPU))
+    assert isinstance(model, cls_only.ClsOnly), state
     # dynamic int8 scales activations per batch: fewer rows would change the answers
     int8 = quantize(load_model("sequence", folder, CPU), "int8", CPU)
-    assert cls_only.wrap(int8) is int8
+    assert cls_only.trim(int8) == (int8, cls_only.Trim(False, "int8 keeps the whole model"))
     token_model = load_model("token", str(tiny_models["ner"]), CPU)
-    assert cls_only.wrap(token_model) is token_model
+    model, state = cls_only.trim(token_model)
+    assert model is token_model and not state.active and not state.expected
+
+
+def test_a_trim_that_stops_working_says_why_once(tiny_models, monkeypatch, caplog):
+    """The first version called a private transformers method; when 5.25 changed it, the trim went off
+    for every new install without a word. A fallback now names its cause and the version, once."""
+    from importlib import metadata
+
+    from analyzer import cls_only
+    from analyzer.runtime import load_model
+
+    def broken(self, *args, **kwargs):
+        raise TypeError("forward() got an unexpected keyword argument 'position_ids'")
+
+    monkeypatch.setattr(cls_only.ClsOnly, "forward", broken)
+    monkeypatch.setattr(cls_only, "_warned", set())
+    folder = str(tiny_models["sentiment"])
+    with caplog.at_level("WARNING", logger="analyzer.cls_only"):
+        first = cls_only.trim(load_model("sequence", folder, CPU))
+        second = cls_only.trim(load_model("sequence", folder, CPU))
+    for model, state in (first, second):
+        assert not isinstance(model, cls_only.ClsOnly) and state.expected and not state.active
+        assert "position_ids" in state.reason and f"transformers {metadata.version('transformers')}" in state.reason
+    warnings = [r for r in caplog.records if "[CLS]-only last layer is off" in r.getMessage()]
+    assert len(warnings) == 1 and "position_ids" in warnings[0].getMessage()
 
 
 def test_a_cached_trace_runs_the_trimmed_graph(tiny_models, monkeypatch, tmp_path):
@@ -77,9 +105,11 @@ def test_a_cached_trace_runs_the_trimmed_graph(tiny_models, monkeypatch, tmp_pat
     first = SentimentTask(spec, CPU, TaskOptions())  # eager and trimmed; makes the trace
     second = SentimentTask(spec, CPU, TaskOptions())
     assert isinstance(first.model, cls_only.ClsOnly) and isinstance(second.model, traced.TracedModel)
+    assert second.speed_paths == first.speed_paths == {"[CLS]-only last layer": "on"}  # the trace remembers
     texts = ["I absolutely love this phone", "worst service " * 40, ""]
     assert second.predict(texts) == first.predict(texts)
-    # a trace of the full graph, made before, is another cache entry: never loaded in its place
+    # a trace of the full graph, made before (or by version 2 on transformers 5.25, after the trim fell
+    # back), is another cache entry: never loaded in its place
     key = traced.trace_dir(str(tiny_models["sentiment"]), "sequence", "none")
     monkeypatch.setattr(traced, "GRAPH_VERSION", traced.GRAPH_VERSION - 1)
     assert traced.trace_dir(str(tiny_models["sentiment"]), "sequence", "none") != key

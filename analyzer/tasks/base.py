@@ -54,6 +54,8 @@ class Task:
     # `opinions evaluate`: settings it scores the model with, and its per-class tables (name: title, columns)
     evaluation_settings: ClassVar[dict[str, Any]] = {}
     metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {}
+    # faster equivalents `prepare` may swap in; `opinions models` loads the model to say whether each is on
+    speed_path_names: ClassVar[tuple[str, ...]] = ()
 
     @staticmethod
     def canonical_labels(raw: list[str]) -> list[str]:
@@ -68,15 +70,18 @@ class Task:
         folder = load_folder_or_id(spec)
         mode = self.options.quantize
         # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
+        # what each speed path of the task did on this model: {name: "on" | "off (why)"} (`opinions models`)
+        self.speed_paths: dict[str, str] = {}
         cached = traced.load(folder, self.model_kind, mode, runtime)
         if cached is not None:
             self.tokenizer, self.model = cached
+            self.speed_paths = dict(self.model.speed_paths)
         else:
             self.tokenizer = load_tokenizer(folder)
             self.model = self.prepare(quantize(load_model(self.model_kind, folder, runtime,
                                                           allow_pickle=self.options.allow_pickle), mode, runtime))
             traced.save(folder, self.model_kind, mode, runtime, self.tokenizer, self.model,
-                        token_types=self.uses_token_types())
+                        token_types=self.uses_token_types(), speed_paths=self.speed_paths)
         self.max_length = self._max_length()
         from analyzer.batching import BatchStats
 
@@ -85,7 +90,8 @@ class Task:
     # -- the model ---------------------------------------------------------------------------
 
     def prepare(self, model: Any) -> Any:
-        """The model as this task runs it (and as a trace records it): by default the loaded one."""
+        """The model as this task runs it (and as a trace records it): by default the loaded one.
+        A task that swaps in a faster equivalent records what it did in `self.speed_paths`."""
         return model
 
     def uses_token_types(self) -> bool:

@@ -42,6 +42,7 @@ class SentimentTask(Task):
     metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {
         "per_label": ("per label", ["label", "recall", "f1", "support"])}
     canonical_labels = staticmethod(canonical_sentiment_labels)
+    speed_path_names: ClassVar[tuple[str, ...]] = ("[CLS]-only last layer",)
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         super().__init__(spec, runtime, options)
@@ -54,7 +55,9 @@ class SentimentTask(Task):
         """The head reads [CLS] only: the last layer runs for that row alone (analyzer.cls_only, same logits)."""
         from analyzer import cls_only
 
-        return cls_only.wrap(model)
+        model, state = cls_only.trim(model)
+        self.speed_paths[self.speed_path_names[0]] = "on" if state.active else f"off ({state.reason})"
+        return model
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         body = self.max_length - 2

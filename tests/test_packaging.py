@@ -30,6 +30,8 @@ def test_the_wheel_installs_only_analyzer_and_its_reports_run(tmp_path, runner):
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                             "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
+    # setuptools once printed ~400 lines here (a licence table, undeclared data folders): a user reads them as breakage
+    assert "Warning" not in built.stderr, built.stderr[-3000:]
     [wheel] = (tmp_path / "dist").glob("opinions-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"analyzer", wheel.name.split("-py3")[0] + ".dist-info"}
@@ -54,6 +56,24 @@ def test_the_wheel_installs_only_analyzer_and_its_reports_run(tmp_path, runner):
                             cwd=outside, env=env, capture_output=True, text=True)
     assert report.returncode == 0, report.stderr
     assert report.stdout.splitlines()[1].startswith("apple,5,")
+
+
+def test_every_folder_that_ships_is_a_declared_package():
+    """setuptools skips (and warns about) a folder of data that `packages` does not name: a new
+    pack entry or SQL folder must be added to pyproject.toml, or it is missing from the wheel."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    declared = set(setup["packages"])
+    roots = {"analyzer": ROOT / "analyzer", **{name: ROOT / folder for name, folder in setup["package-dir"].items()}}
+    shipped = set()
+    for name, folder in roots.items():
+        for path in folder.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".sql", ".json",
+                                                                                     ".safetensors", ".md"}:
+                shipped.add(".".join((name, *path.parent.relative_to(folder).parts)))
+    assert {"analyzer.pack.sentiment", "analyzer.queries.reports"} <= shipped  # the walk sees data folders
+    assert sorted(shipped - declared) == []
 
 
 def test_no_module_imports_the_top_level_folders_by_their_source_names():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,21 @@ def test_a_result_meets_its_goal_by_its_direction():
 
     assert met(3.1, "≥ 3") and not met(2.9, "≥ 3")
     assert met(1.2, "≤ 1.5") and not met(1.6, "≤ 1.5")
+
+
+def test_the_python_example_runs_as_written(tmp_path, monkeypatch):
+    """README's "Python" block once passed a connection where `ingest` needs a `Store`; it now runs
+    here as written, from a folder that holds the sample data as the repository root does."""
+    import re
+
+    block = re.search(r"^## Python\n.*?```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S | re.M)
+    assert block, "README.md has no python block under ## Python"
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")
+    monkeypatch.chdir(tmp_path)
+    done = subprocess.run([sys.executable, "-c", block.group(1)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"43 new comments, 43 texts analysed", lines[0]), lines
+    assert len(lines) == 6 and lines[1].startswith("spotify 7 ")
+    assert (tmp_path / "my.duckdb").is_file()

@@ -58,6 +58,7 @@ class SectionSpec:
     table_columns: tuple[str, ...] | None = None  # the terminal table shows these unless --wide
     bind: dict[str, Any] = field(default_factory=dict)  # fixed values of this section's SQL parameters
     limit: int | None = None  # this section's rows when --limit is not given (None: the report's)
+    shares: bool = False  # the SQL counts sentiment labels; `analyzer.shares.apply` fills the share columns
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Report:
 SINCE = Param("since", "Only comments at or after this date (YYYY-MM-DD).", kind="date")
 UNTIL = Param("until", "Only comments before this date (YYYY-MM-DD).", kind="date")
 BY = Param("by", "Period: day | week | month.", "day", choices=PERIODS)
+RAW = Param("raw", "Shares as the model's labels count them, not corrected for its measured errors.", False,
+            kind="bool")
 NO_RETWEETS = Param("no_retweets", "Leave retweets and boosts out of the sentiment shares (they still count in the "
                                    "volume).", False, kind="bool")
 
@@ -86,9 +89,9 @@ TOPICS = Report(
     "topics",
     "Every topic: volume, sentiment shares, net sentiment, change against the previous period.",
     (SectionSpec("topics", "reports/topics", "Topics by volume",
-                 table_columns=("topic", "comments", "positive", "neutral", "negative", "net_sentiment",
-                                "volume_change", "net_change")),),
-    (SINCE, UNTIL, NO_RETWEETS),
+                 table_columns=("topic", "comments", "positive", "neutral", "negative", "negative_margin",
+                                "net_sentiment", "volume_change", "net_change"), shares=True),),
+    (SINCE, UNTIL, NO_RETWEETS, RAW),
     limit=50,
 )
 
@@ -97,7 +100,9 @@ TOPIC = Report(
     "One topic in depth (trend, entities, strongest comments, summary), or all topics.\n\n"
     "Comments without a topic are the `(no topic)` row.",
     (
-        SectionSpec("trend", "reports/topic_trend", "{topic}: volume and sentiment by {by}", limit=MAX_LIMIT),
+        SectionSpec("trend", "reports/topic_trend", "{topic}: volume and sentiment by {by}", limit=MAX_LIMIT,
+                    table_columns=("period", "comments", "analysed", "positive", "neutral", "negative",
+                                   "negative_margin", "net_sentiment"), shares=True),
         SectionSpec("entities", "reports/topic_entities", "{topic}: top entities", limit=10),
         SectionSpec("most_positive", "reports/topic_comments", "{topic}: most positive comments",
                     table_columns=("engagement", "confidence", "text"), bind={"label": "positive"}, limit=5),
@@ -107,7 +112,7 @@ TOPIC = Report(
                     table_columns=("summary", "n_comments")),
     ),
     (Param("topic", "A topic; without it, all topics by volume.", argument=True, names="topic"),
-     SINCE, UNTIL, BY, NO_RETWEETS),
+     SINCE, UNTIL, BY, NO_RETWEETS, RAW),
     limit=None,
     page_title="Topic {topic}: trend, entities, strongest comments and summary",
     without_argument="topics",

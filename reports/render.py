@@ -30,7 +30,7 @@ CUT_AT = 200  # characters of other long texts (a comment, a raw row) in the hum
 SIGNED_COLUMNS = {"net_sentiment", "net", "change", "net_change", "volume_change"}
 SPARK = "▁▂▃▄▅▆▇█"
 # Shorter headers for the terminal table only (machine formats keep the real names).
-TABLE_HEADERS = {"comments": "n", "net_sentiment": "net", "volume_change": "Δn", "net_change": "Δnet",
+TABLE_HEADERS = {"comments": "n", "net_sentiment": "net", "negative_margin": "±neg", "volume_change": "Δn", "net_change": "Δnet",
                  "analysed": "scored", "positive": "pos", "neutral": "neu", "negative": "neg",
                  "run_id": "run", "started_at": "started", "rows_read": "read", "rows_rejected": "rejected",
                  "texts_analysed": "analysed", "rows_new": "new", "usual_volume": "usual", "engagement": "likes"}
@@ -89,7 +89,8 @@ def format_name(fmt: str) -> str:
 
 def is_fraction(column: str) -> bool:
     """A share in [0, 1]: shown as a percentage by the human formats."""
-    return column in SHARE_COLUMNS or column.endswith("_share") or column.removeprefix("usual_") in SHARE_COLUMNS
+    return (column in SHARE_COLUMNS or column.endswith("_share") or column.removeprefix("usual_") in SHARE_COLUMNS
+            or column.removesuffix("_low").removesuffix("_high") in SHARE_COLUMNS)
 
 
 def render(sections: list[Section], fmt: str = "table", single: bool | None = None, title: str | None = None,
@@ -137,6 +138,8 @@ def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[st
 def _cell(column: str, value: Any) -> str:
     if value is None:
         return "–"
+    if column.endswith("_margin") and isinstance(value, (int, float, Decimal)):  # half an interval, in points
+        return f"±{float(value) * 100:.1f}"
     if is_fraction(column) and isinstance(value, (int, float, Decimal)):
         return f"{float(value) * 100:.1f}%"
     if column in SIGNED_COLUMNS and isinstance(value, int):

@@ -89,8 +89,50 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
     values = checked(spec, given)
     _check_names(con, spec, values)
     sections = [_section(con, section, values, spec.limit) for section in spec.sections]
+    if any(section.shares for section in spec.sections):
+        _fill_shares(con, spec, values, sections)
     _add_notes(con, spec, values, sections)
     return sections
+
+
+def _fill_shares(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, Any],
+                 sections: list[Section]) -> None:
+    """Share columns from label counts, corrected for the sentiment model's measured confusion (`analyzer.shares`)."""
+    from analyzer import shares
+
+    adjustment, why_raw = shares_adjustment(con, bool(values.get("raw")))
+    for section_spec, section in zip(spec.sections, sections, strict=True):
+        if section_spec.shares:
+            section.columns, section.rows = shares.apply(section.columns, section.rows, adjustment)
+            section.notes.append(why_raw or shares.describe(adjustment))
+
+
+def shares_adjustment(con: duckdb.DuckDBPyConnection, raw: bool) -> tuple[Any, str | None]:
+    """The adjustment the database's sentiment model allows, and why the shares are raw (None: they are not).
+    The confusion is what ingest stored beside the model (`meta`), else the embedded pack's own when the
+    database's model is this pack's sentiment entry."""
+    from analyzer import modelpack, shares
+
+    labels = ("negative", "neutral", "positive")
+    if raw:
+        return shares.raw(labels), None
+    model, stored = run_sql(con, "reports/sentiment_confusion").fetchone() or (None, None)
+    if not stored and model and model.startswith("embedded/sentiment@"):
+        manifest = modelpack.pack_entry("sentiment").manifest
+        if model.removeprefix("embedded/sentiment@").startswith(manifest["sha256"][:12]):
+            stored = shares.stored_confusion(manifest.get("confusion"))
+    counted = "shares as the model's labels count them: "
+    if not stored:
+        return shares.raw(labels), (f"{counted}no confusion measured on held-out data for {model or 'no model yet'} "
+                                    f"to correct them with; {shares.INTERVAL_NOTE}")
+    try:
+        adjustment = shares.from_json(stored)
+    except (shares.ConfusionError, ValueError, KeyError) as exc:
+        return shares.raw(labels), f"{counted}the model's stored confusion is unusable ({exc}); {shares.INTERVAL_NOTE}"
+    if set(adjustment.labels) != set(labels):
+        return shares.raw(labels), (f"{counted}the model's confusion is over {', '.join(adjustment.labels)}, not "
+                                    f"negative, neutral, positive; {shares.INTERVAL_NOTE}")
+    return adjustment, None
 
 
 def page_title(name: str, given: dict[str, Any], sections: list[Section]) -> str:

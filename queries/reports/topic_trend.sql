@@ -5,11 +5,17 @@ SELECT
     date_trunc($by, c.created_at)::DATE AS period,
     count(*) AS comments,
     count(s.label) AS analysed,
-    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
-    count(*) FILTER (s.label = 'neutral') / nullif(count(s.label), 0) AS neutral,
-    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
-    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
-        / nullif(count(s.label), 0) AS net_sentiment
+    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    NULL::DOUBLE AS positive,
+    NULL::DOUBLE AS neutral,
+    NULL::DOUBLE AS negative,
+    NULL::DOUBLE AS negative_margin,
+    NULL::DOUBLE AS net_sentiment,
+    NULL::DOUBLE AS negative_low,
+    NULL::DOUBLE AS negative_high,
+    count(*) FILTER (s.label = 'positive') AS n_positive,
+    count(*) FILTER (s.label = 'neutral') AS n_neutral,
+    count(*) FILTER (s.label = 'negative') AS n_negative
 FROM comment_topics ct
 JOIN comments c ON c.platform = ct.platform AND c.id = ct.id
 LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT model FROM model)

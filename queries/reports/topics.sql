@@ -1,5 +1,6 @@
--- Every topic with volume, sentiment shares (of analysed comments), net sentiment and
--- the change against the previous period of equal length.
+-- Every topic with volume, sentiment counts (of analysed comments) and the change against the previous
+-- period of equal length. The share columns are NULL here: `analyzer.shares.apply` fills them from the
+-- counts, corrected for the model's measured confusion (or as counted, with --raw).
 -- Comments without any topic are one row, `(no topic)`, so that they are never invisible.
 -- Params: $since, $until (TIMESTAMPTZ or NULL), $limit, $no_retweets (leave retweets out of the sentiment shares).
 WITH model AS (SELECT value AS model FROM meta WHERE key = 'model.sentiment'),
@@ -39,8 +40,9 @@ current AS (
 previous AS (
     SELECT topic,
         count(*) AS comments,
-        (count(*) FILTER (label = 'positive') - count(*) FILTER (label = 'negative'))
-            / nullif(count(label), 0) AS net_sentiment
+        count(*) FILTER (label = 'positive') AS n_pos,
+        count(*) FILTER (label = 'neutral') AS n_neu,
+        count(*) FILTER (label = 'negative') AS n_neg
     FROM labelled, bounds b
     WHERE $since IS NOT NULL  -- without --since there is no previous period to compare with
       AND created_at >= b.since - (b.until - b.since) AND created_at < b.since
@@ -50,12 +52,22 @@ SELECT
     c.topic,
     c.comments,
     c.analysed,
-    c.n_pos / nullif(c.analysed, 0) AS positive,
-    c.n_neu / nullif(c.analysed, 0) AS neutral,
-    c.n_neg / nullif(c.analysed, 0) AS negative,
-    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) AS net_sentiment,
+    NULL::DOUBLE AS positive,
+    NULL::DOUBLE AS neutral,
+    NULL::DOUBLE AS negative,
+    NULL::DOUBLE AS negative_margin,
+    NULL::DOUBLE AS net_sentiment,
     CASE WHEN $since IS NOT NULL THEN c.comments - coalesce(p.comments, 0) END AS volume_change,
-    (c.n_pos - c.n_neg) / nullif(c.analysed, 0) - p.net_sentiment AS net_change,
+    NULL::DOUBLE AS net_change,
+    NULL::DOUBLE AS positive_low, NULL::DOUBLE AS positive_high,
+    NULL::DOUBLE AS neutral_low, NULL::DOUBLE AS neutral_high,
+    NULL::DOUBLE AS negative_low, NULL::DOUBLE AS negative_high,
+    c.n_pos AS n_positive,
+    c.n_neu AS n_neutral,
+    c.n_neg AS n_negative,
+    p.n_pos AS prev_n_positive,
+    p.n_neu AS prev_n_neutral,
+    p.n_neg AS prev_n_negative,
     count(*) OVER () AS _total
 FROM current c
 LEFT JOIN previous p USING (topic)

@@ -60,6 +60,19 @@ class ModelSpec:
         path = modelpack.pack_entry(self.task).folder / "config.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
+    def confusion(self) -> str | None:
+        """The model's measured confusion on held-out data as JSON (`analyzer.shares`), None if never measured:
+        the pack entry's manifest, or `opinions.json` in a folder `opinions train` wrote; hub models have none."""
+        from analyzer.shares import stored_confusion
+
+        if self.is_embedded:
+            return stored_confusion(modelpack.pack_entry(self.task).manifest.get("confusion"))
+        if self.is_local:
+            card = Path(self.source).expanduser() / "opinions.json"
+            if card.is_file():
+                return stored_confusion(json.loads(card.read_text()).get("confusion"))
+        return None
+
     def languages(self) -> list[str] | None:
         if self.is_embedded:
             return modelpack.pack_entry(self.task).languages

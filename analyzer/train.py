@@ -250,12 +250,24 @@ def _train_text_labels(request: TrainRequest, canonical: Callable[[list[str]], l
         predicted = [order[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]
         scored = sorted(set(val_labels) | set(order))
         return {**classification_scores(val_labels, predicted, scored),
-                "per_class": per_class_scores(val_labels, predicted, scored)}
+                "per_class": per_class_scores(val_labels, predicted, scored),
+                "confusion": confusion_counts(val_labels, predicted, order)}
 
     report = TrainReport(request.out, order, head != "kept", len(train_idx), len(val_texts), None, {},
                          train_counts={k: train_counts[k] for k in order}, class_weights=class_weights, head=head,
                          warnings=warnings)
     return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", report, device, log)
+
+
+def confusion_counts(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, Any]:
+    """The validation confusion (rows: the data's label, columns: the model's) as reports read it to correct
+    their shares (`analyzer.shares`; kept in the model folder's opinions.json)."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for truth, guess in zip(gold, predicted, strict=True):
+        if truth in index and guess in index:
+            matrix[index[truth]][index[guess]] += 1
+    return {"labels": list(labels), "counts": {"validation": matrix}, "weighting": "each set equally"}
 
 
 def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], list[str]],
@@ -372,7 +384,10 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
         "task": request.task, "languages": ["en"], "labels": report.labels, "base": request.base.source,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "train_examples": report.n_train,
         "val_examples": report.n_val, "train_counts": report.train_counts, "class_weights": report.class_weights,
-        "head": report.head, "epochs": report.epochs, "before": report.before, "after": report.after,
+        "head": report.head, "epochs": report.epochs, "before": report.before,
+        "after": {k: v for k, v in report.after.items() if k != "confusion"},
+        # reports correct class shares with the validation confusion (analyzer.shares)
+        **({"confusion": report.after["confusion"]} if "confusion" in report.after else {}),
     }, indent=2, default=str))
     balance = (f"class-weighted loss ({', '.join(f'{k} {v:g}' for k, v in report.class_weights.items())})"
                if report.class_weights else "plain loss")

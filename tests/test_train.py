@@ -10,7 +10,9 @@ import json
 import random
 from pathlib import Path
 
+from analyzer import shares
 from analyzer.cli import app
+from tests.helpers import sql
 
 GOOD = ["great battery and a lovely screen", "works perfectly, very happy", "fast delivery, love it",
         "excellent support, solved in minutes", "best purchase this year"]
@@ -53,8 +55,28 @@ def test_train_with_the_base_label_set_keeps_the_head_and_scores_before(runner, 
                                  "--out", str(tmp_path / "m"), "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert "base head kept" in result.stderr
-    before = json.loads((tmp_path / "m" / "opinions.json").read_text())["before"]
-    assert before is not None and "macro_f1" in before
+    saved = json.loads((tmp_path / "m" / "opinions.json").read_text())
+    assert saved["before"] is not None and "macro_f1" in saved["before"]
+    # the validation confusion, which reports correct this model's class shares with (analyzer.shares)
+    confusion = saved["confusion"]
+    assert confusion["labels"] == ["negative", "neutral", "positive"]
+    assert sum(map(sum, confusion["counts"]["validation"])) == saved["val_examples"]
+    db = tmp_path / "t.duckdb"
+    records = tmp_path / "c.jsonl"
+    records.write_text("".join(json.dumps({"id": str(i), "text": t, "topic": "x"}) + "\n"
+                               for i, t in enumerate(["love it", "hate it", "a phone", "fine I guess"])))
+    ingested = runner.invoke(app, ["ingest", str(records), "--db", str(db), "--sentiment-model", str(tmp_path / "m"),
+                                   "--tasks", "sentiment", "--device", "cpu", "--quiet"])
+    assert ingested.exit_code == 0, ingested.output
+    [(stored,)] = sql(db, "SELECT value FROM meta WHERE key = 'confusion.sentiment'")
+    assert json.loads(stored) == confusion  # ingest keeps the model's confusion beside its results
+    try:  # the stand-in model, trained one epoch, may call everything one class: then nothing can be corrected
+        shares.from_confusion(confusion["labels"], confusion["counts"])
+        expected = "corrected for the model's measured errors"
+    except shares.ConfusionError:
+        expected = "the model's stored confusion is unusable (the confusion matrix is singular"
+    table = runner.invoke(app, ["report", "topics", "--db", str(db)])
+    assert expected in " ".join(table.stdout.split()), table.output
 
 
 def test_train_ner_on_conll_with_own_tags(runner, tmp_path, tiny_models):

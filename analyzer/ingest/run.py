@@ -111,6 +111,9 @@ def _start_run(store: Store, sources: list[Source], errors: list[SourceError], o
         model_changes = changed_models(con, model_ids)
         for task, model_id in model_ids.items():
             set_meta(con, f"model.{task}", model_id)
+            # what reports correct the model's class shares with (analyzer.shares); "" when never measured
+            spec = options.analysis.specs.get(task) if options.analysis else None
+            set_meta(con, f"confusion.{task}", (spec.confusion() if spec else None) or "")
         for error in errors:
             landing.record_source_failure(con, run_id, error)
     summary = RunSummary(run_id=run_id, device=device, notes=model_changes)

@@ -14,7 +14,7 @@ rm -rf "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip || exit 1
 "$VENV/bin/python" -m pip install -q torch==2.13.0 || exit 1
 # a new environment resolves every range to its newest release (torch is satisfied already, so it stays)
-PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/python" -m pip install -q -e ".[dev,ray]" || exit 1
+PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/python" -m pip install -q -e ".[dev,ray,training]" || exit 1
 echo "== versions that differ from requirements.lock (lock -> newest allowed) =="
 "$VENV/bin/python" - <<'PY'
 import re

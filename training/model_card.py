@@ -110,6 +110,8 @@ def render(task: str, folder: Path | None = None) -> str:
         lines += ["", "Negatives called neutral: " + ", ".join(
             f"{dataset} {classes['negative_called_neutral']}%" for dataset, classes in manifest["per_class"].items()
             if "negative_called_neutral" in classes) + ".", ""]
+    if task == "sentiment":
+        lines += _testlike_section(manifest)
     if manifest.get("calibration"):
         cal = manifest["calibration"]
         lines += ["## Calibration", "",
@@ -138,6 +140,37 @@ def render(task: str, folder: Path | None = None) -> str:
     if manifest.get("extra"):
         lines += ["## Further measurements", "", *[f"- {k}: {v}" for k, v in manifest["extra"].items()], ""]
     return "\n".join(lines)
+
+
+def _testlike_section(manifest: dict) -> list[str]:
+    """Validation beside the test-like split (SemEval 2016, held out of training) and their gap; the dev
+    confusion and whether it may correct report shares (`training.shares_check`)."""
+    from training.shares_check import check
+    from training.train_sentiment import kept_scores, side_by_side
+
+    lines = ["## Validation against unseen tweets", ""]
+    last = kept_scores(manifest["history"])
+    if "testlike_macro_recall" in last:
+        lines += ["TweetEval val (from the training pool) beside the test-like split (SemEval's latest period, "
+                  "2016 test + devtest, never trained on); runs are compared on the test-like split and "
+                  "GoEmotions dev together (`select`), never on validation alone:", "", "```",
+                  side_by_side(last), "```", ""]
+    else:
+        lines += ["This entry was trained before the test-like split (SemEval 2016 test + devtest) was held out of "
+                  "training, so no unseen-tweet score of it can be measured here. Held-out TweetEval test, "
+                  "measured outside this project, scored 68.9 macro recall (neutral 41.0) against 75.68 on "
+                  "validation: validation overstates unseen tweets by ~7 points.", ""]
+    if manifest.get("dev_confusion"):
+        confusion = manifest["dev_confusion"]
+        lines += ["Confusion on the dev sets (rows: the humans' label, columns: the model's; "
+                  f"{', '.join(confusion['labels'])}):", ""]
+        lines += [f"- {name}: {json.dumps(matrix)}" for name, matrix in confusion["counts"].items()]
+        lines += ["", "Correcting report shares with it (`python -m training.shares_check`), mean / worst error "
+                  "in points:", ""]
+        lines += [f"- {name}, {method}: {mean:.1f} / {worst:.1f}" for name, method, mean, worst in check(manifest)]
+        applied = "applied" if manifest.get("confusion") else "not applied: reports show this entry's shares as counted"
+        lines += ["", f"Correction {applied}.", ""]
+    return lines
 
 
 def _trained_part(config: dict) -> str:

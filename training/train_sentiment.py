@@ -1,8 +1,10 @@
 """Train the embedded sentiment head: `python -m training.train_sentiment`.
 
-Data: SemEval 2013-2016 (TweetEval's training part, minus any TweetEval val tweet),
-optionally mixed with GoEmotions (Reddit). Scores: TweetEval val macro recall and
-GoEmotions dev macro-F1, printed per epoch and stored in the manifest + model card.
+Data: SemEval 2013-2016 (TweetEval's training part, minus any TweetEval val tweet and minus the
+test-like period, 2016 test + devtest), optionally mixed with GoEmotions (Reddit). Scores: TweetEval
+val macro recall, the test-like split's macro recall and their gap, per-class recall of both, and
+GoEmotions dev macro-F1, printed per epoch and stored in the manifest + model card. Runs are
+compared (`--select`, soups, mixes) on the test-like split and GoEmotions dev, never on val alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from training.datasets import (
     DatasetsMissing,
     emoji_examples,
     goemotions,
+    semeval_testlike,
     semeval_train,
     tweeteval_emotion,
     tweeteval_val,
@@ -33,27 +36,68 @@ METRICS = ["tweeteval_val_macro_recall", "goemotions_dev_macro_f1"]
 
 def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], list[str]] | None = None,
                   goemotions_dev: tuple[list[str], list[str]] | None = None,
-                  normalise: Callable[[str], str] = normalise_for_sentiment) -> Callable[[Any], dict]:
-    """evaluate(model) -> TweetEval val macro recall/F1 and GoEmotions dev macro F1."""
+                  normalise: Callable[[str], str] = normalise_for_sentiment,
+                  testlike: tuple[list[str], list[str]] | None = None) -> Callable[[Any], dict]:
+    """evaluate(model) -> TweetEval val macro recall/F1, GoEmotions dev macro F1 and, with `testlike`, the
+    test-like split's macro recall, its gap to val, and both sets' per-class recall side by side."""
     from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import classification_scores
+    from analyzer.metrics import classification_scores, per_class_scores
 
     val_texts, val_labels = tweeteval or tweeteval_val()
     ge_texts, ge_labels = goemotions_dev or goemotions("dev")
     val_features = encode_texts(tokenizer, val_texts, max_length, normalise=normalise)
     ge_features = encode_texts(tokenizer, ge_texts, max_length, normalise=normalise)
+    test_features = encode_texts(tokenizer, testlike[0], max_length, normalise=normalise) if testlike else None
+
+    def labels_of(m: Any, features: list[dict]) -> list[str]:
+        return [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, features, tokenizer.pad_token_id)]
 
     def evaluate(m: Any, with_outputs: bool = False) -> dict:
         """Dev scores; `with_outputs` adds `outputs`, each dev text's label (pack_check counts churn with it)."""
-        val_pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, val_features, tokenizer.pad_token_id)]
-        ge_pred = [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, ge_features, tokenizer.pad_token_id)]
+        val_pred, ge_pred = labels_of(m, val_features), labels_of(m, ge_features)
         tv = classification_scores(val_labels, val_pred, SENTIMENT_LABELS)
         ge = classification_scores(ge_labels, ge_pred, SENTIMENT_LABELS)
         scores = {"tweeteval_val_macro_recall": tv["macro_recall"], "tweeteval_val_macro_f1": tv["macro_f1"],
                   "goemotions_dev_macro_f1": ge["macro_f1"]}
+        if testlike and test_features is not None:
+            test_pred = labels_of(m, test_features)
+            test = classification_scores(testlike[1], test_pred, SENTIMENT_LABELS)
+            scores |= selection_scores(tv["macro_recall"], test["macro_recall"], ge["macro_f1"])
+            for name, gold, pred in (("val", val_labels, val_pred), ("testlike", testlike[1], test_pred)):
+                per_class = per_class_scores(gold, pred, SENTIMENT_LABELS)
+                scores |= {f"{name}_recall_{label}": v["recall"] for label, v in per_class.items()}
         return {**scores, "outputs": val_pred + ge_pred} if with_outputs else scores
 
     return evaluate
+
+
+def kept_scores(history: list[dict]) -> dict:
+    """The scores of the epoch whose weights were kept: the one `--select` chose, else the last scored one."""
+    kept = str(history[-1].get("epoch", ""))
+    if kept.startswith("best ("):
+        chosen = kept.removeprefix("best (").removesuffix(")")
+        return next((e for e in history if str(e.get("epoch")) == chosen), history[-1])
+    return next((e for e in reversed(history) if "tweeteval_val_macro_recall" in e), history[-1])
+
+
+def side_by_side(scores: dict) -> str:
+    """Validation and the test-like split next to each other, per class, with the gap: what the model card shows."""
+    if "testlike_macro_recall" not in scores:
+        return "no test-like split scored"
+    lines = [f"{'':18}{'validation':>12}{'test-like':>12}{'gap':>8}"]
+    rows = [("macro recall", "tweeteval_val_macro_recall", "testlike_macro_recall")]
+    rows += [(f"recall {label}", f"val_recall_{label}", f"testlike_recall_{label}") for label in SENTIMENT_LABELS]
+    for name, val_key, test_key in rows:
+        val, test = float(scores[val_key]), float(scores[test_key])
+        lines.append(f"{name:18}{val:12.2f}{test:12.2f}{val - test:+8.2f}")
+    return "\n".join(lines)
+
+
+def selection_scores(val_recall: float, testlike_recall: float, goemotions_f1: float) -> dict[str, float]:
+    """What runs are compared on: the test-like split and GoEmotions dev together (`select`), never
+    validation alone; `val_testlike_gap` is how much validation overstates the later tweets."""
+    return {"testlike_macro_recall": testlike_recall, "val_testlike_gap": round(val_recall - testlike_recall, 2),
+            "select": round((testlike_recall + goemotions_f1) / 2, 2)}
 
 
 def ensemble_probabilities(teachers: list[Path], features: list[dict], pad_id: int) -> list[list[float]]:
@@ -105,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--bf16", action="store_true",
                         help="bf16 autocast in the forward pass (several times faster on CPUs with AMX)")
+    parser.add_argument("--testlike-rows", type=int, default=4000,
+                        help="tweets of SemEval's latest period (2016 test + devtest, never trained on) scored each "
+                             "epoch beside validation; 0: all 22.6k")
+    parser.add_argument("--select", action="store_true",
+                        help="keep the epoch with the best `select` score (test-like + GoEmotions dev), not the last")
     parser.add_argument("--keep-val-overlap", action="store_true",
                         help="measurement only: also train on the SemEval tweets that are in TweetEval val "
                              "(the val score is then not held out; see training/README.md)")
@@ -113,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         val_texts, val_labels = tweeteval_val()
         exclude = set() if args.keep_val_overlap else {t.strip().lower() for t in val_texts}
-        texts, labels = semeval_train(exclude)
+        texts, labels = semeval_train(exclude)  # the test-like period is never in it
+        testlike = semeval_testlike(args.testlike_rows, args.seed)
         if args.semeval:
             pick = random.Random(args.seed).sample(range(len(texts)), min(args.semeval, len(texts)))
             texts, labels = [texts[i] for i in pick], [labels[i] for i in pick]
@@ -138,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         pick = random.Random(args.seed).sample(range(len(texts)), min(args.limit, len(texts)))
         texts, labels = [texts[i] for i in pick], [labels[i] for i in pick]
-    print(f"training rows: {len(texts)}; tweeteval val {len(val_texts)}; goemotions dev {len(ge_dev_texts)}", flush=True)
+    print(f"training rows: {len(texts)}; tweeteval val {len(val_texts)}; goemotions dev {len(ge_dev_texts)}; "
+          f"test-like (SemEval 2016 test + devtest, held out) {len(testlike[0])}", flush=True)
 
     import torch
 
@@ -164,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
 
     features = encode_texts(tokenizer, texts, args.max_length, [label2id[label] for label in labels],
                             normalise_for_sentiment)
-    evaluate = dev_evaluator(tokenizer, args.max_length, (val_texts, val_labels), (ge_dev_texts, ge_dev_labels))
+    evaluate = dev_evaluator(tokenizer, args.max_length, (val_texts, val_labels), (ge_dev_texts, ge_dev_labels),
+                             testlike=testlike)
     if args.teachers:
         for feature, probs in zip(features, ensemble_probabilities(args.teachers, features, tokenizer.pad_token_id),
                                   strict=True):
@@ -173,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
                          label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers, bf16=args.bf16, freeze_embeddings=not args.train_embeddings,
                          average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads(),
-                         distill_weight=args.distill_weight)
+                         distill_weight=args.distill_weight, select_metric="select" if args.select else None)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
     print(json.dumps(result.history, indent=1))
+    print(side_by_side(kept_scores(result.history)))
     if args.no_save:
         return 0
     model.config.architectures = ["BertForSequenceClassification"]

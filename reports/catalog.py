@@ -58,7 +58,9 @@ class SectionSpec:
     table_columns: tuple[str, ...] | None = None  # the terminal table shows these unless --wide
     bind: dict[str, Any] = field(default_factory=dict)  # fixed values of this section's SQL parameters
     limit: int | None = None  # this section's rows when --limit is not given (None: the report's)
-    shares: bool = False  # the SQL counts sentiment labels; `analyzer.shares.apply` fills the share columns
+    # "counts": the SQL counts sentiment labels and `analyzer.shares.apply` fills the share columns;
+    # "linear": the SQL corrects shares itself with `$adj_*` (`Adjustment.linear_params`); None: no shares
+    shares: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ TOPICS = Report(
     "Every topic: volume, sentiment shares, net sentiment, change against the previous period.",
     (SectionSpec("topics", "reports/topics", "Topics by volume",
                  table_columns=("topic", "comments", "positive", "neutral", "negative", "negative_margin",
-                                "net_sentiment", "volume_change", "net_change"), shares=True),),
+                                "net_sentiment", "volume_change", "net_change"), shares="counts"),),
     (SINCE, UNTIL, NO_RETWEETS, RAW),
     limit=50,
 )
@@ -102,8 +104,10 @@ TOPIC = Report(
     (
         SectionSpec("trend", "reports/topic_trend", "{topic}: volume and sentiment by {by}", limit=MAX_LIMIT,
                     table_columns=("period", "comments", "analysed", "positive", "neutral", "negative",
-                                   "negative_margin", "net_sentiment"), shares=True),
-        SectionSpec("entities", "reports/topic_entities", "{topic}: top entities", limit=10),
+                                   "negative_margin", "net_sentiment"), shares="counts"),
+        SectionSpec("entities", "reports/topic_entities", "{topic}: top entities", limit=10,
+                    table_columns=("entity", "type", "mentions", "positive", "negative", "net_sentiment"),
+                    shares="counts"),
         SectionSpec("most_positive", "reports/topic_comments", "{topic}: most positive comments",
                     table_columns=("engagement", "confidence", "text"), bind={"label": "positive"}, limit=5),
         SectionSpec("most_negative", "reports/topic_comments", "{topic}: most negative comments",
@@ -132,8 +136,9 @@ ENTITIES = Report(
     "An entity is its lower-cased text under the type the model gives it most often, so a name the model "
     "sometimes calls an ORG and sometimes a PRODUCT stays one row. Its topics are listed by mentions, most first.",
     (SectionSpec("entities", "reports/entities", "Entities by mentions",
-                 table_columns=("entity", "label", "mentions", "positive", "negative", "net_sentiment", "topics")),),
-    (SINCE, UNTIL,
+                 table_columns=("entity", "label", "mentions", "positive", "negative", "net_sentiment", "topics"),
+                 shares="counts"),),
+    (SINCE, UNTIL, RAW,
      Param("label", "Only this label: PER ORG LOC PRODUCT WORK HASHTAG MENTION CASHTAG.", names="label"),
      Param("topic", "Only comments of this topic.", names="topic")),
     limit=30,
@@ -142,9 +147,11 @@ ENTITIES = Report(
 TREND = Report(
     "trend",
     "Volume and net sentiment over time, for all comments or per chosen topic (--limit: the latest periods).",
-    (SectionSpec("trend", "reports/trend", "Volume and net sentiment by {by}"),),
+    (SectionSpec("trend", "reports/trend", "Volume and net sentiment by {by}",
+                 table_columns=("period", "topic", "comments", "analysed", "negative", "negative_margin",
+                                "net_sentiment"), shares="counts"),),
     (Param("topics", "Topics to chart (default: all comments).", [], kind="list", argument=True, names="topic"),
-     SINCE, UNTIL, BY),
+     SINCE, UNTIL, BY, RAW),
     limit=1000,
 )
 
@@ -153,10 +160,11 @@ ALERTS = Report(
     "Topics and entities whose volume or negative share just jumped (robust z-score against their history).",
     (SectionSpec("alerts", "reports/alerts",
                  "Alerts: each name's latest {period} {until_or_newest}, against up to {history} {period}s before it",
-                 table_columns=("kind", "name", "period", "reasons"), bind={"status": "alert"}),
+                 table_columns=("kind", "name", "period", "reasons"), bind={"status": "alert"}, shares="linear"),
      SectionSpec("new", "reports/alerts", "New: fewer than {min_history} {period}s of history, not scored",
-                 table_columns=("kind", "name", "period", "first_seen", "volume"), bind={"status": "new"})),
-    (UNTIL,
+                 table_columns=("kind", "name", "period", "first_seen", "volume"), bind={"status": "new"},
+                 shares="linear")),
+    (UNTIL, RAW,
      Param("period", "day | week: the latest one is compared with those before it.", "day", choices=("day", "week")),
      Param("history", "Preceding periods to compare with (default 14 days / 8 weeks; at most 400).", kind="int",
            low=1, high=MAX_HISTORY, default_by=("period", {"day": 14, "week": 8})),

@@ -88,23 +88,33 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
         given = {k: v for k, v in given.items() if k in {p.name for p in spec.params} | {"limit"}}
     values = checked(spec, given)
     _check_names(con, spec, values)
-    sections = [_section(con, section, values, spec.limit) for section in spec.sections]
+    adjustment, why_raw = None, None
     if any(section.shares for section in spec.sections):
-        _fill_shares(con, spec, values, sections)
+        # shares corrected for the sentiment model's measured confusion (analyzer.shares), or as counted
+        adjustment, why_raw = shares_adjustment(con, bool(values.get("raw")))
+        values = {**values, **adjustment.linear_params()}  # for SQL that corrects shares itself
+    sections = [_section(con, section, values, spec.limit) for section in spec.sections]
+    if adjustment is not None:
+        _fill_shares(spec, sections, adjustment, why_raw)
     _add_notes(con, spec, values, sections)
     return sections
 
 
-def _fill_shares(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, Any],
-                 sections: list[Section]) -> None:
-    """Share columns from label counts, corrected for the sentiment model's measured confusion (`analyzer.shares`)."""
+def _fill_shares(spec: Report, sections: list[Section], adjustment: Any, why_raw: str | None) -> None:
+    """Share columns from label counts (`analyzer.shares.apply`), and the caption that says how they were made,
+    under the report's first section with shares."""
     from analyzer import shares
 
-    adjustment, why_raw = shares_adjustment(con, bool(values.get("raw")))
+    captioned = False
     for section_spec, section in zip(spec.sections, sections, strict=True):
-        if section_spec.shares:
+        if section_spec.shares == "counts":
             section.columns, section.rows = shares.apply(section.columns, section.rows, adjustment)
-            section.notes.append(why_raw or shares.describe(adjustment))
+        if section_spec.shares and not captioned:
+            note = why_raw or shares.describe(adjustment)
+            if section_spec.shares == "linear":  # no interval column there: the caption's first clause only
+                note = note.split("; ±neg")[0]
+            section.notes.append(note)
+            captioned = True
 
 
 def shares_adjustment(con: duckdb.DuckDBPyConnection, raw: bool) -> tuple[Any, str | None]:

@@ -178,3 +178,43 @@ def test_false_alarm_rate_on_random_steady_series_is_at_most_half_a_percent(tmp_
     assert new.rows == [] and scored > 0.95 * n_series
     rate = len(alerts.rows) / scored
     assert rate <= 0.005, (rate, alerts.rows[:5])
+
+
+def test_negative_shares_are_corrected_like_the_other_reports(runner, spike_db, tmp_path):
+    """With a measured confusion in the database, alerts score the corrected negative share (the same
+    correction as `report topics`, applied in SQL), and say so; --raw scores the share as counted."""
+    import shutil
+    import statistics
+
+    import duckdb
+
+    from analyzer import shares
+    from tests.helpers import sql
+
+    db = tmp_path / "c.duckdb"
+    shutil.copy(spike_db, db)
+    labels = ["negative", "neutral", "positive"]
+    confusion = {"labels": labels, "counts": {"x": [[80, 15, 5], [15, 75, 10], [5, 10, 85]]}}
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('confusion.sentiment', $v)", {"v": json.dumps(confusion)})
+    adjustment = shares.from_confusion(labels, confusion["counts"])
+    params = adjustment.linear_params()
+    days = sql(db, """
+        SELECT count(*) FILTER (s.label = 'negative'), count(*) FILTER (s.label = 'neutral'),
+               count(*) FILTER (s.label = 'positive')
+        FROM comments c JOIN sentiment s USING (text_hash)
+        WHERE c.topic = 'airline' AND c.created_at >= TIMESTAMPTZ '2025-10-16' AND c.created_at < TIMESTAMPTZ '2025-10-30'
+        GROUP BY date_trunc('day', c.created_at)""")
+    assert len(days) == 14  # the 14 days of history before the latest
+
+    def corrected(day: tuple) -> float:
+        return min(1.0, max(0.0, sum(params[f"adj_negative_{k}"] * v / sum(day) for k, v in zip(labels, day,
+                                                                                                strict=True))))
+
+    [airline] = [a for a in _alerts(runner, db)["alerts"] if a["name"] == "airline"]
+    [raw] = [a for a in _alerts(runner, db, "--raw")["alerts"] if a["name"] == "airline"]
+    assert raw["usual_negative"] == pytest.approx(statistics.median(d[0] / sum(d) for d in days))
+    assert airline["usual_negative"] == pytest.approx(statistics.median(corrected(d) for d in days))
+    assert abs(airline["usual_negative"] - raw["usual_negative"]) > 0.03  # the correction shows
+    table = runner.invoke(app, ["report", "alerts", "--db", str(db)])
+    assert "shares corrected for the model's measured errors" in " ".join(table.stdout.split())

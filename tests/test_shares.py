@@ -125,3 +125,19 @@ def test_shares_check_tells_a_confusion_that_transfers_from_one_that_does_not():
                                                                               [300, 300, 400]]}}}
     results = {(name, method): mean for name, method, mean, _ in check(unlike)}
     assert results[("a", "corrected with b")] > results[("a", "raw (as counted)")]
+
+
+def test_trend_and_entities_use_the_same_corrected_shares(runner, filled_db):  # noqa: F811
+    _store_confusion(filled_db, json.dumps({"labels": LABELS, "counts": CONFUSION}))
+    adjustment = shares.from_confusion(LABELS, CONFUSION)
+    for name in ("trend", "entities"):
+        rows = report(runner, filled_db, name)
+        assert rows, name
+        for row in rows:
+            counts = {label: row[f"n_{label}"] for label in LABELS}
+            if not sum(counts.values()):
+                assert row["negative"] is None
+                continue
+            expected = adjustment.shares(counts)
+            assert row["negative"] == pytest.approx(expected["negative"])
+            assert row["net_sentiment"] == pytest.approx(expected["positive"] - expected["negative"])

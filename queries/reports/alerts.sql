@@ -10,7 +10,7 @@
 --   share at least as a binomial share of the latest period's analysed comments does (and 0.05), so a
 --   steady series with a lucky quiet history does not alert on ordinary noise.
 -- Params: $period ('day' | 'week'), $until (NULL = no end), $history (periods), $min_history,
---         $min_volume, $threshold.
+--         $min_volume, $threshold, $adj_negative_{negative,neutral,positive} (the share correction).
 -- Rows: status ('alert' | 'new') and the columns of both; reporting splits them into two sections.
 WITH models AS (
     SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
@@ -32,10 +32,19 @@ keyed AS (
     SELECT DISTINCT 'entity' AS kind, e.entity || ' (' || e.type || ')' AS name, l.* FROM labelled l
     JOIN entity_mentions e ON e.text_hash = l.text_hash  -- each entity under its usual type
 ),
-counts AS (
-    SELECT kind, name, period_start, count(*) AS volume, count(label) AS analysed,
-           count(*) FILTER (label = 'negative') / nullif(count(label), 0) AS negative
-    FROM keyed GROUP BY ALL
+counts AS (  -- the negative share corrected for the model's measured confusion: the linear part of
+            -- analyzer.shares ($adj_negative_*: a row of (Cᵀ)⁻¹, the identity with --raw), clipped to [0, 1]
+    SELECT kind, name, period_start, volume, analysed,
+           CASE WHEN analysed > 0 THEN  -- greatest() skips NULLs: nothing analysed must stay NULL, not 0
+               least(1.0, greatest(0.0, $adj_negative_negative * q_neg + $adj_negative_neutral * q_neu
+                                        + $adj_negative_positive * q_pos)) END AS negative
+    FROM (
+        SELECT kind, name, period_start, count(*) AS volume, count(label) AS analysed,
+               count(*) FILTER (label = 'negative') / nullif(count(label), 0) AS q_neg,
+               count(*) FILTER (label = 'neutral') / nullif(count(label), 0) AS q_neu,
+               count(*) FILTER (label = 'positive') / nullif(count(label), 0) AS q_pos
+        FROM keyed GROUP BY ALL
+    )
 ),
 names AS (  -- the window of each name: its latest period and up to $history periods before it, since it began
     SELECT kind, name, max(period_start) AS latest, min(period_start) AS first_seen,

@@ -25,12 +25,18 @@ SELECT
     m.entity,
     m.label,
     count(*) AS mentions,
-    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
-    count(*) FILTER (s.label = 'neutral') / nullif(count(s.label), 0) AS neutral,
-    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
-    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
-        / nullif(count(s.label), 0) AS net_sentiment,
+    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    NULL::DOUBLE AS positive,
+    NULL::DOUBLE AS neutral,
+    NULL::DOUBLE AS negative,
+    NULL::DOUBLE AS negative_margin,
+    NULL::DOUBLE AS net_sentiment,
     array_to_string(list_slice(any_value(t.topics), 1, 5), ', ') AS topics,
+    NULL::DOUBLE AS negative_low,
+    NULL::DOUBLE AS negative_high,
+    count(*) FILTER (s.label = 'positive') AS n_positive,
+    count(*) FILTER (s.label = 'neutral') AS n_neutral,
+    count(*) FILTER (s.label = 'negative') AS n_negative,
     count(*) OVER () AS _total
 FROM mentions m
 LEFT JOIN topic_mentions t ON t.entity = m.entity AND t.label = m.label

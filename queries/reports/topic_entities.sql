@@ -16,10 +16,15 @@ SELECT
     m.entity,
     m.type,
     count(*) AS mentions,
-    count(*) FILTER (s.label = 'positive') / nullif(count(s.label), 0) AS positive,
-    count(*) FILTER (s.label = 'negative') / nullif(count(s.label), 0) AS negative,
-    (count(*) FILTER (s.label = 'positive') - count(*) FILTER (s.label = 'negative'))
-        / nullif(count(s.label), 0) AS net_sentiment,
+    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    NULL::DOUBLE AS positive,
+    NULL::DOUBLE AS negative,
+    NULL::DOUBLE AS net_sentiment,
+    NULL::DOUBLE AS negative_low,
+    NULL::DOUBLE AS negative_high,
+    count(*) FILTER (s.label = 'positive') AS n_positive,
+    count(*) FILTER (s.label = 'neutral') AS n_neutral,
+    count(*) FILTER (s.label = 'negative') AS n_negative,
     count(*) OVER () AS _total
 FROM mentions m
 LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)

@@ -18,9 +18,13 @@ periods AS (
         s.topic,
         count(*) AS comments,
         count(r.label) AS analysed,
-        count(*) FILTER (r.label = 'negative') / nullif(count(r.label), 0) AS negative,
-        (count(*) FILTER (r.label = 'positive') - count(*) FILTER (r.label = 'negative'))
-            / nullif(count(r.label), 0) AS net_sentiment
+        -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+        NULL::DOUBLE AS negative,
+        NULL::DOUBLE AS negative_margin,
+        NULL::DOUBLE AS net_sentiment,
+        count(*) FILTER (r.label = 'positive') AS n_positive,
+        count(*) FILTER (r.label = 'neutral') AS n_neutral,
+        count(*) FILTER (r.label = 'negative') AS n_negative
     FROM scoped s
     LEFT JOIN sentiment r ON r.text_hash = s.text_hash AND r.model = (SELECT model FROM model)
     GROUP BY ALL

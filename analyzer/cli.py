@@ -147,7 +147,7 @@ def ingest(
         "line), .parquet; .gz/.zst."))],
     db: DbOption = None,
     config: ConfigOption = None,
-    preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | generic (default: detected per file).")] = None,
+    preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | telegram | bluesky | generic (default: detected per file).")] = None,
     text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
     id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
     time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,

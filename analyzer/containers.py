@@ -3,15 +3,19 @@
 Real dumps wrap their records: a Twitter API v2 page (what twarc2 writes, one page a line)
 holds up to 500 tweets in `data` with their authors and referenced tweets in `includes`; an
 ActivityPub outbox (Mastodon's export) holds activities in `orderedItems`; a Twitter archive
-wraps each tweet in `{"tweet": ...}`. This module turns one such document into the records a
-preset maps, one record per tweet or post, so every record is a row (`rows_read` counts
-tweets, not pages).
+wraps each tweet in `{"tweet": ...}`. API responses and chat exports do the same: a Reddit
+listing or thread (`{"kind": "Listing", ...}`, comments nested in `replies`), a YouTube Data
+API `commentThreads` page (`items`), a Telegram Desktop `result.json` (`messages`), a Bluesky
+feed, thread or Jetstream event. This module turns one such document into the records a
+preset maps, one record per tweet, comment, message or post, so every record is a row
+(`rows_read` counts tweets, not pages).
 
 Where a record needs another part of its container to be read right (a v2 tweet's author
 name lives in `includes.users`, a retweet's full text in `includes.tweets`), the record gets
 an `_opinions` object with what was looked up; the presets read it first. `_opinions.skip`
 marks a record that is counted as skipped, with the reason (an edit superseded by its later
-version in the same file, a boost whose post the outbox does not include).
+version in the same file, a boost whose post the outbox does not include, a Reddit `more`
+stub, a Telegram service message, a Jetstream like).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ def is_container(doc: object) -> bool:
         return True  # an empty v2 page ({"meta": {"result_count": 0}}): it holds no tweets
     if isinstance(doc.get("orderedItems"), list):
         return True
+    if _api_kind(doc) is not None:
+        return True
     if isinstance(doc.get("first"), dict) and isinstance(doc["first"].get("orderedItems"), list):
         return True
     return len(doc) == 1 and isinstance(doc.get("tweet"), dict)
@@ -53,6 +59,8 @@ def records(doc: Any, author: str | None = None) -> Iterator[Any]:
             yield from records(item, author)
     elif not is_container(doc):
         yield _with_author(doc, author) if author is not None else doc
+    elif (kind := _api_kind(doc)) is not None:
+        yield from _API_RECORDS[kind](doc)
     elif "tweet" in doc and len(doc) == 1:
         yield _with_author(doc["tweet"], author) if author is not None else doc["tweet"]
     elif "data" in doc:
@@ -172,3 +180,252 @@ def activity_status(activity: dict) -> dict[str, Any]:
             status[OURS] = {"skip": "boost of a post the outbox does not include"}
         return status
     return {**activity, OURS: {"skip": f"ActivityPub {kind} activity holds no post"}}
+
+
+# --- API responses and chat exports -------------------------------------------------------------
+
+_REDDIT_THINGS = {"t1", "t3", "more"}
+_BSKY_POST = "app.bsky.feed.post"
+_BSKY_REPOST = "app.bsky.feed.repost"
+
+
+def _api_kind(doc: dict) -> str | None:
+    """Which API response or export `doc` is (a key of _API_RECORDS), or None."""
+    kind = doc.get("kind")
+    data = doc.get("data")
+    if kind == "Listing" and isinstance(data, dict) and isinstance(data.get("children"), list):
+        return "reddit"
+    if kind in _REDDIT_THINGS and isinstance(data, dict) and len(doc) <= 2:
+        return "reddit"
+    items = doc.get("items")
+    if isinstance(items, list) and (str(kind).startswith("youtube#") or any(_youtube_thread(i) for i in items[:5])):
+        return "youtube"
+    if str(kind).startswith("youtube#comment") and isinstance(doc.get("snippet"), dict):
+        return "youtube"
+    if isinstance(doc.get("messages"), list) and not (_TEXT_KEYS & doc.keys()):
+        return "telegram"
+    if kind in {"commit", "identity", "account"} and isinstance(doc.get("did"), str):
+        return "jetstream"
+    if _TEXT_KEYS & doc.keys():  # a record of its own that happens to have a `feed` or `thread` field
+        return None
+    feed, thread, posts = doc.get("feed"), doc.get("thread"), doc.get("posts")
+    if isinstance(feed, list) and (not feed or any(isinstance(i, dict) and _bsky_view(i.get("post")) for i in feed[:5])):
+        return "bluesky"
+    if isinstance(thread, dict) and (_bsky_view(thread.get("post")) or "app.bsky." in str(thread.get("$type"))):
+        return "bluesky"
+    if isinstance(posts, list) and any(_bsky_view(p) for p in posts[:5]):
+        return "bluesky"
+    return None
+
+
+def reddit_records(doc: dict) -> Iterator[Any]:
+    """Each comment (t1) and post (t3) of a Reddit API listing, its `replies` listings walked depth first.
+
+    A thread (`/comments/ID.json`) is an array of two listings, the post's and its comments', each
+    read as a document of its own. The record is the thing's `data` without `replies`, with its
+    `depth` (Reddit's own in a thread: 0 for a top-level comment; set here where absent). A `more`
+    stub names comments the response left out: it is one skipped row.
+    """
+    if doc.get("kind") == "Listing":
+        yield from _reddit_children(doc["data"]["children"], 0)
+    else:
+        yield from _reddit_children([doc], 0)
+
+
+def _reddit_children(children: list, depth: int) -> Iterator[Any]:
+    for child in children:
+        data = child.get("data") if isinstance(child, dict) else None
+        kind = child.get("kind") if isinstance(child, dict) else None
+        if not isinstance(data, dict) or kind not in _REDDIT_THINGS:
+            yield child  # not a Reddit thing: judged (and rejected with its reason) by the mapping
+            continue
+        if kind == "more":
+            count = data.get("count")
+            what = f"{count:,} comments" if isinstance(count, int) and count else "a 'continue this thread' link"
+            yield {**data, OURS: {"skip": f"Reddit 'more' stub: {what} the response did not include"}}
+            continue
+        record = {key: value for key, value in data.items() if key != "replies"}
+        if kind == "t1":
+            record.setdefault("depth", depth)
+        yield record
+        replies = data.get("replies")  # "" when there are none
+        if isinstance(replies, dict) and isinstance(replies.get("data"), dict):
+            own = record.get("depth")
+            yield from _reddit_children(replies["data"].get("children") or [],
+                                        (own if isinstance(own, int) else depth) + 1)
+
+
+def _youtube_thread(item: object) -> bool:
+    snippet = item.get("snippet") if isinstance(item, dict) else None
+    return isinstance(snippet, dict) and isinstance(snippet.get("topLevelComment"), dict)
+
+
+def youtube_records(doc: dict) -> Iterator[Any]:
+    """Each comment of a YouTube Data API `commentThreads` (or `comments`) response: a thread's top-level
+    comment, then its replies (`replies.comments`), each with `parentId`. The record is the comment's
+    `snippet` with the comment's `id`, and the thread's `videoId` (the topic) where the snippet has none."""
+    items = doc["items"] if isinstance(doc.get("items"), list) else [doc]
+    for item in items:
+        if _youtube_thread(item):
+            snippet = item["snippet"]
+            top = snippet["topLevelComment"]
+            video = snippet.get("videoId")
+            yield _youtube_comment(top, video, None)
+            replies = item.get("replies")
+            for reply in (replies.get("comments") or []) if isinstance(replies, dict) else []:
+                yield _youtube_comment(reply, video, top.get("id"))
+        elif isinstance(item, dict) and isinstance(item.get("snippet"), dict) and "id" in item:
+            yield _youtube_comment(item, None, None)
+        else:
+            yield item
+
+
+def _youtube_comment(comment: Any, video: Any, parent: Any) -> Any:
+    if not isinstance(comment, dict) or not isinstance(comment.get("snippet"), dict):
+        return comment
+    snippet = comment["snippet"]
+    return {**snippet, "id": comment.get("id"), "videoId": snippet.get("videoId") or video,
+            "parentId": snippet.get("parentId") or parent}
+
+
+def telegram_records(doc: dict) -> Iterator[Any]:
+    """Each message of a Telegram Desktop chat export (`result.json`); see `telegram_message`."""
+    for message in doc["messages"]:
+        yield telegram_message(message, doc.get("name"), doc.get("id"))
+
+
+def telegram_message(message: Any, chat: Any, chat_id: Any) -> Any:
+    """A Telegram Desktop message as a record: `text` (a string, or an array of strings and entity objects
+    `{"type": "bold", "text": ...}`) joined into one string, the chat's name as `chat`, and ids made
+    unique across chats (`<chat id>/<message id>`: message ids count from 1 in every chat). A service
+    message (a pin, a join) and a message with no text (a photo, a sticker) are skipped with the reason."""
+    if not isinstance(message, dict):
+        return message
+    record = {key: value for key, value in message.items() if key not in {"text_entities"}}
+    record["id"] = _chat_scoped(chat_id, message.get("id"))
+    if message.get("reply_to_message_id") is not None:
+        record["reply_to_message_id"] = _chat_scoped(chat_id, message["reply_to_message_id"])
+    if isinstance(message.get("date_unixtime"), str) and message["date_unixtime"].isdigit():
+        record["date_unixtime"] = int(message["date_unixtime"])
+    record["chat"] = chat
+    text = message.get("text")
+    if isinstance(text, list):
+        text = "".join(part if isinstance(part, str) else str(part.get("text", "")) if isinstance(part, dict) else ""
+                       for part in text)
+        record["text"] = text
+    if message.get("type") == "service":
+        record[OURS] = {"skip": f"Telegram service message ({message.get('action') or 'no action'})"}
+    elif isinstance(text, str) and not text.strip():
+        media = message.get("media_type") or ("photo" if "photo" in message else "file" if "file" in message
+                                              else "poll" if "poll" in message else "no media")
+        record[OURS] = {"skip": f"Telegram message without text ({media})"}
+    return record
+
+
+def _chat_scoped(chat_id: Any, message_id: Any) -> Any:
+    return f"{chat_id}/{message_id}" if chat_id is not None and message_id is not None else message_id
+
+
+def _bsky_view(view: object) -> bool:
+    """A Bluesky post view: `{uri, author, record: {$type: app.bsky.feed.post, ...}}`."""
+    return isinstance(view, dict) and isinstance(view.get("record"), dict) and isinstance(view.get("uri"), str)
+
+
+def bluesky_records(doc: dict) -> Iterator[Any]:
+    """Each post of a Bluesky (AT Protocol) response: `getTimeline`/`getAuthorFeed` (`feed[].post`; an item
+    with a `reasonRepost` is a repost, read as a retweet), `getPostThread` (`thread`: its ancestors, the post,
+    then its `replies` depth first), `searchPosts`/`getPosts` (`posts`)."""
+    if isinstance(doc.get("feed"), list):
+        for item in doc["feed"]:
+            post = item.get("post") if isinstance(item, dict) else None
+            if not _bsky_view(post):
+                yield item
+                continue
+            reason = item.get("reason")
+            if isinstance(reason, dict) and str(reason.get("$type", "")).endswith("#reasonRepost"):
+                yield _bsky_repost(post, reason)
+            else:
+                yield bsky_post(post)
+    elif isinstance(doc.get("thread"), dict):
+        ancestors = []
+        node = doc["thread"].get("parent")
+        while isinstance(node, dict):
+            ancestors.append(node)
+            node = node.get("parent")
+        for ancestor in reversed(ancestors):  # the thread's root first
+            yield _bsky_thread_post(ancestor)
+        yield from _bsky_thread(doc["thread"])
+    else:
+        for post in doc["posts"]:
+            yield bsky_post(post) if _bsky_view(post) else post
+
+
+def _bsky_thread(node: dict) -> Iterator[Any]:
+    """A thread node's post, then its replies depth first."""
+    yield _bsky_thread_post(node)
+    for reply in node.get("replies") or []:
+        if isinstance(reply, dict):
+            yield from _bsky_thread(reply)
+
+
+def _bsky_thread_post(node: dict) -> Any:
+    if _bsky_view(node.get("post")):
+        return bsky_post(node["post"])
+    # a notFoundPost or blockedPost: the thread names it, but holds no post
+    kind = str(node.get("$type", "")) or "no $type"
+    return {"uri": node.get("uri"), OURS: {"skip": f"Bluesky thread entry without a post ({kind})"}}
+
+
+def bsky_post(view: dict) -> dict[str, Any]:
+    """A post view as a record: the post record (`text`, `createdAt`, `langs`, `reply`) with the view's `uri`,
+    the author's handle (else DID) as `author`, and its hashtags (facet tags and the record's `tags`) as `tags`."""
+    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    record = {**view["record"], "uri": view["uri"], "author": author.get("handle") or author.get("did"),
+              "likeCount": view.get("likeCount")}
+    record["tags"] = _bsky_tags(view["record"])
+    return record
+
+
+def _bsky_tags(record: dict) -> list[str]:
+    tags = [t for t in record.get("tags") or [] if isinstance(t, str)]
+    for facet in record.get("facets") or []:
+        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+            if isinstance(feature, dict) and str(feature.get("$type", "")).endswith("#tag"):
+                tags.append(str(feature.get("tag", "")))
+    return [t for t in dict.fromkeys(tags) if t]
+
+
+def _bsky_repost(post: dict, reason: dict) -> dict[str, Any]:
+    """A feed item reposting `post`: a retweet by `reason.by`, with the post's text (so it is analysed once)."""
+    original = bsky_post(post)
+    by = reason.get("by") if isinstance(reason.get("by"), dict) else {}
+    who = by.get("handle") or by.get("did")
+    return {"$type": _BSKY_REPOST, "uri": reason.get("uri") or f"{post['uri']}#repost-by-{by.get('did') or who}",
+            "author": who, "text": original.get("text"), "createdAt": reason.get("indexedAt") or original.get("createdAt"),
+            "langs": original.get("langs"), "tags": original["tags"], "repost_of": post["uri"]}
+
+
+def jetstream_records(doc: dict) -> Iterator[Any]:
+    """One Jetstream event: a created `app.bsky.feed.post` is a post (author: the DID, which the event names
+    without a handle); anything else (likes, follows, deletes, identity events) is skipped with the reason. A
+    repost is skipped too: the event names the reposted post by its URI only, without its text."""
+    commit = doc.get("commit") if isinstance(doc.get("commit"), dict) else {}
+    collection, operation = commit.get("collection"), commit.get("operation")
+    uri = f"at://{doc['did']}/{collection}/{commit.get('rkey')}" if collection else None
+    if doc.get("kind") == "commit" and operation == "create" and collection == _BSKY_POST and isinstance(
+            commit.get("record"), dict):
+        record = commit["record"]
+        yield {**record, "uri": uri, "author": doc["did"], "tags": _bsky_tags(record)}
+        return
+    if collection == _BSKY_REPOST and operation == "create":
+        subject = (commit.get("record") or {}).get("subject") if isinstance(commit.get("record"), dict) else None
+        target = subject.get("uri") if isinstance(subject, dict) else None
+        reason = f"Bluesky repost of {target or 'a post'}: the stream holds no text of the reposted post"
+    else:
+        what = f"{operation} {collection}" if collection else doc.get("kind")
+        reason = f"Jetstream event holds no new post ({what})"
+    yield {"uri": uri or f"at://{doc['did']}", "$type": collection, OURS: {"skip": reason}}
+
+
+_API_RECORDS = {"reddit": reddit_records, "youtube": youtube_records, "telegram": telegram_records,
+                "bluesky": bluesky_records, "jetstream": jetstream_records}

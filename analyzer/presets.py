@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from analyzer.errors import OpinionsError
 
-PRESETS = ("reddit", "twitter", "mastodon", "youtube", "generic")
+PRESETS = ("reddit", "twitter", "mastodon", "youtube", "telegram", "bluesky", "generic")
 MAX_TEXT_CHARS = 100_000  # documented cap: longer texts are rejected, not truncated silently
 MIN_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 _INDEX = re.compile(r"^\d+$")
@@ -81,8 +81,24 @@ MASTODON = Preset(
     parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang=["$.language"],
 )
 YOUTUBE = Preset(
-    name="youtube", platform="youtube", text=["$.text"], id=["$.cid"], time=["$.time_parsed"],
-    author=["$.author"], topic=["$.video_id"], score=["$.votes"], topic_from_source=True,
+    # youtube-comment-downloader records (`cid`, `text`), then YouTube Data API comments, which
+    # analyzer.containers takes out of their `commentThreads` pages (`snippet` fields, `id`, `parentId`)
+    name="youtube", platform="youtube", text=["$.text", "$.textOriginal", "$.textDisplay"], id=["$.cid", "$.id"],
+    time=["$.time_parsed", "$.publishedAt"], author=["$.author", "$.authorDisplayName"],
+    topic=["$.video_id", "$.videoId"], score=["$.votes", "$.likeCount"], parent=["$.parentId"],
+    topic_from_source=True,
+)
+TELEGRAM = Preset(
+    # Telegram Desktop messages as analyzer.containers gives them: text joined, ids `<chat id>/<message id>`
+    name="telegram", platform="telegram", text=["$.text"], id=["$.id"], time=["$.date_unixtime", "$.date"],
+    author=["$.from", "$.from_id"], topic=["$.chat"], parent=["$.reply_to_message_id"],
+)
+BLUESKY = Preset(
+    # app.bsky.feed.post records with their post's `uri` and `author`, as analyzer.containers takes them out
+    # of feeds, threads and Jetstream events; a repost carries `repost_of`
+    name="bluesky", platform="bluesky", text=["$.text"], id=["$.uri"], time=["$.createdAt"], author=["$.author"],
+    tags="$.tags", parent=["$.reply.parent.uri"], thread=["$.reply.root.uri"], score=["$.likeCount"],
+    lang=["$.langs[0]"], retweet_of=["$.repost_of"],
 )
 GENERIC = Preset(
     name="generic", platform="generic", text=["$.text", "$.body", "$.content", "$.message", "$.comment"],
@@ -94,7 +110,7 @@ GENERIC = Preset(
     score=["$.score", "$.likes", "$.votes", "$.upvotes"], lang=["$.lang", "$.language"],
     parent=["$.parent_id"], thread=["$.thread_id"],
 )
-BY_NAME = {p.name: p for p in (REDDIT, TWITTER, MASTODON, YOUTUBE, GENERIC)}
+BY_NAME = {p.name: p for p in (REDDIT, TWITTER, MASTODON, YOUTUBE, TELEGRAM, BLUESKY, GENERIC)}
 
 
 def get_preset(name: str) -> Preset:
@@ -119,8 +135,12 @@ def detect_preset(records: list[str]) -> Preset:
             votes["reddit"] += 1
         elif "content" in keys and ("account" in keys or "reblog" in keys):
             votes["mastodon"] += 1
-        elif "cid" in keys and "text" in keys:
+        elif ("cid" in keys and "text" in keys) or "textOriginal" in keys or {"textDisplay", "authorDisplayName"} <= keys:
             votes["youtube"] += 1
+        elif "date_unixtime" in keys:
+            votes["telegram"] += 1
+        elif str(doc.get("uri", "")).startswith("at://"):
+            votes["bluesky"] += 1
         elif ({"id_str", "full_text", "edit_history_tweet_ids"} & keys
               or ("text" in keys and ("user" in keys or "author_id" in keys))):
             votes["twitter"] += 1

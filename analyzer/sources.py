@@ -943,8 +943,12 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         author = _archive_account(source)
     guard = _JsonGuard(stream)
     stream = io.BufferedReader(guard, buffer_size=1 << 20)
-    values = ijson.items(stream, "item", use_float=True) if head.startswith(b"[") else ijson.items(
-        stream, "", use_float=True, multiple_values=True)
+    if head.startswith(b"["):
+        values = ijson.items(stream, "item", use_float=True)
+    elif _TELEGRAM_HEAD.match(_peek(stream, HEAD_BYTES)):
+        values = _telegram_messages(stream)
+    else:
+        values = ijson.items(stream, "", use_float=True, multiple_values=True)
     batch = RecordBatch(source)
     index = 0
     try:
@@ -981,6 +985,30 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         yield batch
     elif index == 0:
         raise SourceError(source.name, "JSON document holds no records")
+
+
+# a Telegram Desktop export (`result.json`): an object whose first keys are scalars (name, type, id) and then
+# `messages`, an array that holds the whole chat (hundreds of MB for a big one)
+_TELEGRAM_HEAD = re.compile(
+    rb'\s*\{(?:\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-+.0-9eE]+|true|false|null)\s*,)*'
+    rb'\s*"messages"\s*:\s*\[')
+
+
+def _telegram_messages(stream: IO[bytes]) -> Iterator[Any]:
+    """The messages of a Telegram Desktop chat export, streamed one by one (`containers.telegram_message`):
+    the chat's scalar fields (its name, the topic, and id) come before `messages`, so they are read first
+    and the array after them is never held whole."""
+    import ijson
+
+    events = ijson.parse(stream, use_float=True)
+    chat: dict[str, Any] = {}
+    for prefix, event, value in events:
+        if prefix == "messages" and event == "start_array":
+            break
+        if prefix and "." not in prefix and event in {"string", "number", "boolean", "null"}:
+            chat[prefix] = value
+    for message in ijson.items(events, "messages.item"):
+        yield containers.telegram_message(message, chat.get("name"), chat.get("id"))
 
 
 def _encodable(text: str) -> bool:

@@ -106,6 +106,30 @@ def test_3_telegram_desktop_export_text_arrays_replies_and_service_messages(db):
     assert str(reply["created_at"]).startswith("2024-03-01 09:17:40")  # date_unixtime: UTC, not the local `date`
 
 
+def test_3_telegram_messages_are_streamed_not_built_whole(tmp_path, db, monkeypatch):
+    import json
+
+    import ijson
+
+    chat = json.loads((REAL / "telegram" / "result.json").read_text())
+    message = chat["messages"][1]
+    chat["messages"] = [{**message, "id": i, "text": f"message {i}"} for i in range(1, 3001)]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(chat, indent=1))
+    built: list[str] = []
+    real_items = ijson.items
+
+    def watched(source, prefix, *args, **kwargs):
+        built.append(prefix)
+        return real_items(source, prefix, *args, **kwargs)
+
+    monkeypatch.setattr(ijson, "items", watched)
+    summary = run(db, path, batch_rows=1000)
+    assert counts(summary) == (3000, 3000, 0, 0, 0)
+    assert built == ["messages.item"]  # never the whole document ("")
+    assert sql(db, "SELECT count(DISTINCT topic), min(topic) FROM comments") == [(1, "Trains Chat")]
+
+
 BSKY_ROOT = "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3kmuyrpoit22c"
 
 

@@ -202,7 +202,9 @@ def _api_kind(doc: dict) -> str | None:
         return "youtube"
     if str(kind).startswith("youtube#comment") and isinstance(doc.get("snippet"), dict):
         return "youtube"
-    if isinstance(doc.get("messages"), list) and not (_TEXT_KEYS & doc.keys()):
+    # Telegram Desktop writes a chat's name, type and id before its messages
+    if isinstance(doc.get("messages"), list) and isinstance(doc.get("type"), str) and "id" in doc and not (
+            _TEXT_KEYS & doc.keys()):
         return "telegram"
     if kind in {"commit", "identity", "account"} and isinstance(doc.get("did"), str):
         return "jetstream"

@@ -945,7 +945,7 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
     stream = io.BufferedReader(guard, buffer_size=1 << 20)
     if head.startswith(b"["):
         values = ijson.items(stream, "item", use_float=True)
-    elif _TELEGRAM_HEAD.match(_peek(stream, HEAD_BYTES)):
+    elif _is_telegram_head(_peek(stream, HEAD_BYTES)):
         values = _telegram_messages(stream)
     else:
         values = ijson.items(stream, "", use_float=True, multiple_values=True)
@@ -990,8 +990,21 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
 # a Telegram Desktop export (`result.json`): an object whose first keys are scalars (name, type, id) and then
 # `messages`, an array that holds the whole chat (hundreds of MB for a big one)
 _TELEGRAM_HEAD = re.compile(
-    rb'\s*\{(?:\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-+.0-9eE]+|true|false|null)\s*,)*'
+    rb'\s*\{((?:\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-+.0-9eE]+|true|false|null)\s*,)*)'
     rb'\s*"messages"\s*:\s*\[')
+
+
+def _is_telegram_head(head: bytes) -> bool:
+    """Whether a document starts as a Telegram chat export: what `containers` calls one (a `type` and an
+    `id` before `messages`), told from its first bytes."""
+    match = _TELEGRAM_HEAD.match(head)
+    if not match:
+        return False
+    try:
+        chat = json.loads(b"{" + match.group(1).rstrip().rstrip(b",") + b"}")
+    except ValueError:
+        return False
+    return containers.is_container({**chat, "messages": []})
 
 
 def _telegram_messages(stream: IO[bytes]) -> Iterator[Any]:

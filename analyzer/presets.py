@@ -224,3 +224,62 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "no_language_codes": NO_LANGUAGE_CODES,
         "max_time": datetime.now(UTC) + timedelta(days=2),
     }
+
+
+_TOP_KEY = re.compile(r'^\$\.(?:"((?:[^"\\]|\\.)*)"|([^.\[]+))')
+HINT_KEYS = 12  # top-level keys named in a hint; the rest are counted
+
+
+def _top_key(path: str) -> str | None:
+    """The top-level record key a path starts at (None for the placeholder and for what analyzer.containers adds)."""
+    match = _TOP_KEY.match(path)
+    if not match or path == NONE_PATH:
+        return None
+    key = json.loads(f'"{match.group(1)}"') if match.group(1) is not None else match.group(2)
+    return None if key.startswith("_opinions") else key
+
+
+def _top_keys(preset: Preset) -> set[str]:
+    """The top-level record keys any of the preset's paths starts at."""
+    paths = [*preset.text, *preset.compose, *preset.id, *preset.time, *preset.author, *preset.topic, *preset.parent,
+             *preset.thread, *preset.score, *preset.lang, *preset.retweet_of, *preset.quote_of, preset.tags]
+    return {key for path in paths if (key := _top_key(path))}
+
+
+def nearest_preset(keys: list[str]) -> tuple[Preset, list[str]]:
+    """The preset whose fields share the most of `keys` (a record's top-level keys), and the keys shared;
+    generic when none shares any."""
+    shares = {name: [key for key in keys if key in _top_keys(preset)] for name, preset in BY_NAME.items()}
+    best = max(shares, key=lambda name: (len(shares[name]), name != "generic"))  # a tie: the platform's preset
+    return BY_NAME[best if shares[best] else "generic"], shares[best]
+
+
+def unread_hint(record: str | None, reason: str) -> str:
+    """What a source read as one record, and rejected, holds: its top-level keys (and any list in them, which
+    may hold the comments of an export opinions does not know) and the nearest preset, so that a user can
+    say where the text is, never only "no text"."""
+    try:
+        doc = json.loads(record) if record else None
+    except (ValueError, RecursionError):
+        doc = None
+    said = f"read as 1 record and rejected ({reason})"
+    if isinstance(doc, list):
+        return f"{said}: a JSON array of {len(doc):,} values; an array of records is read one record each"
+    if record is None:  # a row the typed reader judged keeps no record text
+        return said
+    if not isinstance(doc, dict):
+        start = record.strip()[:60]
+        return f"{said}: not a JSON object (it starts {start!r}); a CSV or text file needs a .csv, .tsv or .txt name"
+    keys = list(doc)
+    shown = ", ".join(keys[:HINT_KEYS]) + (f" and {len(keys) - HINT_KEYS} more" if len(keys) > HINT_KEYS else "")
+    hint = f"{said}: a JSON object with top-level keys {shown or '(none)'}"
+    lists = [f"{key} ({len(value):,} object{'s' if len(value) > 1 else ''})" for key, value in doc.items()
+             if isinstance(value, list) and value and all(isinstance(item, dict) for item in value[:5])]
+    if lists:
+        hint += f"; the lists {', '.join(lists[:3])} may hold the records, in a shape no preset knows"
+    preset, shared = nearest_preset(keys)
+    text = [key for key in dict.fromkeys(map(_top_key, [*preset.text, *preset.compose])) if key]
+    hint += (f"; nearest preset: {preset.name}" + (f" (shares {', '.join(shared[:6])})" if shared else "")
+             + f", which reads the text from {', '.join(text)}; name the text field with --text-field "
+             "(dotted for a nested one)")
+    return hint

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer import containers
+from analyzer.cli import app
 from analyzer.ingest import IngestOptions, ingest
 from analyzer.store import Store
 from tests.helpers import sql
@@ -168,3 +169,32 @@ def test_4_jetstream_posts_kept_other_events_skipped(db):
     assert (first["author"], first["topic"], first["lang"]) == ("did:plc:ewvi7nxzyoun6zhxrhs64oiz", "commute", "en")
     answer = stored["at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.feed.post/3kmw1dddddd2d"]
     assert answer["parent_id"] == first["id"]
+
+
+def test_5_a_file_read_as_one_rejected_row_says_what_it_holds(runner, tmp_path, db):
+    # DiscordChatExporter's JSON: a shape no preset knows, read as one record
+    export = REAL / "unknown" / "discord_export.json"
+    result = runner.invoke(app, ["ingest", str(export), "--db", str(db), "--tasks", "none", "--quiet"])
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "read as 1 record and rejected (no text)" in message
+    assert "top-level keys guild, channel, dateRange, exportedAt, messages, messageCount" in message
+    assert "messages (1 object)" in message and "nearest preset:" in message and "--text-field" in message
+    (error,) = sql(db, "SELECT error FROM runs")[0]
+    assert "top-level keys guild, channel" in error  # `report runs` says it too
+    # whatever the format: a one-row CSV and a one-line JSONL name their keys and the nearest preset
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_text("tweet_id,airline,tweet_created\n570306133677760513,Virgin America,2015-02-24 11:35:52 -0800\n")
+    summary = run(tmp_path / "csv.duckdb", csv_path)
+    assert summary.status == "failed"
+    assert "top-level keys tweet_id, airline, tweet_created" in summary.unread[str(csv_path)]
+    line = tmp_path / "one.jsonl"
+    line.write_text('{"id_str": "1", "user": {"screen_name": "x"}, "lang": "en", "tweet": null}\n')
+    summary = run(tmp_path / "line.duckdb", line)
+    hint = summary.unread[str(line)]
+    assert "(no text)" in hint and "nearest preset: twitter (shares id_str, user, lang)" in hint
+    assert any(hint in note for note in summary.notes)
+    # a file of many rows, all rejected, is not one record misread: no such hint
+    many = tmp_path / "many.jsonl"
+    many.write_text('{"id": "1"}\n{"id": "2"}\n')
+    assert run(tmp_path / "many.duckdb", many).unread == {}

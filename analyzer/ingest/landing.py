@@ -214,6 +214,11 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
                 "SELECT count(*) FILTER (outcome = 'ok'), count(*) FILTER (outcome = 'reject'), "
                 "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_rows) FROM mapped"
             ).fetchone()
+            # a source that is one rejected record is explained (RunSummary.conclude_sources): keep that record
+            first_reject = None
+            if batch.rows_read == 1 and rejected + len(batch.rejects) == 1:
+                first_reject = ((batch.rejects[0][2], batch.rejects[0][1]) if batch.rejects else
+                                con.execute("SELECT record, reason FROM mapped WHERE outcome = 'reject'").fetchone())
             rejected += len(batch.rejects)
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
@@ -228,6 +233,7 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
     summary.rows_duplicate += ok - new
     summary.rows_rejected += rejected
     summary.rows_skipped += skipped
+    summary.count_source(batch.source.name, batch.rows_read, rejected, first_reject)
     return new_texts
 
 

@@ -31,6 +31,10 @@ class RunSummary:
     failed_sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why a failed run stopped (its committed chunks are kept)
+    # a source read as one record that was rejected: what it holds (presets.unread_hint), for the user to act on
+    unread: dict[str, str] = field(default_factory=dict)
+    # per source: rows read, rows rejected, and the first rejected (record, reason) while that is all it read
+    source_counts: dict[str, tuple[int, int, tuple[str, str] | None]] = field(default_factory=dict, repr=False)
 
     @property
     def rows_landed(self) -> int:
@@ -43,10 +47,28 @@ class RunSummary:
         if self.rows_read:
             parts.append(f"all {self.rows_read:,} rows read were rejected (see `opinions report rejects "
                          f"--run {self.run_id}`)")
+        parts += [f"{source}: {hint}" for source, hint in self.unread.items()]
         return "nothing was ingested: " + "; ".join(parts)
+
+    def count_source(self, source: str, rows_read: int, rejected: int, first_reject: tuple[str, str] | None) -> None:
+        """Add a landed chunk's counts to its source's; the first reject is kept while it is all the source read."""
+        rows, rejects, _ = self.source_counts.get(source, (0, 0, None))
+        self.source_counts[source] = (rows + rows_read, rejects + rejected, first_reject if rows == 0 else None)
+
+    def conclude_sources(self) -> list[str]:
+        """Explain each source that was read as one record, rejected (`unread`); the notes to log."""
+        from analyzer.presets import unread_hint
+
+        notes = []
+        for source, (rows, rejects, first) in self.source_counts.items():
+            if rows == 1 and rejects == 1 and first is not None:
+                self.unread[source] = unread_hint(*first)
+                notes.append(f"{source}: {self.unread[source]}")
+        return notes
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("source_counts")
         data["seconds"] = round(self.seconds, 3)
         data["model_seconds"] = round(self.model_seconds, 3)
         return data

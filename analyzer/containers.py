@@ -20,6 +20,7 @@ stub, a Telegram service message, a Jetstream like).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -48,19 +49,42 @@ def is_container(doc: object) -> bool:
     return len(doc) == 1 and isinstance(doc.get("tweet"), dict)
 
 
-def records(doc: Any, author: str | None = None) -> Iterator[Any]:
+class SeenPosts:
+    """The Bluesky posts a source has shown so far (uri → text, languages, hashtags), the last SEEN_POSTS of
+    them: a Jetstream or repository repost names its post by URI only, so a repost of a post seen earlier in
+    the same source is a retweet with that post's text; one of a post not seen is skipped."""
+
+    def __init__(self, limit: int = 0) -> None:
+        self._limit = limit or SEEN_POSTS
+        self._posts: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def add(self, post: dict[str, Any]) -> None:
+        if isinstance(post.get("uri"), str) and isinstance(post.get("text"), str):
+            self._posts[post["uri"]] = {"text": post["text"], "langs": post.get("langs"), "tags": post.get("tags")}
+            if len(self._posts) > self._limit:
+                self._posts.popitem(last=False)
+
+    def get(self, uri: object) -> dict[str, Any] | None:
+        return self._posts.get(uri) if isinstance(uri, str) else None
+
+
+def records(doc: Any, author: str | None = None, seen: SeenPosts | None = None) -> Iterator[Any]:
     """The records a document holds (the document itself when it holds none).
 
     `author` names the account of a Twitter archive (from its `account.js`), whose tweets
-    carry no author of their own.
+    carry no author of their own. `seen`: the source's Bluesky posts so far, kept by the
+    caller across the documents of one source.
     """
     if isinstance(doc, list):
         for item in doc:
-            yield from records(item, author)
+            yield from records(item, author, seen)
     elif not is_container(doc):
         yield _with_author(doc, author) if author is not None else doc
     elif (kind := _api_kind(doc)) is not None:
-        yield from _API_RECORDS[kind](doc)
+        if kind in {"jetstream", "atproto_repo"}:
+            yield from _REPO_RECORDS[kind](doc, seen if seen is not None else SeenPosts())
+        else:
+            yield from _API_RECORDS[kind](doc)
     elif "tweet" in doc and len(doc) == 1:
         yield _with_author(doc["tweet"], author) if author is not None else doc["tweet"]
     elif "data" in doc:
@@ -185,6 +209,7 @@ def activity_status(activity: dict) -> dict[str, Any]:
 # --- API responses and chat exports -------------------------------------------------------------
 
 _REDDIT_THINGS = {"t1", "t3", "more"}
+SEEN_POSTS = 50_000  # Bluesky posts remembered per source for reposts of them (SeenPosts): ~25 MB at most
 _BSKY_POST = "app.bsky.feed.post"
 _BSKY_REPOST = "app.bsky.feed.repost"
 
@@ -217,6 +242,9 @@ def _api_kind(doc: dict) -> str | None:
         return "bluesky"
     if isinstance(posts, list) and any(_bsky_view(p) for p in posts[:5]):
         return "bluesky"
+    records = doc.get("records")
+    if (isinstance(records, list) and any(_bsky_repo_entry(r) for r in records[:5])) or _bsky_repo_entry(doc):
+        return "atproto_repo"
     return None
 
 
@@ -407,27 +435,58 @@ def _bsky_repost(post: dict, reason: dict) -> dict[str, Any]:
             "langs": original.get("langs"), "tags": original["tags"], "repost_of": post["uri"]}
 
 
-def jetstream_records(doc: dict) -> Iterator[Any]:
-    """One Jetstream event: a created `app.bsky.feed.post` is a post (author: the DID, which the event names
-    without a handle); anything else (likes, follows, deletes, identity events) is skipped with the reason. A
-    repost is skipped too: the event names the reposted post by its URI only, without its text."""
-    commit = doc.get("commit") if isinstance(doc.get("commit"), dict) else {}
-    collection, operation = commit.get("collection"), commit.get("operation")
-    uri = f"at://{doc['did']}/{collection}/{commit.get('rkey')}" if collection else None
-    if doc.get("kind") == "commit" and operation == "create" and collection == _BSKY_POST and isinstance(
-            commit.get("record"), dict):
-        record = commit["record"]
-        yield {**record, "uri": uri, "author": doc["did"], "tags": _bsky_tags(record)}
-        return
-    if collection == _BSKY_REPOST and operation == "create":
-        subject = (commit.get("record") or {}).get("subject") if isinstance(commit.get("record"), dict) else None
+def _bsky_repo_entry(entry: object) -> bool:
+    """A record of an AT Protocol repository as `com.atproto.repo.listRecords` gives it (and tools that turn a
+    CAR export into JSON): `{uri, cid, value: {$type, ...}}`."""
+    return (isinstance(entry, dict) and isinstance(entry.get("value"), dict) and isinstance(entry.get("uri"), str)
+            and entry["uri"].startswith("at://"))
+
+
+def atproto_repo_records(doc: dict, seen: SeenPosts) -> Iterator[Any]:
+    """Each record of a `listRecords` page (or one such record): a post is a row, its author the repository's
+    DID (the first part of its `at://` URI); a repost is a retweet where `seen` has its post; a like or follow
+    holds no text of its own and is skipped."""
+    for entry in doc["records"] if isinstance(doc.get("records"), list) else [doc]:
+        if not _bsky_repo_entry(entry):
+            yield entry
+            continue
+        uri, value = entry["uri"], entry["value"]
+        yield _bsky_repo_record(uri, uri.removeprefix("at://").split("/", 1)[0], value, seen,
+                                f"AT Protocol record holds no post ({value.get('$type')})")
+
+
+def _bsky_repo_record(uri: str, did: str, value: dict, seen: SeenPosts, otherwise: str) -> dict[str, Any]:
+    """A repository record (a post, a repost, anything else) as a record the bluesky preset maps."""
+    kind = value.get("$type")
+    if kind == _BSKY_POST:
+        post = {**value, "uri": uri, "author": did, "tags": _bsky_tags(value)}
+        seen.add(post)
+        return post
+    if kind == _BSKY_REPOST:
+        subject = value.get("subject")
         target = subject.get("uri") if isinstance(subject, dict) else None
-        reason = f"Bluesky repost of {target or 'a post'}: the stream holds no text of the reposted post"
+        original = seen.get(target)
+        if original is not None:
+            return {"$type": kind, "uri": uri, "author": did, "createdAt": value.get("createdAt"), **original,
+                    "repost_of": target}
+        otherwise = f"Bluesky repost of {target or 'a post'} not in this source before it: no text to read"
+    return {"uri": uri, "$type": kind, OURS: {"skip": otherwise}}
+
+
+def jetstream_records(doc: dict, seen: SeenPosts) -> Iterator[Any]:
+    """One Jetstream event: a created post is a post (author: the DID, which the event names without a
+    handle), a created repost a retweet where `seen` has its post; anything else (likes, follows, deletes,
+    identity events) is skipped with the reason."""
+    commit = doc.get("commit") if isinstance(doc.get("commit"), dict) else {}
+    collection, operation, record = commit.get("collection"), commit.get("operation"), commit.get("record")
+    uri = f"at://{doc['did']}/{collection}/{commit.get('rkey')}" if collection else f"at://{doc['did']}"
+    what = f"{operation} {collection}" if collection else doc.get("kind")
+    if doc.get("kind") == "commit" and operation == "create" and isinstance(record, dict):
+        yield _bsky_repo_record(uri, doc["did"], record, seen, f"Jetstream event holds no new post ({what})")
     else:
-        what = f"{operation} {collection}" if collection else doc.get("kind")
-        reason = f"Jetstream event holds no new post ({what})"
-    yield {"uri": uri or f"at://{doc['did']}", "$type": collection, OURS: {"skip": reason}}
+        yield {"uri": uri, "$type": collection, OURS: {"skip": f"Jetstream event holds no new post ({what})"}}
 
 
 _API_RECORDS = {"reddit": reddit_records, "youtube": youtube_records, "telegram": telegram_records,
-                "bluesky": bluesky_records, "jetstream": jetstream_records}
+                "bluesky": bluesky_records}
+_REPO_RECORDS = {"jetstream": jetstream_records, "atproto_repo": atproto_repo_records}  # these take SeenPosts

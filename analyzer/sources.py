@@ -951,10 +951,12 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         values = ijson.items(stream, "", use_float=True, multiple_values=True)
     batch = RecordBatch(source)
     index = 0
+    seen = containers.SeenPosts()
     try:
         for value in values:
             # a plain record (the common case) skips the container machinery
-            items = (value,) if author is None and not containers.is_container(value) else containers.records(value, author)
+            items = (value,) if author is None and not containers.is_container(value) else containers.records(
+                value, author, seen)
             for item in items:
                 index += 1
                 record = json.dumps(item, ensure_ascii=False)
@@ -1052,6 +1054,7 @@ def _container_records(source: Source, batches: Iterator[RecordBatch], batch_row
     """
     expand: bool | None = None
     out = RecordBatch(source)
+    seen = containers.SeenPosts()
     for batch in batches:
         if expand is None:
             expand = any(containers.is_container(_loads(line)) for line in batch.sample(5))
@@ -1063,7 +1066,7 @@ def _container_records(source: Source, batches: Iterator[RecordBatch], batch_row
         for line_no, line in zip(batch.line_no, batch.record, strict=True):
             doc = _loads(line)
             if containers.is_container(doc):
-                for item in containers.records(doc):
+                for item in containers.records(doc, seen=seen):
                     out.line_no.append(line_no)
                     out.record.append(json.dumps(item, ensure_ascii=False))
             else:

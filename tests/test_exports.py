@@ -160,15 +160,30 @@ def test_4_bluesky_post_thread_nested_replies(db):
     assert deep["thread_id"] == BSKY_ROOT
 
 
-def test_4_jetstream_posts_kept_other_events_skipped(db):
+def test_4_jetstream_posts_and_reposts_kept_other_events_skipped(db):
     summary = run(db, REAL / "bluesky" / "jetstream.jsonl")
-    # two posts; a like, a repost (its post's text is not in the stream), a delete and an identity event skipped
-    assert counts(summary) == (6, 2, 0, 0, 4) and set(summary.presets.values()) == {"bluesky"}
+    # two posts and a repost of one of them; a like, a repost of a post the stream never showed (no text), a
+    # delete and an identity event are skipped
+    assert counts(summary) == (7, 3, 0, 0, 4) and set(summary.presets.values()) == {"bluesky"}
     stored = rows(db)
     first = stored["at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3kmw1aaaaaa2a"]
     assert (first["author"], first["topic"], first["lang"]) == ("did:plc:ewvi7nxzyoun6zhxrhs64oiz", "commute", "en")
     answer = stored["at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.feed.post/3kmw1dddddd2d"]
     assert answer["parent_id"] == first["id"]
+    repost = stored["at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.feed.repost/3kmw1ffffff2f"]
+    assert (repost["is_retweet"], repost["retweet_of"], repost["text"], repost["topic"]) == (
+        True, first["id"], first["text"], "commute")
+    assert str(repost["created_at"]).startswith("2024-03-01 11:00:06")
+
+
+def test_4_repository_records_posts_by_did(db):
+    # com.atproto.repo.listRecords, the JSON tools make of a repository's CAR export
+    summary = run(db, REAL / "bluesky" / "list_records.json")
+    assert counts(summary) == (3, 2, 0, 0, 1)  # the repost's post is not in the file: no text, skipped
+    stored = rows(db)
+    assert {r["author"] for r in stored.values()} == {"did:plc:ewvi7nxzyoun6zhxrhs64oiz"}
+    reply = stored["at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3kmuzq7pl3s2d"]
+    assert reply["parent_id"] == "at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.feed.post/3kmuz2xq5bk2s"
 
 
 def test_5_a_file_read_as_one_rejected_row_says_what_it_holds(runner, tmp_path, db):
@@ -198,3 +213,11 @@ def test_5_a_file_read_as_one_rejected_row_says_what_it_holds(runner, tmp_path, 
     many = tmp_path / "many.jsonl"
     many.write_text('{"id": "1"}\n{"id": "2"}\n')
     assert run(tmp_path / "many.duckdb", many).unread == {}
+
+
+def test_4_reposts_remember_a_bounded_number_of_posts():
+    seen = containers.SeenPosts(limit=2)
+    for i in range(3):
+        seen.add({"uri": f"at://did:plc:a/app.bsky.feed.post/{i}", "text": f"post {i}"})
+    assert seen.get("at://did:plc:a/app.bsky.feed.post/0") is None  # the oldest went
+    assert seen.get("at://did:plc:a/app.bsky.feed.post/2") == {"text": "post 2", "langs": None, "tags": None}

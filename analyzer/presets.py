@@ -101,10 +101,13 @@ BLUESKY = Preset(
     lang=["$.langs[0]"], retweet_of=["$.repost_of"],
 )
 GENERIC = Preset(
-    name="generic", platform="generic", text=["$.text", "$.body", "$.content", "$.message", "$.comment"],
-    id=["$.id", "$.comment_id", "$.uuid", "$.post_id", "$.tweet_id", "$.review_id"],
+    # text: the usual names of a comment column in CSV exports, the most specific first
+    name="generic", platform="generic",
+    text=["$.text", "$.body", "$.content", "$.message", "$.comment", "$.comment_text", "$.review_text", "$.review",
+          "$.tweet", "$.post", "$.title"],
+    id=["$.id", "$.comment_id", "$.uuid", "$.post_id", "$.tweet_id", "$.review_id", "$.ids"],  # ids: Sentiment140
     time=["$.created_at", "$.timestamp", "$.time", "$.date", "$.created_utc", "$.posted_at", "$.published_at",
-          "$.tweet_created", "$.published", "$.datetime"],
+          "$.tweet_created", "$.published", "$.datetime", "$.created"],
     author=["$.author", "$.user", "$.username", "$.user_name", "$.screen_name", "$.name"],
     topic=["$.topic", "$.subreddit", "$.channel", "$.product", "$.category", "$.group"],
     score=["$.score", "$.likes", "$.votes", "$.upvotes"], lang=["$.lang", "$.language"],
@@ -151,12 +154,13 @@ def detect_preset(records: list[str]) -> Preset:
 
 
 def field_path(dotted: str) -> str:
-    """`user.screen_name` → `$."user"."screen_name"`; numeric parts index arrays."""
+    """`user.screen_name` → `$."user"."screen_name"`; numeric parts after the first index arrays. A first part
+    is always a key: a record is an object, and `--no-header` names CSV columns by number (`--text-field 6`)."""
     if not dotted or not dotted.strip():
         raise PresetError("a field name cannot be empty")
     parts = []
-    for part in dotted.split("."):
-        if _INDEX.match(part):
+    for number, part in enumerate(dotted.split(".")):
+        if number and _INDEX.match(part):
             parts.append(f"[{part}]")
         else:
             parts.append("." + json.dumps(part))

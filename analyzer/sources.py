@@ -177,6 +177,7 @@ class RecordBatch:
     record: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
     notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
+    columns: list[str] | None = None  # a table's column names (CSV, TSV), on its first batch: analyzer.columns
     bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
     input_position: int | None = None  # bytes of the file (compressed, as stored) consumed so far; None: a pipe
     block: LineBlock | None = None  # JSONL records not split yet: then `line_no` and `record` are empty
@@ -500,11 +501,13 @@ def _size(n: int) -> str:
 
 
 def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | None = None,
-                 limits: ReadLimits | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[RecordBatch]:
+                 limits: ReadLimits | None = None, should_stop: Callable[[], bool] | None = None,
+                 no_header: bool = False) -> Iterator[RecordBatch]:
     """Yield record batches from one source; raises SourceError if it cannot be read at all.
 
     The format comes from the bytes (see `sniff_format`); the name only tells CSV, TSV and
-    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed). Once
+    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed); `no_header`: a CSV's first
+    line is a row, not a header. Once
     `should_stop()` is true, a read from a pipe, FIFO or stdin ends the source: the whole
     lines read so far are yielded and the rest is left unread.
     """
@@ -525,7 +528,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
         elif fmt in {"csv", "tsv"}:
             if delimiter is None:
                 delimiter = "\t" if fmt == "tsv" else sniff_delimiter(head)
-            batches = _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter)
+            batches = _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter,
+                                   no_header=no_header)
         else:
             batches = _parquet_batches(source, stream, batch_rows, limits)
         for batch in batches:
@@ -1115,8 +1119,9 @@ def csv_column_names(header: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
-                 should_stop: Callable[[], bool] | None, delimiter: str) -> Iterator[RecordBatch]:
-    """CSV through the stdlib reader: exact line numbers and ragged-row detection.
+                 should_stop: Callable[[], bool] | None, delimiter: str, no_header: bool = False) -> Iterator[RecordBatch]:
+    """CSV through the stdlib reader: exact line numbers and ragged-row detection. `no_header`: the first
+    line is a row too, and columns are named by position (`1`, `2`, ...).
 
     Bytes that are not UTF-8 are kept as escapes while parsing, so a bad byte rejects its own
     row and the rest of the file is still read.
@@ -1133,31 +1138,41 @@ def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: Rea
         if capped.rejects:  # a first line over the cap, and nothing after it
             yield RecordBatch(source, rejects=capped.take_rejects())
         return
-    names, notes = csv_column_names(header)
-    batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes])
+    if no_header:  # the first line is a row: columns are named by position, 1 on (`--text-field 6`)
+        names, notes = [str(number) for number in range(1, len(header) + 1)], []
+        pending = [(reader.line_num, header)]
+    else:
+        names, notes = csv_column_names(header)
+        pending = []
+    batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes], columns=names)
     while True:
         if capped.rejects:
             batch.rejects.extend(capped.take_rejects())
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except ReadStopped:
-            break  # the run is stopping: keep the rows read whole
-        except csv.Error as exc:
-            batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
-            continue
+        if pending:
+            line_num, row = pending.pop()
+        else:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except ReadStopped:
+                break  # the run is stopping: keep the rows read whole
+            except csv.Error as exc:
+                batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
+                continue
+            line_num = reader.line_num
         if not row:
             continue
         joined = delimiter.join(row)
         if not _encodable(joined):
             raw = joined.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            batch.rejects.append((reader.line_num, "invalid UTF-8", raw[:RAW_KEEP_CHARS]))
+            batch.rejects.append((line_num, "invalid UTF-8", raw[:RAW_KEEP_CHARS]))
         elif len(row) != len(names):
-            batch.rejects.append((reader.line_num, f"CSV row has {len(row)} fields, header has {len(names)}",
+            what = "the first row" if no_header else "header"
+            batch.rejects.append((line_num, f"CSV row has {len(row)} fields, {what} has {len(names)}",
                                   joined[:RAW_KEEP_CHARS]))
         else:
-            batch.line_no.append(reader.line_num)
+            batch.line_no.append(line_num)
             batch.record.append(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
             batch.bytes += len(batch.record[-1])
         if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:

@@ -201,8 +201,9 @@ def test_5_a_file_read_as_one_rejected_row_says_what_it_holds(runner, tmp_path, 
     csv_path = tmp_path / "one.csv"
     csv_path.write_text("tweet_id,airline,tweet_created\n570306133677760513,Virgin America,2015-02-24 11:35:52 -0800\n")
     summary = run(tmp_path / "csv.duckdb", csv_path)
-    assert summary.status == "failed"
-    assert "top-level keys tweet_id, airline, tweet_created" in summary.unread[str(csv_path)]
+    assert summary.status == "failed"  # no column holds text: the file is refused with its columns named
+    reason = summary.failed_sources[str(csv_path)]
+    assert "the columns are tweet_id, airline, tweet_created" in reason and "--text-field" in reason
     line = tmp_path / "one.jsonl"
     line.write_text('{"id_str": "1", "user": {"screen_name": "x"}, "lang": "en", "tweet": null}\n')
     summary = run(tmp_path / "line.duckdb", line)
@@ -221,3 +222,66 @@ def test_4_reposts_remember_a_bounded_number_of_posts():
         seen.add({"uri": f"at://did:plc:a/app.bsky.feed.post/{i}", "text": f"post {i}"})
     assert seen.get("at://did:plc:a/app.bsky.feed.post/0") is None  # the oldest went
     assert seen.get("at://did:plc:a/app.bsky.feed.post/2") == {"text": "post 2", "langs": None, "tags": None}
+
+
+def test_6_csv_header_is_scored_not_taken_for_twitter(runner, db):
+    # Sentiment140's columns: a `text` and a `user` made it Twitter, which found no id, author or date in them
+    path = REAL / "sentiment140.csv"
+    result = runner.invoke(app, ["ingest", str(path), "--db", str(db), "--tasks", "none"])
+    assert result.exit_code == 0, result.output
+    line = f"{path}: columns read as preset generic: text ← text, id ← ids, time ← date, author ← user; " \
+           "no column for topic; not read: target, flag"
+    assert line in result.stderr  # one line on stderr saying which column was taken for what
+    stored = rows(db)
+    assert set(stored) == {"1467810369", "1467810672", "1467822272", "1467822273"}
+    first = stored["1467810369"]
+    assert first["author"] == "_TheSpecialOne_" and first["platform"] == "generic"
+    assert str(first["created_at"]).startswith("2009-04-07 05:19:45")  # 22:19:45 PDT
+    # the run's notes (printed in its summary and by --json) carry the line too
+    summary = run(db.with_name("again.duckdb"), path)
+    assert any(note.startswith(f"{path}: columns read as preset generic") for note in summary.notes)
+
+
+def test_6_a_mapped_column_empty_in_every_row_is_a_warning(tmp_path, db):
+    path = tmp_path / "export.csv"
+    path.write_text("id,author,created_at,text\n1,,2024-01-02,first comment here\n2,,2024-01-03,second one\n")
+    summary = run(db, path)
+    assert summary.rows_new == 2
+    assert f"{path}: warning: column author (author) is empty in every stored row" in summary.notes
+    full = tmp_path / "full.csv"
+    full.write_text("id,author,created_at,text\n1,ann,2024-01-02,first comment here\n")
+    assert not any("warning" in note for note in run(tmp_path / "full.duckdb", full).notes)
+
+
+def test_6_no_header_columns_by_position(runner, tmp_path, db):
+    path = REAL / "sentiment140_noheader.csv"
+    result = runner.invoke(app, ["ingest", str(path), "--db", str(db), "--tasks", "none", "--no-header",
+                                 "--text-field", "6", "--id-field", "2", "--time-field", "3", "--author-field", "5"])
+    assert result.exit_code == 0, result.output
+    stored = rows(db)
+    assert len(stored) == 4  # the first line is a row, not a header
+    assert stored["1467810369"]["author"] == "_TheSpecialOne_"
+    assert str(stored["1467810369"]["created_at"]).startswith("2009-04-07 05:19:45")
+    # without --text-field the text column is found by its shape
+    shaped = run(tmp_path / "shaped.duckdb", path, no_header=True)
+    assert shaped.rows_new == 4
+    assert any("text ← 6 (the longest free-text column)" in note for note in shaped.notes)
+    assert {r["text"] for r in rows(tmp_path / "shaped.duckdb").values()} == {r["text"] for r in stored.values()}
+
+
+def test_7_text_column_found_by_name_and_by_shape(tmp_path, db):
+    posts = run(db, REAL / "reddit_posts_export.csv")
+    stored = rows(db)
+    assert posts.rows_new == 2 and stored["1b2c3d"]["text"].startswith("Pixel 8 battery")
+    assert stored["1b2c3d"]["topic"] == "Android" and str(stored["1b2c3d"]["created_at"]).startswith("2024-03-08 09:00")
+    survey = run(tmp_path / "survey.duckdb", REAL / "survey_free_text.csv")
+    assert survey.rows_new == 5
+    assert any("text ← what_could_we_do_better (the longest free-text column)" in n for n in survey.notes)
+    assert ("More vegan options in the cafe please",) in sql(tmp_path / "survey.duckdb", "SELECT text FROM comments")
+    # no column holds text: the file is refused, naming the names looked for, its columns and the flag
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("id,store,rating\n1,Leeds,2\n2,York,5\n")
+    refused = run(tmp_path / "numbers.duckdb", numbers)
+    reason = refused.failed_sources[str(numbers)]
+    assert reason.startswith("no text column: none of text, body, content, message, comment, comment_text")
+    assert "the columns are id, store, rating: name the text with --text-field COLUMN" in reason

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from analyzer import dates, presets, queries
+from analyzer import columns, dates, presets, queries
 from analyzer.analysis import add_counters
 from analyzer.ingest import typed
 from analyzer.ingest.options import IngestOptions
-from analyzer.ingest.progress import RunSummary
+from analyzer.ingest.progress import RunSummary, SourceCounts
 from analyzer.sources import RecordBatch, Source, SourceError
 from analyzer.store import run_sql, transaction
 
@@ -36,10 +36,18 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
     """The mapping parameters for one source: its preset (forced or detected from the first
     batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.dates`);
     records the preset in the summary. Raises SourceError for dates no value disambiguates."""
-    preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.sample(50))
+    table = first.columns is not None and bool(first.records)  # a CSV or TSV with rows: its header says it
+    if options.preset:
+        preset = presets.get_preset(options.preset)
+    elif table:
+        preset = columns.choose_preset(first.columns)
+    else:
+        preset = presets.detect_preset(first.sample(50))
     preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
                                     options.author_field, options.topic_field, topic_literal=options.topic,
                                     author_literal=options.author, time_format=options.time_format)
+    if table:
+        preset = _table_columns(source, first, preset, options, summary)
     summary.presets[source.name] = preset.name
     params = presets.mapping_params(preset, source.name, source.stem)
     plan = typed.plan(params, first.sample(typed.SAMPLE_RECORDS))
@@ -50,6 +58,25 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
         params = presets.mapping_params(preset, source.name, source.stem,
                                         dates.numeric_date_formats(source.name, *counts))
     return {**params, TYPED_PLAN: plan}
+
+
+def _table_columns(source: Source, first: RecordBatch, preset: presets.Preset, options: IngestOptions,
+                   summary: RunSummary) -> presets.Preset:
+    """A table's preset with its text column found by shape where no column has a text name, and a note
+    on `first` of the column each role is read from. Raises SourceError when no column holds text."""
+    names = first.columns or []
+    found = columns.resolve(preset, names)
+    shaped = None
+    if "text" not in found and not options.text_field:
+        shaped = columns.text_by_shape(first.sample(200), names)
+        if shaped is None:
+            raise SourceError(source.name, columns.no_text_message(preset, names))
+        preset = presets.with_overrides(preset, text=shaped)
+        found = columns.resolve(preset, names)
+    first.notes.append(f"{source.name}: {columns.describe(preset, found, names, shaped)}")
+    summary.source_counts.setdefault(source.name, SourceCounts()).columns = {
+        role: column for role, column in found.items() if role in {"time", "author", "topic"}}
+    return preset
 
 
 def record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: SourceError) -> None:
@@ -220,6 +247,10 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
                 first_reject = ((batch.rejects[0][2], batch.rejects[0][1]) if batch.rejects else
                                 con.execute("SELECT record, reason FROM mapped WHERE outcome = 'reject'").fetchone())
             rejected += len(batch.rejects)
+            filled = dict(zip(("rows", "time", "author", "topic"), con.execute(
+                "SELECT count(*), count(created_at), count(nullif(trim(author), '')), count(nullif(trim(topic), '')) "
+                "FROM mapped WHERE outcome = 'ok'"
+            ).fetchone(), strict=True))
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
             add_counters(con, summary.run_id, delta)
@@ -233,7 +264,7 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
     summary.rows_duplicate += ok - new
     summary.rows_rejected += rejected
     summary.rows_skipped += skipped
-    summary.count_source(batch.source.name, batch.rows_read, rejected, first_reject)
+    summary.count_source(batch.source.name, batch.rows_read, rejected, first_reject, filled)
     return new_texts
 
 

@@ -285,3 +285,20 @@ def test_7_text_column_found_by_name_and_by_shape(tmp_path, db):
     reason = refused.failed_sources[str(numbers)]
     assert reason.startswith("no text column: none of text, body, content, message, comment, comment_text")
     assert "the columns are id, store, rating: name the text with --text-field COLUMN" in reason
+
+
+def test_7_an_unreadable_date_column_names_time_format_and_the_values(tmp_path, db):
+    path = tmp_path / "dates.csv"
+    path.write_text("id,text,date\n1,first comment here,7 Mar 2024 at 09h15\n2,second one,8 Mar 2024 at 10h00\n")
+    refused = run(db, path)
+    reason = refused.failed_sources[str(path)]
+    assert reason.startswith("column 'date' holds dates opinions cannot read ('7 Mar 2024 at 09h15', "
+                             "'8 Mar 2024 at 10h00')") and "--time-format" in reason
+    forced = run(db, path, time_format="%d %b %Y at %Hh%M")
+    assert forced.rows_new == 2
+    assert str(sql(db, "SELECT created_at FROM comments WHERE id = '1'")[0][0]).startswith("2024-03-07 09:15")
+    # one bad value among good ones rejects its row only, as before
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("id,text,date\n1,first comment here,2024-03-07\n2,second one,someday\n")
+    summary = run(tmp_path / "mixed.duckdb", mixed)
+    assert (summary.rows_new, summary.rows_rejected) == (1, 1)

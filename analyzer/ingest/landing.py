@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import json
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,26 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
                                               {"time_paths": preset.time})
         params = presets.mapping_params(preset, source.name, source.stem,
                                         dates.numeric_date_formats(source.name, *counts))
-    return {**params, TYPED_PLAN: plan}
+    params = {**params, TYPED_PLAN: plan}
+    time_column = summary.source_counts[source.name].columns.get("time") if table else None
+    if time_column and not preset.time_format:
+        _check_dates(source, first, params, time_column)
+    return params
+
+
+def _check_dates(source: Source, first: RecordBatch, params: dict[str, Any], column: str) -> None:
+    """Refuse a table whose date column reads in none of its first rows (each row would be rejected
+    alone), naming the values seen and --time-format."""
+    sample = first.sample(50)
+    mapped = map_records(pl.DataFrame({"line_no": range(1, len(sample) + 1), "record": sample},
+                                      schema={"line_no": pl.Int64, "record": pl.String}), params)
+    outcomes = mapped.column("outcome").to_pylist()
+    unread = [reason for reason in mapped.column("reason").to_pylist() if (reason or "").startswith("unparseable timestamp")]
+    if not unread or "ok" in outcomes:
+        return
+    values = list(dict.fromkeys(json.loads(record).get(column) for record in sample))[:3]
+    raise SourceError(source.name, f"column {column!r} holds dates opinions cannot read ({', '.join(map(repr, values))}): "
+                                   "pass their strptime format with --time-format (e.g. --time-format '%d %b %Y %H:%M')")
 
 
 def _table_columns(source: Source, first: RecordBatch, preset: presets.Preset, options: IngestOptions,

@@ -254,8 +254,9 @@ def nearest_preset(keys: list[str]) -> tuple[Preset, list[str]]:
     """The preset whose fields share the most of `keys` (a record's top-level keys), and the keys shared;
     generic when none shares any."""
     shares = {name: [key for key in keys if key in _top_keys(preset)] for name, preset in BY_NAME.items()}
-    best = max(shares, key=lambda name: (len(shares[name]), name != "generic"))  # a tie: the platform's preset
-    return BY_NAME[best if shares[best] else "generic"], shares[best]
+    # a tie goes to generic: `id` and `text` alone say nothing of a platform
+    best = max(shares, key=lambda name: (len(shares[name]), name == "generic"))
+    return BY_NAME[best], shares[best]
 
 
 def unread_hint(record: str | None, reason: str) -> str:
@@ -282,8 +283,11 @@ def unread_hint(record: str | None, reason: str) -> str:
     if lists:
         hint += f"; the lists {', '.join(lists[:3])} may hold the records, in a shape no preset knows"
     preset, shared = nearest_preset(keys)
-    text = [key for key in dict.fromkeys(map(_top_key, [*preset.text, *preset.compose])) if key]
+    # the keys a text is read from at the top level (`retweeted_status.full_text` would only confuse here)
+    text = [key for path in [*preset.text, *preset.compose] if (key := _top_key(path)) and path in {
+        f"$.{key}", f"$.{json.dumps(key)}"}]
     hint += (f"; nearest preset: {preset.name}" + (f" (shares {', '.join(shared[:6])})" if shared else "")
-             + f", which reads the text from {', '.join(text)}; name the text field with --text-field "
-             "(dotted for a nested one)")
-    return hint
+             + f", which reads the text from {', '.join(dict.fromkeys(text))}")
+    if reason.startswith(("no text", "text field")):
+        return hint + "; name the text field with --text-field (dotted for a nested one)"
+    return hint + "; --preset and the --*-field flags (dotted for nested fields) say where each field is"

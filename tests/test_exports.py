@@ -205,7 +205,7 @@ def test_5_a_file_read_as_one_rejected_row_says_what_it_holds(runner, tmp_path, 
     reason = summary.failed_sources[str(csv_path)]
     assert "the columns are tweet_id, airline, tweet_created" in reason and "--text-field" in reason
     line = tmp_path / "one.jsonl"
-    line.write_text('{"id_str": "1", "user": {"screen_name": "x"}, "lang": "en", "tweet": null}\n')
+    line.write_text('{"id_str": "1", "user": {"screen_name": "x"}, "lang": "en", "retweet_count": 0}\n')
     summary = run(tmp_path / "line.duckdb", line)
     hint = summary.unread[str(line)]
     assert "(no text)" in hint and "nearest preset: twitter (shares id_str, user, lang)" in hint

@@ -216,7 +216,7 @@ _BSKY_REPOST = "app.bsky.feed.repost"
 
 def _api_kind(doc: dict) -> str | None:
     """Which API response or export `doc` is (a key of _API_RECORDS), or None."""
-    kind = doc.get("kind")
+    kind = _kind(doc)
     data = doc.get("data")
     if kind == "Listing" and isinstance(data, dict) and isinstance(data.get("children"), list):
         return "reddit"
@@ -248,6 +248,12 @@ def _api_kind(doc: dict) -> str | None:
     return None
 
 
+def _kind(doc: Any) -> str | None:
+    """A document's `kind`, where it is a string (a list or an object there cannot be looked up in a set)."""
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def reddit_records(doc: dict) -> Iterator[Any]:
     """Each comment (t1) and post (t3) of a Reddit API listing, its `replies` listings walked depth first.
 
@@ -265,7 +271,7 @@ def reddit_records(doc: dict) -> Iterator[Any]:
 def _reddit_children(children: list, depth: int) -> Iterator[Any]:
     for child in children:
         data = child.get("data") if isinstance(child, dict) else None
-        kind = child.get("kind") if isinstance(child, dict) else None
+        kind = _kind(child)
         if not isinstance(data, dict) or kind not in _REDDIT_THINGS:
             yield child  # not a Reddit thing: judged (and rejected with its reason) by the mapping
             continue
@@ -281,7 +287,7 @@ def _reddit_children(children: list, depth: int) -> Iterator[Any]:
         replies = data.get("replies")  # "" when there are none
         if isinstance(replies, dict) and isinstance(replies.get("data"), dict):
             own = record.get("depth")
-            yield from _reddit_children(replies["data"].get("children") or [],
+            yield from _reddit_children(_list(replies["data"].get("children")),
                                         (own if isinstance(own, int) else depth) + 1)
 
 
@@ -302,7 +308,7 @@ def youtube_records(doc: dict) -> Iterator[Any]:
             video = snippet.get("videoId")
             yield _youtube_comment(top, video, None)
             replies = item.get("replies")
-            for reply in (replies.get("comments") or []) if isinstance(replies, dict) else []:
+            for reply in _list(replies.get("comments")) if isinstance(replies, dict) else []:
                 yield _youtube_comment(reply, video, top.get("id"))
         elif isinstance(item, dict) and isinstance(item.get("snippet"), dict) and "id" in item:
             yield _youtube_comment(item, None, None)
@@ -393,7 +399,7 @@ def bluesky_records(doc: dict) -> Iterator[Any]:
 def _bsky_thread(node: dict) -> Iterator[Any]:
     """A thread node's post, then its replies depth first."""
     yield _bsky_thread_post(node)
-    for reply in node.get("replies") or []:
+    for reply in _list(node.get("replies")):
         if isinstance(reply, dict):
             yield from _bsky_thread(reply)
 
@@ -417,12 +423,16 @@ def bsky_post(view: dict) -> dict[str, Any]:
 
 
 def _bsky_tags(record: dict) -> list[str]:
-    tags = [t for t in record.get("tags") or [] if isinstance(t, str)]
-    for facet in record.get("facets") or []:
-        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+    tags = [t for t in _list(record.get("tags")) if isinstance(t, str)]
+    for facet in _list(record.get("facets")):
+        for feature in _list(facet.get("features")) if isinstance(facet, dict) else []:
             if isinstance(feature, dict) and str(feature.get("$type", "")).endswith("#tag"):
                 tags.append(str(feature.get("tag", "")))
     return [t for t in dict.fromkeys(tags) if t]
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _bsky_repost(post: dict, reason: dict) -> dict[str, Any]:

@@ -302,3 +302,28 @@ def test_7_an_unreadable_date_column_names_time_format_and_the_values(tmp_path, 
     mixed.write_text("id,text,date\n1,first comment here,2024-03-07\n2,second one,someday\n")
     summary = run(tmp_path / "mixed.duckdb", mixed)
     assert (summary.rows_new, summary.rows_rejected) == (1, 1)
+
+
+def test_hostile_shapes_of_the_new_containers_are_counted_not_crashes(tmp_path, db):
+    import json
+
+    docs = [
+        {"kind": ["t1"], "data": {"body": "a list for a kind"}},
+        {"kind": "Listing", "data": {"children": [{"kind": {"x": 1}, "data": {}}, 5, {"kind": "t1", "data": {
+            "id": "h1", "body": "replies that are not a listing", "subreddit": "x",
+            "replies": {"kind": "Listing", "data": {"children": "nope"}}}}]}},
+        {"feed": [{"post": {"uri": "at://did:plc:h/app.bsky.feed.post/1", "author": "not an object",
+                            "record": {"text": "odd facets", "facets": 5, "tags": "abc"}}}]},
+        {"kind": "commit", "did": "did:plc:h", "commit": {"collection": ["x"], "operation": "create", "record": {}}},
+        {"kind": "youtube#commentThreadListResponse", "items": [{"snippet": {"topLevelComment": {"id": "y1"}},
+                                                                 "replies": {"comments": 7}}]},
+        {"name": "c", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": "message", "text": 5},
+                                                                    "not a message"]},
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
+    summary = run(db, path)
+    assert summary.status == "completed"
+    counts(summary)  # exactly accounted: read = new + duplicate + rejected + skipped
+    assert {r["text"] for r in rows(db).values()} >= {"replies that are not a listing", "odd facets"}
+    assert [t for t in containers._bsky_tags({"tags": "abc", "facets": 5})] == []

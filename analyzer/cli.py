@@ -147,7 +147,7 @@ def ingest(
         "line), .parquet; .gz/.zst."))],
     db: DbOption = None,
     config: ConfigOption = None,
-    preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | generic (default: detected per file).")] = None,
+    preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | telegram | bluesky | generic (default: detected per file).")] = None,
     text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
     id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
     time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
@@ -159,6 +159,7 @@ def ingest(
     topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
     topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="A CSV's first line is a row: columns are named 1, 2, ... (--text-field 6).")] = False,
     tasks: Annotated[str, typer.Option(help=f"{','.join(TASK_NAMES)} | all | none: what to run on new texts.")] = "all",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     batch_tokens: BatchTokensOption = None,
@@ -188,7 +189,7 @@ def ingest(
     options = IngestOptions(
         preset=preset, text_field=text_field, id_field=id_field, time_field=time_field, author_field=author_field,
         topic_field=topic_field, topic=topic, author=author, time_format=time_format,
-        delimiter=parse_delimiter(delimiter), engine=engine,
+        delimiter=parse_delimiter(delimiter), no_header=no_header, engine=engine,
         ray=RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker))
     try:
         summary = run_ingest(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from analyzer.errors import OpinionsError
 
-PRESETS = ("reddit", "twitter", "mastodon", "youtube", "generic")
+PRESETS = ("reddit", "twitter", "mastodon", "youtube", "telegram", "bluesky", "generic")
 MAX_TEXT_CHARS = 100_000  # documented cap: longer texts are rejected, not truncated silently
 MIN_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 _INDEX = re.compile(r"^\d+$")
@@ -81,20 +81,39 @@ MASTODON = Preset(
     parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang=["$.language"],
 )
 YOUTUBE = Preset(
-    name="youtube", platform="youtube", text=["$.text"], id=["$.cid"], time=["$.time_parsed"],
-    author=["$.author"], topic=["$.video_id"], score=["$.votes"], topic_from_source=True,
+    # youtube-comment-downloader records (`cid`, `text`), then YouTube Data API comments, which
+    # analyzer.containers takes out of their `commentThreads` pages (`snippet` fields, `id`, `parentId`)
+    name="youtube", platform="youtube", text=["$.text", "$.textOriginal", "$.textDisplay"], id=["$.cid", "$.id"],
+    time=["$.time_parsed", "$.publishedAt"], author=["$.author", "$.authorDisplayName"],
+    topic=["$.video_id", "$.videoId"], score=["$.votes", "$.likeCount"], parent=["$.parentId"],
+    topic_from_source=True,
+)
+TELEGRAM = Preset(
+    # Telegram Desktop messages as analyzer.containers gives them: text joined, ids `<chat id>/<message id>`
+    name="telegram", platform="telegram", text=["$.text"], id=["$.id"], time=["$.date_unixtime", "$.date"],
+    author=["$.from", "$.from_id"], topic=["$.chat"], parent=["$.reply_to_message_id"],
+)
+BLUESKY = Preset(
+    # app.bsky.feed.post records with their post's `uri` and `author`, as analyzer.containers takes them out
+    # of feeds, threads and Jetstream events; a repost carries `repost_of`
+    name="bluesky", platform="bluesky", text=["$.text"], id=["$.uri"], time=["$.createdAt"], author=["$.author"],
+    tags="$.tags", parent=["$.reply.parent.uri"], thread=["$.reply.root.uri"], score=["$.likeCount"],
+    lang=["$.langs[0]"], retweet_of=["$.repost_of"],
 )
 GENERIC = Preset(
-    name="generic", platform="generic", text=["$.text", "$.body", "$.content", "$.message", "$.comment"],
-    id=["$.id", "$.comment_id", "$.uuid", "$.post_id", "$.tweet_id", "$.review_id"],
+    # text: the usual names of a comment column in CSV exports, the most specific first
+    name="generic", platform="generic",
+    text=["$.text", "$.body", "$.content", "$.message", "$.comment", "$.comment_text", "$.review_text", "$.review",
+          "$.tweet", "$.post", "$.title"],
+    id=["$.id", "$.comment_id", "$.uuid", "$.post_id", "$.tweet_id", "$.review_id", "$.ids"],  # ids: Sentiment140
     time=["$.created_at", "$.timestamp", "$.time", "$.date", "$.created_utc", "$.posted_at", "$.published_at",
-          "$.tweet_created", "$.published", "$.datetime"],
+          "$.tweet_created", "$.published", "$.datetime", "$.created"],
     author=["$.author", "$.user", "$.username", "$.user_name", "$.screen_name", "$.name"],
     topic=["$.topic", "$.subreddit", "$.channel", "$.product", "$.category", "$.group"],
     score=["$.score", "$.likes", "$.votes", "$.upvotes"], lang=["$.lang", "$.language"],
     parent=["$.parent_id"], thread=["$.thread_id"],
 )
-BY_NAME = {p.name: p for p in (REDDIT, TWITTER, MASTODON, YOUTUBE, GENERIC)}
+BY_NAME = {p.name: p for p in (REDDIT, TWITTER, MASTODON, YOUTUBE, TELEGRAM, BLUESKY, GENERIC)}
 
 
 def get_preset(name: str) -> Preset:
@@ -119,8 +138,12 @@ def detect_preset(records: list[str]) -> Preset:
             votes["reddit"] += 1
         elif "content" in keys and ("account" in keys or "reblog" in keys):
             votes["mastodon"] += 1
-        elif "cid" in keys and "text" in keys:
+        elif ("cid" in keys and "text" in keys) or "textOriginal" in keys or {"textDisplay", "authorDisplayName"} <= keys:
             votes["youtube"] += 1
+        elif "date_unixtime" in keys:
+            votes["telegram"] += 1
+        elif str(doc.get("uri", "")).startswith("at://"):
+            votes["bluesky"] += 1
         elif ({"id_str", "full_text", "edit_history_tweet_ids"} & keys
               or ("text" in keys and ("user" in keys or "author_id" in keys))):
             votes["twitter"] += 1
@@ -131,12 +154,13 @@ def detect_preset(records: list[str]) -> Preset:
 
 
 def field_path(dotted: str) -> str:
-    """`user.screen_name` → `$."user"."screen_name"`; numeric parts index arrays."""
+    """`user.screen_name` → `$."user"."screen_name"`; numeric parts after the first index arrays. A first part
+    is always a key: a record is an object, and `--no-header` names CSV columns by number (`--text-field 6`)."""
     if not dotted or not dotted.strip():
         raise PresetError("a field name cannot be empty")
     parts = []
-    for part in dotted.split("."):
-        if _INDEX.match(part):
+    for number, part in enumerate(dotted.split(".")):
+        if number and _INDEX.match(part):
             parts.append(f"[{part}]")
         else:
             parts.append("." + json.dumps(part))
@@ -204,3 +228,66 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "no_language_codes": NO_LANGUAGE_CODES,
         "max_time": datetime.now(UTC) + timedelta(days=2),
     }
+
+
+_TOP_KEY = re.compile(r'^\$\.(?:"((?:[^"\\]|\\.)*)"|([^.\[]+))')
+HINT_KEYS = 12  # top-level keys named in a hint; the rest are counted
+
+
+def _top_key(path: str) -> str | None:
+    """The top-level record key a path starts at (None for the placeholder and for what analyzer.containers adds)."""
+    match = _TOP_KEY.match(path)
+    if not match or path == NONE_PATH:
+        return None
+    key = json.loads(f'"{match.group(1)}"') if match.group(1) is not None else match.group(2)
+    return None if key.startswith("_opinions") else key
+
+
+def _top_keys(preset: Preset) -> set[str]:
+    """The top-level record keys any of the preset's paths starts at."""
+    paths = [*preset.text, *preset.compose, *preset.id, *preset.time, *preset.author, *preset.topic, *preset.parent,
+             *preset.thread, *preset.score, *preset.lang, *preset.retweet_of, *preset.quote_of, preset.tags]
+    return {key for path in paths if (key := _top_key(path))}
+
+
+def nearest_preset(keys: list[str]) -> tuple[Preset, list[str]]:
+    """The preset whose fields share the most of `keys` (a record's top-level keys), and the keys shared;
+    generic when none shares any."""
+    shares = {name: [key for key in keys if key in _top_keys(preset)] for name, preset in BY_NAME.items()}
+    # a tie goes to generic: `id` and `text` alone say nothing of a platform
+    best = max(shares, key=lambda name: (len(shares[name]), name == "generic"))
+    return BY_NAME[best], shares[best]
+
+
+def unread_hint(record: str | None, reason: str) -> str:
+    """What a source read as one record, and rejected, holds: its top-level keys (and any list in them, which
+    may hold the comments of an export opinions does not know) and the nearest preset, so that a user can
+    say where the text is, never only "no text"."""
+    try:
+        doc = json.loads(record) if record else None
+    except (ValueError, RecursionError):
+        doc = None
+    said = f"read as 1 record and rejected ({reason})"
+    if isinstance(doc, list):
+        return f"{said}: a JSON array of {len(doc):,} values; an array of records is read one record each"
+    if record is None:  # a row the typed reader judged keeps no record text
+        return said
+    if not isinstance(doc, dict):
+        start = record.strip()[:60]
+        return f"{said}: not a JSON object (it starts {start!r}); a CSV or text file needs a .csv, .tsv or .txt name"
+    keys = list(doc)
+    shown = ", ".join(keys[:HINT_KEYS]) + (f" and {len(keys) - HINT_KEYS} more" if len(keys) > HINT_KEYS else "")
+    hint = f"{said}: a JSON object with top-level keys {shown or '(none)'}"
+    lists = [f"{key} ({len(value):,} object{'s' if len(value) > 1 else ''})" for key, value in doc.items()
+             if isinstance(value, list) and value and all(isinstance(item, dict) for item in value[:5])]
+    if lists:
+        hint += f"; the lists {', '.join(lists[:3])} may hold the records, in a shape no preset knows"
+    preset, shared = nearest_preset(keys)
+    # the keys a text is read from at the top level (`retweeted_status.full_text` would only confuse here)
+    text = [key for path in [*preset.text, *preset.compose] if (key := _top_key(path)) and path in {
+        f"$.{key}", f"$.{json.dumps(key)}"}]
+    hint += (f"; nearest preset: {preset.name}" + (f" (shares {', '.join(shared[:6])})" if shared else "")
+             + f", which reads the text from {', '.join(dict.fromkeys(text))}")
+    if reason.startswith(("no text", "text field")):
+        return hint + "; name the text field with --text-field (dotted for a nested one)"
+    return hint + "; --preset and the --*-field flags (dotted for nested fields) say where each field is"

@@ -177,6 +177,7 @@ class RecordBatch:
     record: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
     notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
+    columns: list[str] | None = None  # a table's column names (CSV, TSV), on its first batch: analyzer.columns
     bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
     input_position: int | None = None  # bytes of the file (compressed, as stored) consumed so far; None: a pipe
     block: LineBlock | None = None  # JSONL records not split yet: then `line_no` and `record` are empty
@@ -500,11 +501,13 @@ def _size(n: int) -> str:
 
 
 def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | None = None,
-                 limits: ReadLimits | None = None, should_stop: Callable[[], bool] | None = None) -> Iterator[RecordBatch]:
+                 limits: ReadLimits | None = None, should_stop: Callable[[], bool] | None = None,
+                 no_header: bool = False) -> Iterator[RecordBatch]:
     """Yield record batches from one source; raises SourceError if it cannot be read at all.
 
     The format comes from the bytes (see `sniff_format`); the name only tells CSV, TSV and
-    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed). Once
+    plain text apart. `delimiter` forces the CSV delimiter (else it is sniffed); `no_header`: a CSV's first
+    line is a row, not a header. Once
     `should_stop()` is true, a read from a pipe, FIFO or stdin ends the source: the whole
     lines read so far are yielded and the rest is left unread.
     """
@@ -525,7 +528,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
         elif fmt in {"csv", "tsv"}:
             if delimiter is None:
                 delimiter = "\t" if fmt == "tsv" else sniff_delimiter(head)
-            batches = _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter)
+            batches = _csv_batches(source, stream, batch_rows, limits, should_stop, delimiter=delimiter,
+                                   no_header=no_header)
         else:
             batches = _parquet_batches(source, stream, batch_rows, limits)
         for batch in batches:
@@ -943,14 +947,20 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         author = _archive_account(source)
     guard = _JsonGuard(stream)
     stream = io.BufferedReader(guard, buffer_size=1 << 20)
-    values = ijson.items(stream, "item", use_float=True) if head.startswith(b"[") else ijson.items(
-        stream, "", use_float=True, multiple_values=True)
+    if head.startswith(b"["):
+        values = ijson.items(stream, "item", use_float=True)
+    elif _is_telegram_head(_peek(stream, HEAD_BYTES)):
+        values = _telegram_messages(stream)
+    else:
+        values = ijson.items(stream, "", use_float=True, multiple_values=True)
     batch = RecordBatch(source)
     index = 0
+    seen = containers.SeenPosts()
     try:
         for value in values:
             # a plain record (the common case) skips the container machinery
-            items = (value,) if author is None and not containers.is_container(value) else containers.records(value, author)
+            items = (value,) if author is None and not containers.is_container(value) else containers.records(
+                value, author, seen)
             for item in items:
                 index += 1
                 record = json.dumps(item, ensure_ascii=False)
@@ -983,6 +993,43 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         raise SourceError(source.name, "JSON document holds no records")
 
 
+# a Telegram Desktop export (`result.json`): an object whose first keys are scalars (name, type, id) and then
+# `messages`, an array that holds the whole chat (hundreds of MB for a big one)
+_TELEGRAM_HEAD = re.compile(
+    rb'\s*\{((?:\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-+.0-9eE]+|true|false|null)\s*,)*)'
+    rb'\s*"messages"\s*:\s*\[')
+
+
+def _is_telegram_head(head: bytes) -> bool:
+    """Whether a document starts as a Telegram chat export: what `containers` calls one (a `type` and an
+    `id` before `messages`), told from its first bytes."""
+    match = _TELEGRAM_HEAD.match(head)
+    if not match:
+        return False
+    try:
+        chat = json.loads(b"{" + match.group(1).rstrip().rstrip(b",") + b"}")
+    except ValueError:
+        return False
+    return containers.is_container({**chat, "messages": []})
+
+
+def _telegram_messages(stream: IO[bytes]) -> Iterator[Any]:
+    """The messages of a Telegram Desktop chat export, streamed one by one (`containers.telegram_message`):
+    the chat's scalar fields (its name, the topic, and id) come before `messages`, so they are read first
+    and the array after them is never held whole."""
+    import ijson
+
+    events = ijson.parse(stream, use_float=True)
+    chat: dict[str, Any] = {}
+    for prefix, event, value in events:
+        if prefix == "messages" and event == "start_array":
+            break
+        if prefix and "." not in prefix and event in {"string", "number", "boolean", "null"}:
+            chat[prefix] = value
+    for message in ijson.items(events, "messages.item"):
+        yield containers.telegram_message(message, chat.get("name"), chat.get("id"))
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -1011,6 +1058,7 @@ def _container_records(source: Source, batches: Iterator[RecordBatch], batch_row
     """
     expand: bool | None = None
     out = RecordBatch(source)
+    seen = containers.SeenPosts()
     for batch in batches:
         if expand is None:
             expand = any(containers.is_container(_loads(line)) for line in batch.sample(5))
@@ -1022,7 +1070,7 @@ def _container_records(source: Source, batches: Iterator[RecordBatch], batch_row
         for line_no, line in zip(batch.line_no, batch.record, strict=True):
             doc = _loads(line)
             if containers.is_container(doc):
-                for item in containers.records(doc):
+                for item in containers.records(doc, seen=seen):
                     out.line_no.append(line_no)
                     out.record.append(json.dumps(item, ensure_ascii=False))
             else:
@@ -1071,8 +1119,9 @@ def csv_column_names(header: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: ReadLimits,
-                 should_stop: Callable[[], bool] | None, delimiter: str) -> Iterator[RecordBatch]:
-    """CSV through the stdlib reader: exact line numbers and ragged-row detection.
+                 should_stop: Callable[[], bool] | None, delimiter: str, no_header: bool = False) -> Iterator[RecordBatch]:
+    """CSV through the stdlib reader: exact line numbers and ragged-row detection. `no_header`: the first
+    line is a row too, and columns are named by position (`1`, `2`, ...).
 
     Bytes that are not UTF-8 are kept as escapes while parsing, so a bad byte rejects its own
     row and the rest of the file is still read.
@@ -1089,31 +1138,41 @@ def _csv_batches(source: Source, stream: IO[bytes], batch_rows: int, limits: Rea
         if capped.rejects:  # a first line over the cap, and nothing after it
             yield RecordBatch(source, rejects=capped.take_rejects())
         return
-    names, notes = csv_column_names(header)
-    batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes])
+    if no_header:  # the first line is a row: columns are named by position, 1 on (`--text-field 6`)
+        names, notes = [str(number) for number in range(1, len(header) + 1)], []
+        pending = [(reader.line_num, header)]
+    else:
+        names, notes = csv_column_names(header)
+        pending = []
+    batch = RecordBatch(source, notes=[f"{source.name}: {note}" for note in notes], columns=names)
     while True:
         if capped.rejects:
             batch.rejects.extend(capped.take_rejects())
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except ReadStopped:
-            break  # the run is stopping: keep the rows read whole
-        except csv.Error as exc:
-            batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
-            continue
+        if pending:
+            line_num, row = pending.pop()
+        else:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except ReadStopped:
+                break  # the run is stopping: keep the rows read whole
+            except csv.Error as exc:
+                batch.rejects.append((reader.line_num, f"malformed CSV row ({exc})", ""))
+                continue
+            line_num = reader.line_num
         if not row:
             continue
         joined = delimiter.join(row)
         if not _encodable(joined):
             raw = joined.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            batch.rejects.append((reader.line_num, "invalid UTF-8", raw[:RAW_KEEP_CHARS]))
+            batch.rejects.append((line_num, "invalid UTF-8", raw[:RAW_KEEP_CHARS]))
         elif len(row) != len(names):
-            batch.rejects.append((reader.line_num, f"CSV row has {len(row)} fields, header has {len(names)}",
+            what = "the first row" if no_header else "header"
+            batch.rejects.append((line_num, f"CSV row has {len(row)} fields, {what} has {len(names)}",
                                   joined[:RAW_KEEP_CHARS]))
         else:
-            batch.line_no.append(reader.line_num)
+            batch.line_no.append(line_num)
             batch.record.append(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False))
             batch.bytes += len(batch.record[-1])
         if len(batch.record) >= batch_rows or batch.bytes >= limits.chunk_bytes:

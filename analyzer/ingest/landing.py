@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import json
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from analyzer import dates, presets, queries
+from analyzer import columns, dates, presets, queries
 from analyzer.analysis import add_counters
 from analyzer.ingest import typed
 from analyzer.ingest.options import IngestOptions
-from analyzer.ingest.progress import RunSummary
+from analyzer.ingest.progress import RunSummary, SourceCounts
 from analyzer.sources import RecordBatch, Source, SourceError
 from analyzer.store import run_sql, transaction
 
@@ -36,10 +37,18 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
     """The mapping parameters for one source: its preset (forced or detected from the first
     batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.dates`);
     records the preset in the summary. Raises SourceError for dates no value disambiguates."""
-    preset = presets.get_preset(options.preset) if options.preset else presets.detect_preset(first.sample(50))
+    table = first.columns is not None and bool(first.records)  # a CSV or TSV with rows: its header says it
+    if options.preset:
+        preset = presets.get_preset(options.preset)
+    elif table:
+        preset = columns.choose_preset(first.columns)
+    else:
+        preset = presets.detect_preset(first.sample(50))
     preset = presets.with_overrides(preset, options.text_field, options.id_field, options.time_field,
                                     options.author_field, options.topic_field, topic_literal=options.topic,
                                     author_literal=options.author, time_format=options.time_format)
+    if table:
+        preset = _table_columns(source, first, preset, options, summary)
     summary.presets[source.name] = preset.name
     params = presets.mapping_params(preset, source.name, source.stem)
     plan = typed.plan(params, first.sample(typed.SAMPLE_RECORDS))
@@ -49,7 +58,45 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
                                               {"time_paths": preset.time})
         params = presets.mapping_params(preset, source.name, source.stem,
                                         dates.numeric_date_formats(source.name, *counts))
-    return {**params, TYPED_PLAN: plan}
+    params = {**params, TYPED_PLAN: plan}
+    time_column = summary.source_counts[source.name].columns.get("time") if table else None
+    if time_column and not preset.time_format:
+        _check_dates(source, first, params, time_column)
+    return params
+
+
+def _check_dates(source: Source, first: RecordBatch, params: dict[str, Any], column: str) -> None:
+    """Refuse a table whose date column reads in none of its first rows (each row would be rejected
+    alone), naming the values seen and --time-format."""
+    sample = first.sample(50)
+    mapped = map_records(pl.DataFrame({"line_no": range(1, len(sample) + 1), "record": sample},
+                                      schema={"line_no": pl.Int64, "record": pl.String}), params)
+    outcomes = mapped.column("outcome").to_pylist()
+    unread = [reason for reason in mapped.column("reason").to_pylist() if (reason or "").startswith("unparseable timestamp")]
+    if not unread or "ok" in outcomes:
+        return
+    values = list(dict.fromkeys(json.loads(record).get(column) for record in sample))[:3]
+    raise SourceError(source.name, f"column {column!r} holds dates opinions cannot read ({', '.join(map(repr, values))}): "
+                                   "pass their strptime format with --time-format (e.g. --time-format '%d %b %Y %H:%M')")
+
+
+def _table_columns(source: Source, first: RecordBatch, preset: presets.Preset, options: IngestOptions,
+                   summary: RunSummary) -> presets.Preset:
+    """A table's preset with its text column found by shape where no column has a text name, and a note
+    on `first` of the column each role is read from. Raises SourceError when no column holds text."""
+    names = first.columns or []
+    found = columns.resolve(preset, names)
+    shaped = None
+    if "text" not in found and not options.text_field:
+        shaped = columns.text_by_shape(first.sample(200), names)
+        if shaped is None:
+            raise SourceError(source.name, columns.no_text_message(preset, names))
+        preset = presets.with_overrides(preset, text=shaped)
+        found = columns.resolve(preset, names)
+    first.notes.append(f"{source.name}: {columns.describe(preset, found, names, shaped)}")
+    summary.source_counts.setdefault(source.name, SourceCounts()).columns = {
+        role: column for role, column in found.items() if role in {"time", "author", "topic"}}
+    return preset
 
 
 def record_source_failure(con: duckdb.DuckDBPyConnection, run_id: int, error: SourceError) -> None:
@@ -214,7 +261,16 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
                 "SELECT count(*) FILTER (outcome = 'ok'), count(*) FILTER (outcome = 'reject'), "
                 "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_rows) FROM mapped"
             ).fetchone()
+            # a source that is one rejected record is explained (RunSummary.conclude_sources): keep that record
+            first_reject = None
+            if batch.rows_read == 1 and rejected + len(batch.rejects) == 1:
+                first_reject = ((batch.rejects[0][2], batch.rejects[0][1]) if batch.rejects else
+                                con.execute("SELECT record, reason FROM mapped WHERE outcome = 'reject'").fetchone())
             rejected += len(batch.rejects)
+            filled = dict(zip(("rows", "time", "author", "topic"), con.execute(
+                "SELECT count(*), count(created_at), count(nullif(trim(author), '')), count(nullif(trim(topic), '')) "
+                "FROM mapped WHERE outcome = 'ok'"
+            ).fetchone(), strict=True))
             delta = {"rows_read": batch.rows_read, "rows_new": new, "rows_duplicate": ok - new,
                      "rows_rejected": rejected, "rows_skipped": skipped}
             add_counters(con, summary.run_id, delta)
@@ -228,6 +284,7 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
     summary.rows_duplicate += ok - new
     summary.rows_rejected += rejected
     summary.rows_skipped += skipped
+    summary.count_source(batch.source.name, batch.rows_read, rejected, first_reject, filled)
     return new_texts
 
 

@@ -113,7 +113,7 @@ def _mapped_batches(source: Source, options: IngestOptions, summary: RunSummary,
                     stop: GracefulStop) -> Iterator[tuple[RecordBatch, pa.Table]]:
     params: dict[str, Any] | None = None
     for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
-                              should_stop=lambda: stop.requested is not None):
+                              should_stop=lambda: stop.requested is not None, no_header=options.no_header):
         if params is None:
             params = landing.source_mapping_params(source, batch, options, summary)
             progress.log(f"{source.name}: preset {summary.presets[source.name]}")

@@ -45,6 +45,7 @@ class IngestOptions:
     author: str | None = None  # --author: for records that name none
     time_format: str | None = None  # --time-format: strptime format of the time field
     delimiter: str | None = None  # --delimiter: CSV delimiter (default: sniffed)
+    no_header: bool = False  # --no-header: a CSV's first line is a row; columns are named by position
     # what runs on new texts, and the config file's settings (keyword topics)
     analysis: AnalysisSettings | None = None  # None: --tasks none
     config: dict[str, Any] = field(default_factory=dict)

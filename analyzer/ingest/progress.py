@@ -13,6 +13,17 @@ from typing import Any
 
 
 @dataclass
+class SourceCounts:
+    """What one source gave so far, for what is said about it once the run ends (RunSummary.conclude_sources)."""
+
+    rows: int = 0
+    rejected: int = 0
+    first_reject: tuple[str | None, str] | None = None  # (record, reason) while it is the only row read
+    columns: dict[str, str] = field(default_factory=dict)  # a table's role → column (analyzer.columns)
+    filled: dict[str, int] = field(default_factory=dict)  # role → stored rows that got a value for it
+
+
+@dataclass
 class RunSummary:
     run_id: int
     status: str = "running"
@@ -31,6 +42,9 @@ class RunSummary:
     failed_sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why a failed run stopped (its committed chunks are kept)
+    # a source read as one record that was rejected: what it holds (presets.unread_hint), for the user to act on
+    unread: dict[str, str] = field(default_factory=dict)
+    source_counts: dict[str, SourceCounts] = field(default_factory=dict, repr=False)
 
     @property
     def rows_landed(self) -> int:
@@ -43,10 +57,40 @@ class RunSummary:
         if self.rows_read:
             parts.append(f"all {self.rows_read:,} rows read were rejected (see `opinions report rejects "
                          f"--run {self.run_id}`)")
+        parts += [f"{source}: {hint}" for source, hint in self.unread.items()]
         return "nothing was ingested: " + "; ".join(parts)
+
+    def count_source(self, source: str, rows_read: int, rejected: int, first_reject: tuple[str | None, str] | None,
+                     filled: dict[str, int]) -> None:
+        """Add a landed chunk's counts to its source's; the first reject is kept while it is all the source read."""
+        counts = self.source_counts.setdefault(source, SourceCounts())
+        counts.first_reject = first_reject if counts.rows == 0 else None
+        counts.rows += rows_read
+        counts.rejected += rejected
+        for role, n in filled.items():
+            counts.filled[role] = counts.filled.get(role, 0) + n
+
+    def conclude_sources(self) -> list[str]:
+        """The notes on sources to log once the run ends: each source read as one record, rejected, explained
+        (`unread`); each table column taken for a role but empty in every stored row, a warning."""
+        from analyzer.presets import unread_hint
+
+        notes = []
+        for source, counts in self.source_counts.items():
+            if counts.rows == 1 and counts.rejected == 1 and counts.first_reject is not None:
+                self.unread[source] = unread_hint(*counts.first_reject)
+                notes.append(f"{source}: {self.unread[source]}")
+            stored = counts.filled.get("rows", 0)
+            empty = [f"{column} ({role})" for role, column in counts.columns.items()
+                     if role in counts.filled and stored and not counts.filled[role]]
+            if empty:
+                notes.append(f"{source}: warning: column{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
+                             f"{'are' if len(empty) > 1 else 'is'} empty in every stored row")
+        return notes
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("source_counts")
         data["seconds"] = round(self.seconds, 3)
         data["model_seconds"] = round(self.model_seconds, 3)
         return data

@@ -162,7 +162,7 @@ def land_sources_with_ray(ray: ModuleType, store: Store, sources: list[Source], 
     for source_index, source in enumerate(sources):
         try:
             for batch in read_batches(source, options.batch_rows, options.delimiter, options.limits,
-                                      should_stop=lambda: stop.requested is not None):
+                                      should_stop=lambda: stop.requested is not None, no_header=options.no_header):
                 if source.name not in params_by_source:
                     params_by_source[source.name] = landing.source_mapping_params(source, batch, options, summary)
                 batch.split()  # the workers map (line_no, record) tables

@@ -82,7 +82,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             raise
         summary.seconds = time.perf_counter() - started
         _note_waits(store, summary)
-        _conclude(store, summary, stop)
+        _conclude(store, summary, stop, progress)
     return summary
 
 
@@ -135,8 +135,11 @@ def _run_engine(store: Store, sources: list[Source], options: IngestOptions, pre
         run_local(store, sources, options, predictor, summary, progress, stop)
 
 
-def _conclude(store: Store, summary: RunSummary, stop: GracefulStop) -> None:
+def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: Progress) -> None:
     """Finish a run the engine came back from: interrupted, failed (nothing ingested) or completed."""
+    for note in summary.conclude_sources():
+        summary.notes.append(note)
+        progress.log(note)
     if stop.requested:
         summary.status = "interrupted"
         _finish(store, summary, f"stopped by {stop.requested}")

@@ -105,7 +105,15 @@ timed AS (
                 -- numeric dates; a numeric date is never read in a guessed order
                 try_strptime(time_s, $time_formats)::TIMESTAMPTZ,
                 try_cast(time_s AS TIMESTAMPTZ),
-                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%d %H:%M:%S %z', '%Y-%m-%d'])::TIMESTAMPTZ
+                try_strptime(time_s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%d %H:%M:%S %z', '%Y-%m-%d'])::TIMESTAMPTZ,
+                -- Twitter's format with a zone name for the offset, as Sentiment140 has it (`Mon Apr 06 22:19:45 PDT 2009`):
+                -- strptime's %Z does not read US zone names
+                CASE WHEN regexp_matches(time_s, ' (UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT) [0-9]{4}$') THEN
+                    try_strptime(regexp_replace(time_s, ' ([A-Z]{3}) ([0-9]{4})$', ' ' || CASE regexp_extract(time_s, ' ([A-Z]{3}) [0-9]{4}$', 1)
+                        WHEN 'EST' THEN '-0500' WHEN 'EDT' THEN '-0400' WHEN 'CST' THEN '-0600' WHEN 'CDT' THEN '-0500'
+                        WHEN 'MST' THEN '-0700' WHEN 'MDT' THEN '-0600' WHEN 'PST' THEN '-0800' WHEN 'PDT' THEN '-0700'
+                        ELSE '+0000' END || ' \2'), '%a %b %d %H:%M:%S %z %Y')::TIMESTAMPTZ
+                END
             )
         END AS created_at
     FROM epochs

@@ -37,3 +37,17 @@ def reddit(i: int, body: str | None = None, sub: str = "apple", t: int = 1_759_3
               "parent_id": "t3_p1", "link_id": "t3_p1"}
     record.update(extra)
     return record
+
+
+def finishes_within(code: str, seconds: float) -> bool:
+    """Whether `python -c code` ends (successfully) within `seconds`: for inputs that hang a super-linear
+    regex for minutes or hours, with a bound generous enough that a loaded machine cannot fail it."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-c", code], timeout=seconds, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return False
+    assert done.returncode == 0, done.stderr
+    return True

@@ -20,6 +20,7 @@ import typer
 
 from analyzer import __version__
 from analyzer.reports.catalog import REPORTS, Report
+from analyzer.safe_output import for_terminal
 from analyzer.tasks import NAMES as TASK_NAMES
 
 app = typer.Typer(
@@ -56,6 +57,9 @@ SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments 
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
 TimeoutOption = Annotated[float, typer.Option(
     "--timeout", help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+RawCellsOption = Annotated[bool, typer.Option(
+    "--raw-cells", help="CSV: write cells that start with = + - @ TAB CR as they are (default: a leading ' keeps "
+                        "spreadsheets from running them as formulas).")]
 LimitHelp = "At most this many rows (1 to 100,000)."
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
@@ -100,7 +104,8 @@ def with_model_options(fn: F) -> F:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"opinions: error: {message}", err=True)
+    # an error quotes file names and values from the input: one line, no control character
+    typer.echo(f"opinions: error: {for_terminal(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -288,7 +293,7 @@ def _report_command(spec: Report) -> Callable[..., None]:
     def command(**values: Any) -> None:
         from analyzer.commands import show_report
 
-        out = {name: values.pop(name) for name in ("fmt", "db", "timeout", "output", "section", "wide")}
+        out = {name: values.pop(name) for name in ("fmt", "db", "timeout", "output", "section", "wide", "raw_cells")}
         sections = show_report(spec.name, **out, **values)
         if spec.fail_flag and values.get(spec.fail_flag) and sections[0].rows:
             raise typer.Exit(3)
@@ -306,7 +311,7 @@ def _report_command(spec: Report) -> Callable[..., None]:
     common = {
         "db": (DbOption, None), "fmt": (FormatOption, "table"), "output": (OutputOption, None),
         "section": (SectionOption, None), "limit": (Annotated[int | None, typer.Option(help=limit_help)], None),
-        "wide": (WideOption, False), "timeout": (TimeoutOption, 60.0),
+        "wide": (WideOption, False), "timeout": (TimeoutOption, 60.0), "raw_cells": (RawCellsOption, False),
     }
     params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
                for name, (annotation, default) in common.items()]
@@ -374,7 +379,8 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
           fmt: FormatOption = "table", output: OutputOption = None, timeout: TimeoutOption = 60.0,
           allow_files: Annotated[bool, typer.Option(
               "--allow-files", help="Let the SQL read and write files (COPY, read_csv, glob, ATTACH): only for SQL "
-                                    "you trust. Extensions and settings stay locked.")] = False) -> None:
+                                    "you trust. Extensions and settings stay locked.")] = False,
+          raw_cells: RawCellsOption = False) -> None:
     """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...).
 
     The SQL sees the database and nothing else: no files (COPY, read_csv, glob, ATTACH),
@@ -385,7 +391,7 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
     """
     from analyzer.commands import show_query
 
-    show_query(sql, fmt, db, timeout, allow_files, output)
+    show_query(sql, fmt, db, timeout, allow_files, output, raw_cells=raw_cells)
 
 
 ExportFormatOption = Annotated[str | None, typer.Option(
@@ -400,7 +406,7 @@ def export_table(
                                              "entity_mentions, comment_topics, runs, rejects, summaries, ...")],
     path: Annotated[Path, typer.Argument(help="The file to write (.parquet or .csv).")],
     db: DbOption = None, fmt: ExportFormatOption = None, overwrite: OverwriteOption = False,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = 60.0, raw_cells: RawCellsOption = False,
 ) -> None:
     """Write every row of a table or view to a file, streamed (memory stays flat).
 
@@ -408,8 +414,8 @@ def export_table(
     """
     from analyzer.commands import run_export_table
 
-    done = run_export_table(name, path, db, fmt, overwrite, timeout)
-    typer.echo(f"wrote {done.rows:,} rows of {name} to {done.path} ({done.fmt})", err=True)
+    done = run_export_table(name, path, db, fmt, overwrite, timeout, raw_cells=raw_cells)
+    typer.echo(for_terminal(f"wrote {done.rows:,} rows of {name} to {done.path} ({done.fmt})"), err=True)
 
 
 @export_app.command("report")
@@ -423,6 +429,7 @@ def export_report(
     by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
     limit: Annotated[int | None, typer.Option(help=LimitHelp + " Default: the report's own.")] = None,
     fmt: ExportFormatOption = None, overwrite: OverwriteOption = False, timeout: TimeoutOption = 60.0,
+    raw_cells: RawCellsOption = False,
 ) -> None:
     """Write a report's rows (as `--format json` has them) to a file.
 
@@ -432,8 +439,8 @@ def export_report(
     from analyzer.commands import run_export_report
 
     params = {"name": name, "since": since, "until": until, "by": by, **({"limit": limit} if limit is not None else {})}
-    done = run_export_report(kind, path, db, fmt, overwrite, timeout, section, **params)
-    typer.echo(f"wrote {done.rows:,} rows of report {kind} to {done.path} ({done.fmt})", err=True)
+    done = run_export_report(kind, path, db, fmt, overwrite, timeout, section, raw_cells=raw_cells, **params)
+    typer.echo(for_terminal(f"wrote {done.rows:,} rows of report {kind} to {done.path} ({done.fmt})"), err=True)
 
 
 @models_app.callback()

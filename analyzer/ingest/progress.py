@@ -65,7 +65,10 @@ class Progress:
 
     def log(self, message: str) -> None:
         if self.on_log:
-            self.on_log(message)
+            # a log line names files and quotes notes: no ESC/BEL/CR from a file name may forge or hide lines
+            from analyzer.safe_output import for_terminal
+
+            self.on_log(for_terminal(message))
 
 
 class InputMeter:

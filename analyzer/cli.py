@@ -55,8 +55,18 @@ WideOption = Annotated[bool, typer.Option("--wide", help="The terminal table sho
                                                           "that fit 80 columns).")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+def finite(value: float | None) -> float | None:
+    """Every float option's check: nan and inf are refused (exit 2). nan compares false with every
+    bound, so `--threshold nan` silently never alerted and `--timeout nan` meant no limit."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value}: give a finite number")
+    return value
+
+
 TimeoutOption = Annotated[float, typer.Option(
-    "--timeout", help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+    "--timeout", callback=finite, help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
 RawCellsOption = Annotated[bool, typer.Option(
     "--raw-cells", help="CSV: write cells that start with = + - @ TAB CR as they are (default: a leading ' keeps "
                         "spreadsheets from running them as formulas).")]
@@ -173,8 +183,8 @@ def ingest(
     engine: Annotated[str, typer.Option(help="local (default) | ray: map and analyse on a Ray cluster.")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: a private local one).")] = None,
     workers: Annotated[int | None, typer.Option(help="Ray predictor actors (default: from the cluster's CPUs).")] = None,
-    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray predictor actor.")] = 0.0,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    gpus_per_worker: Annotated[float, typer.Option(callback=finite, help="GPUs per Ray predictor actor.")] = 0.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for another process's lock on the database.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
     models: dict[str, str | None] | None = None,  # --<task>-model, one per task (with_model_options)
@@ -259,7 +269,7 @@ def train_command(
     task: Annotated[str, typer.Option(help="sentiment (any label set of your own) | ner")] = "sentiment",
     base: Annotated[str, typer.Option(help="embedded, a hub id, or a model folder to start from.")] = "embedded",
     epochs: Annotated[float | None, typer.Option(
-        help="At most this many epochs (early stopping on validation macro-F1; entity F1 for ner). Default: 3, or "
+        callback=finite, help="At most this many epochs (early stopping on validation macro-F1; entity F1 for ner). Default: 3, or "
              "up to 10 on a small data set (enough for about 400 steps).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: models/<task>-<file name>).")] = None,
     eval_file: Annotated[Path | None, typer.Option(
@@ -269,7 +279,7 @@ def train_command(
     head_init: Annotated[str, typer.Option(
         help="For a label set the base does not have: names: rows start from the base head's shared labels and "
              "the other labels' names | random.")] = "names",
-    lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
+    lr: Annotated[float, typer.Option(callback=finite, help="Learning rate.")] = 5e-5,
     batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
     seed: Annotated[int, typer.Option(help="Random seed (split, shuffling, new head).")] = 13,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
@@ -304,7 +314,8 @@ def _report_command(spec: Report) -> Callable[..., None]:
     for param in spec.params:
         default = None if param.kind == "list" else param.default
         declared = (typer.Argument(help=param.help, show_default=False) if param.argument
-                    else typer.Option(param.option, help=param.help, show_default=default not in (None, False)))
+                    else typer.Option(param.option, help=param.help, show_default=default not in (None, False),
+                                      callback=finite if param.kind == "float" else None))
         params.append(inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                         annotation=Annotated[kinds[param.kind], declared]))
     limit_help = LimitHelp + (f" Default: {spec.limit}." if spec.limit else " Default: each section's own.")
@@ -340,7 +351,7 @@ def summarize(
     model: Annotated[str | None, typer.Option(help="embedded (extractive), or a seq2seq hub id / folder (abstractive).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for another process's lock on the database.")] = 60.0,
 ) -> None:
     """Summarise what a topic's comments say, store it in `summaries`, and print it."""
     from analyzer.commands import run_summarize
@@ -351,7 +362,7 @@ def summarize(
 @topics_app.command("apply")
 @friendly_errors
 def topics_apply(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = "table",
-                 wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0) -> None:
+                 wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for the database lock.")] = 60.0) -> None:
     """Re-apply the [topics] keyword rules of the config file to every stored comment."""
     from analyzer.commands import run_topics_apply
 
@@ -365,7 +376,7 @@ def topics_discover(
     limit: Annotated[int, typer.Option(help="At most this many distinct texts are clustered.")] = 20_000,
     min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: one text in 400, from 5 to 50).")] = None,
     fmt: FormatOption = "table",
-    wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for the database lock.")] = 60.0,
 ) -> None:
     """Cluster comments by meaning (MiniLM + HDBSCAN) and store the clusters as topics labelled by their terms."""
     from analyzer.commands import run_topics_discover

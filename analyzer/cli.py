@@ -65,6 +65,30 @@ def finite(value: float | None) -> float | None:
     return value
 
 
+def field_name(value: str | None) -> str | None:
+    """--*-field: a usable field name or dotted path (the library's check), else a usage error (exit 2)."""
+    from analyzer.presets import PresetError, field_path
+
+    if value is not None and value != "@file":
+        try:
+            field_path(value)
+        except PresetError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def time_format_flag(value: str | None) -> str | None:
+    """--time-format: a strptime format DuckDB reads (the library's check), else a usage error (exit 2)."""
+    from analyzer.dates import TimeFormatError, check_time_format
+
+    if value is not None:
+        try:
+            check_time_format(value)
+        except TimeFormatError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 TimeoutOption = Annotated[float, typer.Option(
     "--timeout", callback=finite, help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
 RawCellsOption = Annotated[bool, typer.Option(
@@ -163,15 +187,15 @@ def ingest(
     db: DbOption = None,
     config: ConfigOption = None,
     preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | generic (default: detected per file).")] = None,
-    text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
-    id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
-    time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
-    time_format: Annotated[str | None, typer.Option(help=(
+    text_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
+    id_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the comment id.")] = None,
+    time_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
+    time_format: Annotated[str | None, typer.Option(callback=time_format_flag, help=(
         "strptime format of the time field, e.g. '%m/%d/%Y %H:%M' for US dates. Needed only when no value of a file "
         "tells month/day from day/month (2/10/2015); such a file is refused without it."))] = None,
-    author_field: Annotated[str | None, typer.Option(help="Field holding the author.")] = None,
+    author_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the author.")] = None,
     author: Annotated[str | None, typer.Option(help="Author of records that name none (a Twitter archive without account.js).")] = None,
-    topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
+    topic_field: Annotated[str | None, typer.Option(callback=field_name, help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
     topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
     tasks: Annotated[str, typer.Option(help=f"{','.join(TASK_NAMES)} | all | none: what to run on new texts.")] = "all",

@@ -136,6 +136,12 @@ def field_path(dotted: str) -> str:
         raise PresetError("a field name cannot be empty")
     parts = []
     for part in dotted.split("."):
+        # caught here, before a run starts: `..` failed the run with a raw binder error, and DuckDB reads
+        # a `*` as a wildcard, so `--text-field '*'` stored every record's first value (its id) as its text
+        if not part:
+            raise PresetError(f"{dotted!r} has an empty name between dots: give names like user.screen_name")
+        if "*" in part:
+            raise PresetError(f"{dotted!r}: a field name cannot hold `*` (no wildcards): name one field")
         if _INDEX.match(part):
             parts.append(f"[{part}]")
         else:

@@ -212,3 +212,33 @@ def test_depth_zero_prefetch_makes_the_next_chunk_only_while_this_one_is_worked_
         assert len(made) <= chunk + 2
         taken.append(chunk)
     assert taken == list(range(6))
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--text-field", "*", "wildcards"),
+    ("--text-field", "..", "empty name between dots"),
+    ("--id-field", "user..id", "empty name between dots"),
+    ("--topic-field", "a.*", "wildcards"),
+    ("--time-format", "%Q", "not a strptime format"),
+    ("--time-format", "%Y-%m-%d %", "not a strptime format"),
+    ("--time-format", "yesterday", "no % directive"),
+])
+def test_unusable_field_and_time_format_flags_are_usage_errors_before_any_run(runner, db, tmp_path, flag, value, says):
+    # `--text-field '*'` stored every record's id as its text; `..` and `%Q` recorded failed runs with raw DuckDB errors
+    dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1)])
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", flag, value])
+    assert result.exit_code == 2, result.output
+    assert flag in result.stderr and says in result.stderr
+    assert not db.exists()  # no run recorded, nothing opened
+
+
+def test_python_callers_get_the_same_flag_checks_before_a_run(tmp_path):
+    from analyzer.ingest import IngestOptions, ingest
+    from analyzer.ingest.options import IngestError
+    from analyzer.store import Store
+
+    dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1)])
+    for options, flag in ((IngestOptions(text_field="*"), "--text-field"), (IngestOptions(time_format="%Q"), "--time-format")):
+        with pytest.raises(IngestError, match=flag):
+            ingest(Store(tmp_path / "o.duckdb"), [str(dump)], options)
+    assert not (tmp_path / "o.duckdb").exists()

@@ -513,6 +513,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     try:
         stream, head = _with_head(_decompressed(raw, limits.read_bytes))
         fmt = sniff_format(head, source.name if source.path is not None else None)
+        if fmt == "text" and source.path is None and delimiter is not None:
+            fmt = "csv"  # --delimiter says that stdin is a CSV, whatever its first rows look like
         if fmt is None:
             raise SourceError(source.name, "not a text dump (binary content)")
         if fmt == "jsonl":
@@ -637,7 +639,38 @@ def sniff_format(head: bytes, name: str | None) -> str | None:
         return "jsonl"  # named JSON, not starting like JSON: each line is judged (and rejected) on its own
     if b"\x00" in head[:4096] or not _is_text(head[:4096]):
         return None
+    if name is None and not looks_like_table(head):
+        return "text"  # stdin: plain lines are one comment a line, as a .txt file (`printf 'a\nb\n'`)
     return "csv"
+
+
+# a one-column CSV on stdin is told from plain lines by its header: a text column's name (the generic preset's)
+_TEXT_HEADERS = {"text", "body", "content", "message", "comment"}
+TABLE_SHARE = 0.8  # of the sampled rows that must have the header's number of fields
+
+
+def looks_like_table(head: bytes) -> bool:
+    """Whether unnamed text (stdin) is a CSV/TSV rather than plain lines: its first line is a text column's
+    name alone, or some delimiter among `, ; TAB |` splits the first line into 2+ fields and at least 80% of
+    the first 50 rows (2 at least) into as many. Plain comments rarely agree on their count of commas."""
+    sample = head.decode("utf-8", errors="replace")
+    cut = sample.rfind("\n")
+    sample = sample[:cut] if cut > 0 and len(head) >= HEAD_BYTES else sample  # a cut last line is left out
+    if sample.split("\n", 1)[0].strip().strip('"').lower() in _TEXT_HEADERS:
+        return True
+    for candidate in CSV_DELIMITERS:
+        rows: list[list[str]] = []
+        try:
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate):
+                if row:
+                    rows.append(row)
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            pass
+        if len(rows) >= 2 and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= TABLE_SHARE * len(rows):
+            return True
+    return False
 
 
 def _is_json_object(line: bytes) -> bool:

@@ -242,3 +242,26 @@ def test_python_callers_get_the_same_flag_checks_before_a_run(tmp_path):
         with pytest.raises(IngestError, match=flag):
             ingest(Store(tmp_path / "o.duckdb"), [str(dump)], options)
     assert not (tmp_path / "o.duckdb").exists()
+
+
+@pytest.mark.parametrize(("given", "texts"), [
+    (b"a\nb\n", ["a", "b"]),  # was a CSV whose header "a" was eaten: one row
+    (b"I loved it, honestly\nmeh\nworst, ever, seriously\nok\n", ["I loved it, honestly", "meh",
+                                                                   "worst, ever, seriously", "ok"]),
+])
+def test_plain_lines_on_stdin_are_one_comment_a_line(runner, db, given, texts):
+    summary = ingest(runner, db, "-", input=given)
+    assert summary["rows_new"] == len(texts) and summary["rows_read"] == len(texts)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == sorted(texts)
+
+
+@pytest.mark.parametrize(("given", "args", "texts"), [
+    (b'id,text\n1,"hello, there"\n2,bye\n', (), ["bye", "hello, there"]),
+    (b"id;text;author\nr1;fine;ana\nr2;slow;bo\n", (), ["fine", "slow"]),
+    (b"text\nfirst\nsecond\n", (), ["first", "second"]),  # one column, named as a text column
+    (b"msg\nfirst\nsecond\n", ("--delimiter", ",", "--text-field", "msg"), ["first", "second"]),
+    (b'{"id": "1", "text": "json line"}\n{"id": "2", "text": "another"}\n', (), ["another", "json line"]),
+])
+def test_tables_and_json_lines_on_stdin_are_still_read_as_such(runner, db, given, args, texts):
+    ingest(runner, db, "-", *args, input=given)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == texts

@@ -265,3 +265,19 @@ def test_plain_lines_on_stdin_are_one_comment_a_line(runner, db, given, texts):
 def test_tables_and_json_lines_on_stdin_are_still_read_as_such(runner, db, given, args, texts):
     ingest(runner, db, "-", *args, input=given)
     assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == texts
+
+
+def test_topics_per_comment_are_capped_and_the_cut_is_said(runner, db, tmp_path):
+    # 300 tweets of 10,000 hashtags each made 3 million topic rows; a comment keeps its first 20 topics
+    def tweet(i: int, tags: int) -> dict:
+        return {"id_str": str(100 + i), "full_text": f"tweet {i}", "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+                "user": {"screen_name": "bob"}, "entities": {"hashtags": [{"text": f"Tag{n}"} for n in range(tags)]}}
+
+    summary = ingest(runner, db, str(write_jsonl(tmp_path / "t.jsonl", [tweet(1, 5000), tweet(2, 20), tweet(3, 3)])))
+    counts = dict(sql(db, "SELECT id, count(*) FROM comment_topics GROUP BY id"))
+    assert counts == {"101": 20, "102": 20, "103": 3}
+    assert sql(db, "SELECT topic FROM comment_topics WHERE id = '101' ORDER BY topic") == sorted(
+        [(f"tag{n}",) for n in range(20)])
+    assert summary["notes"] == ["1 comment(s) had more than 20 topics (their own and hashtags): the first 20 of each "
+                                "were kept"]
+    assert "topics_capped" not in summary  # the summary's keys stay as documented

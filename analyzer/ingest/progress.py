@@ -31,6 +31,7 @@ class RunSummary:
     failed_sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why a failed run stopped (its committed chunks are kept)
+    topics_capped: int = 0  # new comments that had more topics than MAX_TOPICS_PER_COMMENT (said in `notes`)
 
     @property
     def rows_landed(self) -> int:
@@ -47,6 +48,7 @@ class RunSummary:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["topics_capped"]  # said in `notes`; the summary's keys are a documented interface
         data["seconds"] = round(self.seconds, 3)
         data["model_seconds"] = round(self.model_seconds, 3)
         return data

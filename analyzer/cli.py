@@ -183,7 +183,7 @@ def ingest(
     paths: Annotated[list[str], typer.Argument(help=(
         "Dump files, folders, globs, or - for stdin: JSON lines (.jsonl .ndjson, or .json: detected from the bytes), "
         "JSON documents (arrays, Twitter API v2 pages, Mastodon outboxes, tweets.js), .csv/.tsv, .txt (one comment a "
-        "line), .parquet; .gz/.zst."))],
+        "line), .parquet; .gz/.zst/.bz2/.xz."))],
     db: DbOption = None,
     config: ConfigOption = None,
     preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | generic (default: detected per file).")] = None,

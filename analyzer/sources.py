@@ -6,7 +6,7 @@ elements of JSON arrays (Twitter archives, API v2 pages) are turned into JSON ob
 Lines that cannot even be decoded (invalid UTF-8, a ragged CSV row) become rejects here;
 everything else is judged by the preset mapping.
 
-Compression is detected by magic bytes, so `.gz`/`.zst` names are not required and
+Compression is detected by magic bytes (gzip, zstd, bzip2, xz), so `.gz`/`.zst` names are not required and
 stdin can be compressed too. Pushshift `.zst` files need a 2 GiB window.
 Memory is bounded in bytes (`ReadLimits`): every read, decompression step included, yields
 at most `read_bytes`; a line longer than `line_bytes` becomes a reject without being held;
@@ -59,13 +59,18 @@ POLL_SECONDS = 0.2  # how often a read from an idle pipe looks at `should_stop`
 RAW_KEEP_CHARS = 65_536  # how much of a rejected record we keep in `rejects.raw`
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+# "BZh", the block size (1-9), then the magic of a first block (pi) or of an empty stream's end (sqrt(pi)):
+# ten bytes, so a text file that happens to start "BZh9" is not taken for bzip2
+BZIP2_MAGIC = b"BZh"
+BZIP2_BLOCK_MAGICS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
 PARQUET_MAGIC = b"PAR1"
 TWEETS_JS_PREFIX = b"window.YTD."
 UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 1 << 20  # what format detection looks at: enough for a JSON line or a page of a pretty-printed document
 CSV_DELIMITERS = ",;\t|"
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json", ".js", ".csv", ".tsv", ".parquet"}
-COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd"}
+COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz"}
 
 
 @dataclass(frozen=True)
@@ -332,12 +337,21 @@ class _PolledReader(io.RawIOBase):
 
 
 def _decompressed(stream: IO[bytes], read_bytes: int = READ_BYTES) -> IO[bytes]:
-    """Wrap `stream` in the decompressor its magic bytes name. Both hand over at most what one
-    read asks for (gzip's reader does; ours bounds zstd), so a bomb is read as any big file."""
+    """Wrap `stream` in the decompressor its magic bytes name (gzip, zstd, bzip2, xz). Each hands over
+    at most what one read asks for (the standard library's readers decompress with a `max_length`; ours
+    bounds zstd), so a bomb is read as any big file."""
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    head = buffered.peek(4)[:4]
+    head = buffered.peek(10)[:10]
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+    if head.startswith(XZ_MAGIC):
+        import lzma
+
+        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+    if head.startswith(BZIP2_MAGIC) and head[3:4].isdigit() and head[3:4] != b"0" and head[4:10] in BZIP2_BLOCK_MAGICS:
+        import bz2
+
+        return bz2.BZ2File(buffered)  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
         return io.BufferedReader(_ZstdFrames(buffered), buffer_size=read_bytes)
     return buffered
@@ -542,6 +556,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     except Exception as exc:
         if type(exc).__module__.startswith("zstd") or "zstd" in type(exc).__name__.lower():
             raise SourceError(source.name, f"corrupt zstd stream ({exc})") from exc
+        if type(exc).__name__ == "LZMAError":  # not an OSError, unlike bzip2's and gzip's
+            raise SourceError(source.name, f"corrupt xz stream ({exc})") from exc
         raise
     except BaseException as exc:
         # a Rust library (polars) that panics raises pyo3's PanicException, a BaseException: it
@@ -1161,7 +1177,9 @@ def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int, limits:
     import pyarrow.parquet as pq
 
     spooled = None
-    if source.path is not None and not isinstance(stream, (gzip.GzipFile,)) and _format_from_name(source.name) == "parquet":
+    # read in place only when the file is plain Parquet by its name (`x.parquet.bz2` is decompressed, spooled)
+    compressed = source.name.lower().endswith(tuple(COMPRESSED_SUFFIXES))
+    if source.path is not None and not compressed and _format_from_name(source.name) == "parquet":
         target: str | IO[bytes] = str(source.path)
     else:
         spooled = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the batches are read

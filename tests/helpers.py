@@ -19,6 +19,14 @@ def write_jsonl(path: Path, records: list[Any], compress: str | None = None) -> 
         import zstandard
 
         data = zstandard.ZstdCompressor().compress(data)
+    elif compress == "bz2":
+        import bz2
+
+        data = bz2.compress(data)
+    elif compress == "xz":
+        import lzma
+
+        data = lzma.compress(data)
     path.write_bytes(data)
     return path
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 from pathlib import Path
 
 import polars as pl
@@ -39,15 +41,34 @@ def test_reddit_submission_joins_title_and_selftext(runner, db, tmp_path):
     assert sql(db, "SELECT id, text, thread_id FROM comments") == [("t3_p1", "New phone\n\nThoughts?", "t3_p1")]
 
 
-@pytest.mark.parametrize("compress", ["gz", "zst"])
+@pytest.mark.parametrize("compress", ["gz", "zst", "bz2", "xz"])
 def test_compressed_dumps_are_read(runner, db, tmp_path, compress):
     dump = write_jsonl(tmp_path / f"rc.jsonl.{compress}", [reddit(i) for i in range(30)], compress=compress)
     assert ingest(runner, db, str(dump))["rows_new"] == 30
 
 
-def test_compression_is_detected_by_content_not_name(runner, db, tmp_path):
-    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(i) for i in range(5)], compress="zst")
+@pytest.mark.parametrize("compress", ["zst", "bz2", "xz"])
+def test_compression_is_detected_by_content_not_name(runner, db, tmp_path, compress):
+    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(i) for i in range(5)], compress=compress)
     assert ingest(runner, db, str(dump))["rows_new"] == 5
+
+
+def test_bz2_and_xz_in_a_folder_and_on_stdin_are_read(runner, db, tmp_path):
+    # both were "not a text dump (binary content)"
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl.bz2", [reddit(i) for i in range(3)], compress="bz2")
+    (folder / "b.csv.xz").write_bytes(lzma.compress(b"id,text\nx1,from a csv\nx2,another\n"))
+    assert ingest(runner, db, str(folder))["rows_new"] == 5
+
+    piped = bz2.compress("\n".join(json.dumps(reddit(i)) for i in range(10, 14)).encode())
+    assert ingest(runner, db, "-", input=piped)["rows_new"] == 4
+
+
+def test_a_text_file_that_starts_like_bzip2_is_text(runner, db, tmp_path):
+    dump = tmp_path / "notes.txt"
+    dump.write_text("BZh9 is a bzip2 header\nsecond line\n")
+    assert ingest(runner, db, str(dump))["rows_new"] == 2
 
 
 def test_stdin_dash_reads_standard_input(runner, db):

@@ -641,9 +641,14 @@ def sniff_format(head: bytes, name: str | None) -> str | None:
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
     stripped = head.lstrip()
-    if stripped.startswith(TWEETS_JS_PREFIX) or stripped.startswith(b"["):
-        return "json"
     by_name = _format_from_name(name) if name else None
+    if stripped.startswith(TWEETS_JS_PREFIX):
+        return "json"
+    # a .txt line "[deleted] lol" or a CSV header "[id],text" is no JSON array: where the name says text (or
+    # there is no name), an opening `[` makes a JSON document only when its first element parses
+    named_json = name is not None and by_name not in {"csv", "tsv", "text"}
+    if stripped.startswith(b"[") and (named_json or _opens_json_array(stripped, whole=len(head) < HEAD_BYTES)):
+        return "json"
     if by_name in {"csv", "tsv", "text"}:
         return by_name
     if stripped.startswith(b"{"):
@@ -687,6 +692,26 @@ def looks_like_table(head: bytes) -> bool:
         if len(rows) >= 2 and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= TABLE_SHARE * len(rows):
             return True
     return False
+
+
+def _opens_json_array(text: bytes, whole: bool) -> bool:
+    """Whether `text` (starting with `[`) opens a JSON array: `]`, or a first element that parses and is
+    followed by `,` or `]`. When `text` is only the head of a bigger file (not `whole`), an element cut
+    by the head's end cannot be judged: it counts as JSON, as before."""
+    decoded = text.decode("utf-8", errors="replace")
+    at = len(decoded) - len(decoded[1:].lstrip())  # the first character after `[` and its spaces
+    if at >= len(decoded):
+        return not whole
+    if decoded[at] == "]":
+        return True
+    try:
+        _, end = json.JSONDecoder().raw_decode(decoded, at)
+    except json.JSONDecodeError as exc:
+        return not whole and (exc.pos >= len(decoded) - 1 or "Unterminated" in exc.msg)
+    except RecursionError:  # nested deeper than Python's stack: the document reader judges it
+        return True
+    rest = decoded[end:].lstrip()
+    return rest[:1] in {",", "]"} or (not rest and not whole)
 
 
 def _is_json_object(line: bytes) -> bool:

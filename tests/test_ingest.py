@@ -302,3 +302,15 @@ def test_topics_per_comment_are_capped_and_the_cut_is_said(runner, db, tmp_path)
     assert summary["notes"] == ["1 comment(s) had more than 20 topics (their own and hashtags): the first 20 of each "
                                 "were kept"]
     assert "topics_capped" not in summary  # the summary's keys stay as documented
+
+
+def test_a_first_line_starting_with_a_bracket_is_json_only_if_it_parses(runner, db, tmp_path):
+    # "[deleted] lol" made the whole .txt one reject, as a JSON document; so did a CSV header "[id],text"
+    (tmp_path / "notes.txt").write_text("[deleted] lol\nstill here\n")
+    (tmp_path / "table.csv").write_text("[id],text\nr1,from the csv\nr2,and more\n")
+    (tmp_path / "array.csv").write_text(json.dumps([reddit(7)]))  # a real JSON array stays JSON, whatever its name
+    summary = ingest(runner, db, str(tmp_path / "notes.txt"), str(tmp_path / "table.csv"), str(tmp_path / "array.csv"))
+    assert (summary["rows_new"], summary["rows_rejected"]) == (5, 0)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == sorted(
+        ["[deleted] lol", "still here", "from the csv", "and more", reddit(7)["body"]])
+    assert ingest(runner, db, "-", input=b"[removed] by a mod\nok then\n")["rows_new"] == 2  # stdin: plain lines

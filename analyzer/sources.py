@@ -531,6 +531,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
             fmt = "csv"  # --delimiter says that stdin is a CSV, whatever its first rows look like
         if fmt is None:
             raise SourceError(source.name, "not a text dump (binary content)")
+        if fmt in {"jsonl", "text"} and uses_lone_cr(head):
+            stream = io.BufferedReader(_CarriageReturns(stream), buffer_size=1 << 20)
         if fmt == "jsonl":
             batches = _container_records(source, _jsonl_batches(source, stream, batch_rows, limits, should_stop),
                                          batch_rows)
@@ -587,6 +589,28 @@ def input_size(source: Source) -> int | None:
     except OSError:
         return None
     return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def uses_lone_cr(head: bytes) -> bool:
+    """Whether a file ends its lines with a lone CR (classic Mac OS exports): its head holds CRs and no LF.
+    Read by lines on LF, 3 records were one reject (JSON lines) or one comment (.txt)."""
+    return b"\r" in head and b"\n" not in head
+
+
+class _CarriageReturns(io.RawIOBase):
+    """`stream` with every CR as LF: for files whose line end is a lone CR (`uses_lone_cr`). A JSON line
+    cannot hold a raw CR (JSON escapes control characters), so no record is changed by it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        data = getattr(self._stream, "read1", self._stream.read)(len(buffer))
+        buffer[: len(data)] = data.replace(b"\r", b"\n")
+        return len(data)
 
 
 class _Chained(io.RawIOBase):

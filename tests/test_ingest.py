@@ -304,6 +304,20 @@ def test_topics_per_comment_are_capped_and_the_cut_is_said(runner, db, tmp_path)
     assert "topics_capped" not in summary  # the summary's keys stay as documented
 
 
+def test_lone_cr_line_ends_are_line_ends_in_json_lines_and_text(runner, db, tmp_path):
+    # old Mac exports: 3 records were 1 reject (JSON lines) and 3 comments were one (.txt)
+    records = [json.dumps(reddit(1)), "{not json", json.dumps(reddit(3))]
+    (tmp_path / "mac.jsonl").write_bytes("\r".join(records).encode() + b"\r")
+    (tmp_path / "mac.txt").write_bytes(b"first comment\rsecond comment\rthird comment\r")
+    (tmp_path / "mac.jsonl.gz").write_bytes(gzip.compress("\r".join(
+        json.dumps(reddit(i)) for i in range(10, 13)).encode()))
+    summary = ingest(runner, db, str(tmp_path / "mac.jsonl"), str(tmp_path / "mac.txt"), str(tmp_path / "mac.jsonl.gz"))
+    assert (summary["rows_read"], summary["rows_new"], summary["rows_rejected"]) == (9, 8, 1)
+    assert sql(db, "SELECT line_no, reason FROM rejects") == [(2, "malformed JSON")]
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments WHERE source LIKE '%mac.txt'")) == [
+        "first comment", "second comment", "third comment"]
+
+
 def test_a_first_line_starting_with_a_bracket_is_json_only_if_it_parses(runner, db, tmp_path):
     # "[deleted] lol" made the whole .txt one reject, as a JSON document; so did a CSV header "[id],text"
     (tmp_path / "notes.txt").write_text("[deleted] lol\nstill here\n")

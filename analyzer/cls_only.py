@@ -17,6 +17,7 @@ The wrapper is what `analyzer.traced` traces, so a cached trace runs the trimmed
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,6 +34,10 @@ class ClsOnly(torch.nn.Module):
         super().__init__()
         self.inner = model
         self.config = model.config
+        # transformers 5.25 added `position_ids` to this private method (None is what BertModel passes when
+        # it is given none); without it the probe in `wrap` failed and every run fell back to the full model
+        masks = inspect.signature(model.bert._create_attention_masks).parameters
+        self._mask_extra = {"position_ids": None} if "position_ids" in masks else {}
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 token_type_ids: torch.Tensor | None = None) -> SimpleNamespace:
@@ -42,7 +47,8 @@ class ClsOnly(torch.nn.Module):
         bert = self.inner.bert
         hidden = bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
         mask, _ = bert._create_attention_masks(attention_mask=attention_mask, encoder_attention_mask=None,
-                                               embedding_output=hidden, encoder_hidden_states=None, cache=None)
+                                               embedding_output=hidden, encoder_hidden_states=None, cache=None,
+                                               **self._mask_extra)
         *body, last = bert.encoder.layer
         for layer in body:
             hidden = layer(hidden, mask)

@@ -20,6 +20,7 @@ import typer
 
 from analyzer import __version__
 from analyzer.reports.catalog import REPORTS, Report
+from analyzer.safe_output import for_terminal
 from analyzer.tasks import NAMES as TASK_NAMES
 
 app = typer.Typer(
@@ -54,8 +55,45 @@ WideOption = Annotated[bool, typer.Option("--wide", help="The terminal table sho
                                                           "that fit 80 columns).")]
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only comments at or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only comments before this date (YYYY-MM-DD).")]
+def finite(value: float | None) -> float | None:
+    """Every float option's check: nan and inf are refused (exit 2). nan compares false with every
+    bound, so `--threshold nan` silently never alerted and `--timeout nan` meant no limit."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value}: give a finite number")
+    return value
+
+
+def field_name(value: str | None) -> str | None:
+    """--*-field: a usable field name or dotted path (the library's check), else a usage error (exit 2)."""
+    from analyzer.presets import PresetError, field_path
+
+    if value is not None and value != "@file":
+        try:
+            field_path(value)
+        except PresetError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def time_format_flag(value: str | None) -> str | None:
+    """--time-format: a strptime format DuckDB reads (the library's check), else a usage error (exit 2)."""
+    from analyzer.dates import TimeFormatError, check_time_format
+
+    if value is not None:
+        try:
+            check_time_format(value)
+        except TimeFormatError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 TimeoutOption = Annotated[float, typer.Option(
-    "--timeout", help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+    "--timeout", callback=finite, help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+RawCellsOption = Annotated[bool, typer.Option(
+    "--raw-cells", help="CSV: write cells that start with = + - @ TAB CR as they are (default: a leading ' keeps "
+                        "spreadsheets from running them as formulas).")]
 LimitHelp = "At most this many rows (1 to 100,000)."
 BatchTokensOption = Annotated[int | None, typer.Option(
     help="Tokens per model batch (padded rows × length). Default: 2048 on CPUs (measured fastest), 8192 on GPUs.")]
@@ -100,7 +138,8 @@ def with_model_options(fn: F) -> F:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"opinions: error: {message}", err=True)
+    # an error quotes file names and values from the input: one line, no control character
+    typer.echo(f"opinions: error: {for_terminal(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -144,19 +183,19 @@ def ingest(
     paths: Annotated[list[str], typer.Argument(help=(
         "Dump files, folders, globs, or - for stdin: JSON lines (.jsonl .ndjson, or .json: detected from the bytes), "
         "JSON documents (arrays, Twitter API v2 pages, Mastodon outboxes, tweets.js), .csv/.tsv, .txt (one comment a "
-        "line), .parquet; .gz/.zst."))],
+        "line), .parquet; .gz/.zst/.bz2/.xz."))],
     db: DbOption = None,
     config: ConfigOption = None,
     preset: Annotated[str | None, typer.Option(help="reddit | twitter | mastodon | youtube | telegram | bluesky | generic (default: detected per file).")] = None,
-    text_field: Annotated[str | None, typer.Option(help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
-    id_field: Annotated[str | None, typer.Option(help="Field holding the comment id.")] = None,
-    time_field: Annotated[str | None, typer.Option(help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
-    time_format: Annotated[str | None, typer.Option(help=(
+    text_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the text; dotted paths for nested fields (user.bio).")] = None,
+    id_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the comment id.")] = None,
+    time_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the timestamp (epoch seconds/ms or a date string).")] = None,
+    time_format: Annotated[str | None, typer.Option(callback=time_format_flag, help=(
         "strptime format of the time field, e.g. '%m/%d/%Y %H:%M' for US dates. Needed only when no value of a file "
         "tells month/day from day/month (2/10/2015); such a file is refused without it."))] = None,
-    author_field: Annotated[str | None, typer.Option(help="Field holding the author.")] = None,
+    author_field: Annotated[str | None, typer.Option(callback=field_name, help="Field holding the author.")] = None,
     author: Annotated[str | None, typer.Option(help="Author of records that name none (a Twitter archive without account.js).")] = None,
-    topic_field: Annotated[str | None, typer.Option(help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
+    topic_field: Annotated[str | None, typer.Option(callback=field_name, help="Field whose value is the comment's topic; @file: the file's name (without extensions).")] = None,
     topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
     no_header: Annotated[bool, typer.Option("--no-header", help="A CSV's first line is a row: columns are named 1, 2, ... (--text-field 6).")] = False,
@@ -169,8 +208,8 @@ def ingest(
     engine: Annotated[str, typer.Option(help="local (default) | ray: map and analyse on a Ray cluster.")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: a private local one).")] = None,
     workers: Annotated[int | None, typer.Option(help="Ray predictor actors (default: from the cluster's CPUs).")] = None,
-    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per Ray predictor actor.")] = 0.0,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    gpus_per_worker: Annotated[float, typer.Option(callback=finite, help="GPUs per Ray predictor actor.")] = 0.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for another process's lock on the database.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no log lines.")] = False,
     models: dict[str, str | None] | None = None,  # --<task>-model, one per task (with_model_options)
@@ -255,7 +294,7 @@ def train_command(
     task: Annotated[str, typer.Option(help="sentiment (any label set of your own) | ner")] = "sentiment",
     base: Annotated[str, typer.Option(help="embedded, a hub id, or a model folder to start from.")] = "embedded",
     epochs: Annotated[float | None, typer.Option(
-        help="At most this many epochs (early stopping on validation macro-F1; entity F1 for ner). Default: 3, or "
+        callback=finite, help="At most this many epochs (early stopping on validation macro-F1; entity F1 for ner). Default: 3, or "
              "up to 10 on a small data set (enough for about 400 steps).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: models/<task>-<file name>).")] = None,
     eval_file: Annotated[Path | None, typer.Option(
@@ -265,7 +304,7 @@ def train_command(
     head_init: Annotated[str, typer.Option(
         help="For a label set the base does not have: names: rows start from the base head's shared labels and "
              "the other labels' names | random.")] = "names",
-    lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
+    lr: Annotated[float, typer.Option(callback=finite, help="Learning rate.")] = 5e-5,
     batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
     seed: Annotated[int, typer.Option(help="Random seed (split, shuffling, new head).")] = 13,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
@@ -289,7 +328,7 @@ def _report_command(spec: Report) -> Callable[..., None]:
     def command(**values: Any) -> None:
         from analyzer.commands import show_report
 
-        out = {name: values.pop(name) for name in ("fmt", "db", "timeout", "output", "section", "wide")}
+        out = {name: values.pop(name) for name in ("fmt", "db", "timeout", "output", "section", "wide", "raw_cells")}
         sections = show_report(spec.name, **out, **values)
         if spec.fail_flag and values.get(spec.fail_flag) and sections[0].rows:
             raise typer.Exit(3)
@@ -300,14 +339,15 @@ def _report_command(spec: Report) -> Callable[..., None]:
     for param in spec.params:
         default = None if param.kind == "list" else param.default
         declared = (typer.Argument(help=param.help, show_default=False) if param.argument
-                    else typer.Option(param.option, help=param.help, show_default=default not in (None, False)))
+                    else typer.Option(param.option, help=param.help, show_default=default not in (None, False),
+                                      callback=finite if param.kind == "float" else None))
         params.append(inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                         annotation=Annotated[kinds[param.kind], declared]))
     limit_help = LimitHelp + (f" Default: {spec.limit}." if spec.limit else " Default: each section's own.")
     common = {
         "db": (DbOption, None), "fmt": (FormatOption, "table"), "output": (OutputOption, None),
         "section": (SectionOption, None), "limit": (Annotated[int | None, typer.Option(help=limit_help)], None),
-        "wide": (WideOption, False), "timeout": (TimeoutOption, 60.0),
+        "wide": (WideOption, False), "timeout": (TimeoutOption, 60.0), "raw_cells": (RawCellsOption, False),
     }
     params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
                for name, (annotation, default) in common.items()]
@@ -336,7 +376,7 @@ def summarize(
     model: Annotated[str | None, typer.Option(help="embedded (extractive), or a seq2seq hub id / folder (abstractive).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-    wait: Annotated[float, typer.Option(help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for another process's lock on the database.")] = 60.0,
 ) -> None:
     """Summarise what a topic's comments say, store it in `summaries`, and print it."""
     from analyzer.commands import run_summarize
@@ -347,7 +387,7 @@ def summarize(
 @topics_app.command("apply")
 @friendly_errors
 def topics_apply(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = "table",
-                 wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0) -> None:
+                 wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for the database lock.")] = 60.0) -> None:
     """Re-apply the [topics] keyword rules of the config file to every stored comment."""
     from analyzer.commands import run_topics_apply
 
@@ -361,7 +401,7 @@ def topics_discover(
     limit: Annotated[int, typer.Option(help="At most this many distinct texts are clustered.")] = 20_000,
     min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: one text in 400, from 5 to 50).")] = None,
     fmt: FormatOption = "table",
-    wait: Annotated[float, typer.Option(help="Seconds to wait for the database lock.")] = 60.0,
+    wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for the database lock.")] = 60.0,
 ) -> None:
     """Cluster comments by meaning (MiniLM + HDBSCAN) and store the clusters as topics labelled by their terms."""
     from analyzer.commands import run_topics_discover
@@ -375,7 +415,8 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
           fmt: FormatOption = "table", output: OutputOption = None, timeout: TimeoutOption = 60.0,
           allow_files: Annotated[bool, typer.Option(
               "--allow-files", help="Let the SQL read and write files (COPY, read_csv, glob, ATTACH): only for SQL "
-                                    "you trust. Extensions and settings stay locked.")] = False) -> None:
+                                    "you trust. Extensions and settings stay locked.")] = False,
+          raw_cells: RawCellsOption = False) -> None:
     """Run read-only SQL against the database (tables: comments, sentiment, entities, runs, ...).
 
     The SQL sees the database and nothing else: no files (COPY, read_csv, glob, ATTACH),
@@ -386,7 +427,7 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on a read-only con
     """
     from analyzer.commands import show_query
 
-    show_query(sql, fmt, db, timeout, allow_files, output)
+    show_query(sql, fmt, db, timeout, allow_files, output, raw_cells=raw_cells)
 
 
 ExportFormatOption = Annotated[str | None, typer.Option(
@@ -401,7 +442,7 @@ def export_table(
                                              "entity_mentions, comment_topics, runs, rejects, summaries, ...")],
     path: Annotated[Path, typer.Argument(help="The file to write (.parquet or .csv).")],
     db: DbOption = None, fmt: ExportFormatOption = None, overwrite: OverwriteOption = False,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = 60.0, raw_cells: RawCellsOption = False,
 ) -> None:
     """Write every row of a table or view to a file, streamed (memory stays flat).
 
@@ -409,8 +450,8 @@ def export_table(
     """
     from analyzer.commands import run_export_table
 
-    done = run_export_table(name, path, db, fmt, overwrite, timeout)
-    typer.echo(f"wrote {done.rows:,} rows of {name} to {done.path} ({done.fmt})", err=True)
+    done = run_export_table(name, path, db, fmt, overwrite, timeout, raw_cells=raw_cells)
+    typer.echo(for_terminal(f"wrote {done.rows:,} rows of {name} to {done.path} ({done.fmt})"), err=True)
 
 
 @export_app.command("report")
@@ -424,6 +465,7 @@ def export_report(
     by: Annotated[str, typer.Option(help="Trend period: day | week | month.")] = "day",
     limit: Annotated[int | None, typer.Option(help=LimitHelp + " Default: the report's own.")] = None,
     fmt: ExportFormatOption = None, overwrite: OverwriteOption = False, timeout: TimeoutOption = 60.0,
+    raw_cells: RawCellsOption = False,
 ) -> None:
     """Write a report's rows (as `--format json` has them) to a file.
 
@@ -433,8 +475,8 @@ def export_report(
     from analyzer.commands import run_export_report
 
     params = {"name": name, "since": since, "until": until, "by": by, **({"limit": limit} if limit is not None else {})}
-    done = run_export_report(kind, path, db, fmt, overwrite, timeout, section, **params)
-    typer.echo(f"wrote {done.rows:,} rows of report {kind} to {done.path} ({done.fmt})", err=True)
+    done = run_export_report(kind, path, db, fmt, overwrite, timeout, section, raw_cells=raw_cells, **params)
+    typer.echo(for_terminal(f"wrote {done.rows:,} rows of report {kind} to {done.path} ({done.fmt})"), err=True)
 
 
 @models_app.callback()

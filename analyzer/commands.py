@@ -15,6 +15,7 @@ from analyzer import modelpack, settings
 from analyzer.config import load_config
 from analyzer.models import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
+from analyzer.safe_output import for_terminal
 from analyzer.store import Store, open_store
 from analyzer.tasks import NAMES as TASK_NAMES
 
@@ -115,7 +116,8 @@ def _ingest_with_bar(store: Store, paths: list[str], options: IngestOptions) -> 
         def on_total(n: int) -> None:
             bar.update(texts, total=(bar.tasks[texts].total or 0) + n)
 
-        return ingest(store, paths, options, Progress(on_rows, on_texts, on_total, on_log=lambda m: console.log(m),
+        return ingest(store, paths, options, Progress(on_rows, on_texts, on_total,
+                                                      on_log=lambda m: console.log(m, markup=False, highlight=False),
                                                       on_input_total=on_input_total, on_input=on_input))
 
 
@@ -129,10 +131,11 @@ def print_summary(summary: RunSummary) -> None:
         f"  texts analysed {summary.texts_analysed:,}, cached {summary.texts_cached:,}, "
         f"unsupported language {summary.texts_unsupported:,}",
     ]
+    # file names and reasons come from outside: one line each, with no control character
     for name, reason in summary.failed_sources.items():
-        lines.append(f"  could not read {name}: {reason}")
+        lines.append(for_terminal(f"  could not read {name}: {reason}"))
     for note in summary.notes:
-        lines.append(f"  note: {note}")
+        lines.append(for_terminal(f"  note: {note}"))
     if summary.rows_rejected:
         lines.append(f"  rejected rows: opinions query \"SELECT * FROM rejects WHERE run_id = {summary.run_id}\"")
     text = "\n".join(lines)
@@ -144,7 +147,7 @@ def print_summary(summary: RunSummary) -> None:
 
 def show_report(kind: str, fmt: str, db: Path | None, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
                 output: Path | None = None, section: str | None = None, wide: bool = False,
-                **params: Any) -> list[Any]:
+                raw_cells: bool = False, **params: Any) -> list[Any]:
     """Run report `kind` (`analyzer.reports.catalog`) and write it as `fmt` to stdout or `output`; its sections."""
     from analyzer.reports.output import choose_section, write_report
     from analyzer.reports.render import format_name
@@ -154,13 +157,14 @@ def show_report(kind: str, fmt: str, db: Path | None, timeout: float | None = DE
     with report_connection(db, float(params.pop("wait", 30.0)), timeout) as con:
         sections = run_report(con, kind, params)
     chosen = choose_section(sections, section, kind)
-    for path in write_report(chosen, fmt, output, title=page_title(kind, params, sections), wide=wide, report=kind):
+    for path in write_report(chosen, fmt, output, title=page_title(kind, params, sections), wide=wide, report=kind,
+                             raw_cells=raw_cells):
         print(f"wrote {path}", file=sys.stderr)
     return sections
 
 
 def show_query(sql: str, fmt: str, db: Path | None, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
-               allow_files: bool = False, output: Path | None = None) -> None:
+               allow_files: bool = False, output: Path | None = None, raw_cells: bool = False) -> None:
     """Run read-only SQL and write its rows as `fmt`; CSV is streamed (2M rows were 3.1 GB held as tuples)."""
     from analyzer.reports.output import write_report
     from analyzer.reports.render import format_name, write_csv
@@ -170,24 +174,24 @@ def show_query(sql: str, fmt: str, db: Path | None, timeout: float | None = DEFA
     with report_connection(db, 30.0, timeout, allow_files) as con:
         if fmt == "csv" and output is None:
             columns, row_batches = query_batches(con, sql)
-            write_csv(columns, row_batches, sys.stdout)
+            write_csv(columns, row_batches, sys.stdout, raw_cells=raw_cells)
             return
         sections = query_report(con, sql)
-    write_report(sections, fmt, output, title="query", report="query")
+    write_report(sections, fmt, output, title="query", report="query", raw_cells=raw_cells)
 
 
 def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool,
-                     timeout: float | None) -> Any:
+                     timeout: float | None, raw_cells: bool = False) -> Any:
     from analyzer.export import export_format, export_table
     from analyzer.reports.run import report_connection
 
     export_format(path, fmt)  # a bad name or format is refused before the database is opened
     with report_connection(db, timeout=timeout) as con:
-        return export_table(con, name, path, fmt, overwrite)
+        return export_table(con, name, path, fmt, overwrite, raw_cells=raw_cells)
 
 
 def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool, timeout: float | None,
-                      section: str | None, **params: Any) -> Any:
+                      section: str | None, raw_cells: bool = False, **params: Any) -> Any:
     from analyzer.export import ExportError, export_format, export_section
     from analyzer.reports.catalog import REPORTS
     from analyzer.reports.run import report_connection, run_report
@@ -207,7 +211,7 @@ def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, o
         raise ExportError(f"report {kind!r} has sections {', '.join(by_name)}: choose one with --section")
     if section is not None and section not in by_name:
         raise ExportError(f"report {kind!r} has no section {section!r}; choose one of {', '.join(by_name)}")
-    return export_section(by_name[section] if section else sections[0], path, fmt, overwrite)
+    return export_section(by_name[section] if section else sections[0], path, fmt, overwrite, raw_cells=raw_cells)
 
 
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,

@@ -10,10 +10,32 @@ from __future__ import annotations
 
 import re
 
+from analyzer.errors import OpinionsError
 from analyzer.sources import SourceError
 
 _TIMES = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 _SHAPE = re.compile(r"^\s*\d{1,2}([/.-])\d{1,2}[/.-](\d{2,4})(\s+\d{1,2}:\d{2}(:\d{2})?)?")
+
+
+class TimeFormatError(OpinionsError, ValueError):
+    """A --time-format that DuckDB's strptime cannot use."""
+
+
+def check_time_format(fmt: str) -> str:
+    """`fmt` if DuckDB's strptime (which reads the time field) accepts it, else TimeFormatError; asked of
+    DuckDB itself, before a run starts (`%Q` recorded a failed run with a raw DuckDB message)."""
+    import duckdb
+
+    if "%" not in fmt:
+        raise TimeFormatError(f"{fmt!r} has no % directive: give a strptime format such as '%m/%d/%Y %H:%M'")
+    with duckdb.connect() as con:
+        try:
+            con.execute("SELECT try_strptime('', $fmt)", {"fmt": fmt})
+        except duckdb.InvalidInputException as exc:
+            reason = str(exc).split("Failed to parse format specifier", 1)[-1].strip(" :")
+            raise TimeFormatError(f"{fmt!r} is not a strptime format DuckDB reads ({reason}); "
+                                  "e.g. '%m/%d/%Y %H:%M'") from None
+    return fmt
 
 
 def _formats(first: str, second: str) -> list[str]:

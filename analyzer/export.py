@@ -20,6 +20,7 @@ import duckdb
 
 from analyzer.errors import OpinionsError
 from analyzer.reports.render import Section
+from analyzer.safe_output import csv_column, for_csv
 
 EXPORT_FORMATS = ("parquet", "csv")
 _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -57,8 +58,9 @@ def exportable_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def export_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str | None = None,
-                 overwrite: bool = False) -> ExportResult:
-    """Every row of table or view `name`, streamed to `path`."""
+                 overwrite: bool = False, raw_cells: bool = False) -> ExportResult:
+    """Every row of table or view `name`, streamed to `path` (CSV: formula-like cells neutralised
+    unless `raw_cells`, see `analyzer.safe_output`)."""
     names = exportable_tables(con)
     if name not in names:
         raise ExportError(f"no table or view named {name!r}; choose one of: {', '.join(names)}")
@@ -66,19 +68,20 @@ def export_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str
     _check_target(path, overwrite)
     reader = con.table(name).to_arrow_reader(BATCH_ROWS)  # by name through DuckDB's API: never SQL text
     try:
-        return _write(reader.schema, reader, path, chosen, overwrite)
+        return _write(reader.schema, reader, path, chosen, overwrite, raw_cells)
     finally:
         reader.close()  # an open reader keeps the database open after its connection is closed
 
 
-def export_section(section: Section, path: Path, fmt: str | None = None, overwrite: bool = False) -> ExportResult:
+def export_section(section: Section, path: Path, fmt: str | None = None, overwrite: bool = False,
+                   raw_cells: bool = False) -> ExportResult:
     """One report section (a bounded list of rows) to `path`."""
     import pyarrow as pa
 
     chosen = export_format(path, fmt)
     _check_target(path, overwrite)
     table = pa.table({column: [row[i] for row in section.rows] for i, column in enumerate(section.columns)})
-    return _write(table.schema, table.to_batches(), path, chosen, overwrite)
+    return _write(table.schema, table.to_batches(), path, chosen, overwrite, raw_cells)
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
@@ -90,7 +93,7 @@ def _check_target(path: Path, overwrite: bool) -> None:
         raise ExportError(f"folder {path.parent} does not exist")
 
 
-def _write(schema: Any, batches: Any, path: Path, fmt: str, overwrite: bool) -> ExportResult:
+def _write(schema: Any, batches: Any, path: Path, fmt: str, overwrite: bool, raw_cells: bool = False) -> ExportResult:
     # pyarrow is imported here, not at the top: the CLI imports this module's error on every command
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
@@ -102,10 +105,10 @@ def _write(schema: Any, batches: Any, path: Path, fmt: str, overwrite: bool) -> 
         if fmt == "parquet":
             writer = pq.ParquetWriter(partial, schema)
         else:
-            writer = pa_csv.CSVWriter(partial, _flat_schema(schema))
+            writer = pa_csv.CSVWriter(partial, _flat_schema(schema, raw_cells))
         with writer:
             for batch in batches:
-                writer.write_batch(batch if fmt == "parquet" else _flat_batch(batch))
+                writer.write_batch(batch if fmt == "parquet" else _flat_batch(batch, raw_cells))
                 rows += batch.num_rows
         os.replace(partial, path)
     except BaseException:
@@ -115,16 +118,20 @@ def _write(schema: Any, batches: Any, path: Path, fmt: str, overwrite: bool) -> 
     return ExportResult(path, fmt, rows)
 
 
-def _flat_schema(schema: Any) -> Any:
-    """CSV has no lists or structs (`runs.sources`): those columns become JSON text."""
+def _flat_schema(schema: Any, raw_cells: bool = True) -> Any:
+    """CSV has no lists or structs (`runs.sources`): those columns become JSON text. A column name
+    that looks like a formula is neutralised too (the header row is a row of cells)."""
     import pyarrow as pa
 
-    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_nested(f.type) else f for f in schema])
+    return pa.schema([pa.field(f.name if raw_cells else for_csv(f.name), pa.string() if pa.types.is_nested(f.type)
+                               else f.type) for f in schema])
 
 
-def _flat_batch(batch: Any) -> Any:
+def _flat_batch(batch: Any, raw_cells: bool = True) -> Any:
     import pyarrow as pa
 
     columns = [pa.array([None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in col.to_pylist()],
                         pa.string()) if pa.types.is_nested(col.type) else col for col in batch.columns]
-    return pa.record_batch(columns, schema=_flat_schema(batch.schema))
+    if not raw_cells:  # text cells only: numbers (a negative score) stay numbers
+        columns = [csv_column(col) for col in columns]
+    return pa.record_batch(columns, schema=_flat_schema(batch.schema, raw_cells))

@@ -71,7 +71,10 @@ SHORT_WORDS = 4  # texts this short need SHORT_MIN_CONFIDENCE for a non-English 
 SHORT_MIN_CONFIDENCE = 0.6
 MIN_LETTERS = 2
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|https?\b|\bhttp", re.IGNORECASE)
+# A bare domain with a path ("example.com/x") is tried only where a run of [\w.-] starts: tried at every
+# word of "a.a.a.a…", the search was quadratic in the run (the lookbehind only leaves out odd runs such
+# as "x..a.b/", whose well-formed tail was cut before).
+_URL = re.compile(r"(?:https?://|www\.)\S+|(?<![\w.-])\b[\w-]+(?:\.[\w-]+)+/\S*|https?\b|\bhttp", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
 _RETWEET = re.compile(r"^\s*RT\b[\s:]*")
 _SPACE = re.compile(r"\s+")

@@ -16,6 +16,9 @@ from analyzer.errors import OpinionsError
 
 PRESETS = ("reddit", "twitter", "mastodon", "youtube", "telegram", "bluesky", "generic")
 MAX_TEXT_CHARS = 100_000  # documented cap: longer texts are rejected, not truncated silently
+# documented cap: a comment's own topic and its first hashtags, 20 in all; the rest are counted in the run's
+# notes (300 tweets of 10,000 hashtags each made 3 million topic rows, 1.36 GB)
+MAX_TOPICS_PER_COMMENT = 20
 MIN_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 _INDEX = re.compile(r"^\d+$")
 
@@ -160,6 +163,12 @@ def field_path(dotted: str) -> str:
         raise PresetError("a field name cannot be empty")
     parts = []
     for number, part in enumerate(dotted.split(".")):
+        # caught here, before a run starts: `..` failed the run with a raw binder error, and DuckDB reads
+        # a `*` as a wildcard, so `--text-field '*'` stored every record's first value (its id) as its text
+        if not part:
+            raise PresetError(f"{dotted!r} has an empty name between dots: give names like user.screen_name")
+        if "*" in part:
+            raise PresetError(f"{dotted!r}: a field name cannot hold `*` (no wildcards): name one field")
         if number and _INDEX.match(part):
             parts.append(f"[{part}]")
         else:
@@ -224,7 +233,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "references_path": preset.references, "author_literal": preset.author_literal,
         # never empty (DuckDB refuses an empty format list); the placeholder is tried again later anyway
         "time_formats": ([preset.time_format] if preset.time_format else []) + list(slash_formats) or ["%Y-%m-%d"],
-        "max_chars": MAX_TEXT_CHARS, "min_time": MIN_TIME, "deleted_texts": DELETED_TEXTS,
+        "max_chars": MAX_TEXT_CHARS, "max_topics": MAX_TOPICS_PER_COMMENT, "min_time": MIN_TIME, "deleted_texts": DELETED_TEXTS,
         "no_language_codes": NO_LANGUAGE_CODES,
         "max_time": datetime.now(UTC) + timedelta(days=2),
     }

@@ -6,7 +6,7 @@ elements of JSON arrays (Twitter archives, API v2 pages) are turned into JSON ob
 Lines that cannot even be decoded (invalid UTF-8, a ragged CSV row) become rejects here;
 everything else is judged by the preset mapping.
 
-Compression is detected by magic bytes, so `.gz`/`.zst` names are not required and
+Compression is detected by magic bytes (gzip, zstd, bzip2, xz), so `.gz`/`.zst` names are not required and
 stdin can be compressed too. Pushshift `.zst` files need a 2 GiB window.
 Memory is bounded in bytes (`ReadLimits`): every read, decompression step included, yields
 at most `read_bytes`; a line longer than `line_bytes` becomes a reject without being held;
@@ -59,13 +59,18 @@ POLL_SECONDS = 0.2  # how often a read from an idle pipe looks at `should_stop`
 RAW_KEEP_CHARS = 65_536  # how much of a rejected record we keep in `rejects.raw`
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+# "BZh", the block size (1-9), then the magic of a first block (pi) or of an empty stream's end (sqrt(pi)):
+# ten bytes, so a text file that happens to start "BZh9" is not taken for bzip2
+BZIP2_MAGIC = b"BZh"
+BZIP2_BLOCK_MAGICS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
 PARQUET_MAGIC = b"PAR1"
 TWEETS_JS_PREFIX = b"window.YTD."
 UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 1 << 20  # what format detection looks at: enough for a JSON line or a page of a pretty-printed document
 CSV_DELIMITERS = ",;\t|"
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json", ".js", ".csv", ".tsv", ".parquet"}
-COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd"}
+COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz"}
 
 
 @dataclass(frozen=True)
@@ -333,12 +338,21 @@ class _PolledReader(io.RawIOBase):
 
 
 def _decompressed(stream: IO[bytes], read_bytes: int = READ_BYTES) -> IO[bytes]:
-    """Wrap `stream` in the decompressor its magic bytes name. Both hand over at most what one
-    read asks for (gzip's reader does; ours bounds zstd), so a bomb is read as any big file."""
+    """Wrap `stream` in the decompressor its magic bytes name (gzip, zstd, bzip2, xz). Each hands over
+    at most what one read asks for (the standard library's readers decompress with a `max_length`; ours
+    bounds zstd), so a bomb is read as any big file."""
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    head = buffered.peek(4)[:4]
+    head = buffered.peek(10)[:10]
     if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+    if head.startswith(XZ_MAGIC):
+        import lzma
+
+        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+    if head.startswith(BZIP2_MAGIC) and head[3:4].isdigit() and head[3:4] != b"0" and head[4:10] in BZIP2_BLOCK_MAGICS:
+        import bz2
+
+        return bz2.BZ2File(buffered)  # type: ignore[return-value]
     if head.startswith(ZSTD_MAGIC):
         return io.BufferedReader(_ZstdFrames(buffered), buffer_size=read_bytes)
     return buffered
@@ -516,8 +530,12 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     try:
         stream, head = _with_head(_decompressed(raw, limits.read_bytes))
         fmt = sniff_format(head, source.name if source.path is not None else None)
+        if fmt == "text" and source.path is None and delimiter is not None:
+            fmt = "csv"  # --delimiter says that stdin is a CSV, whatever its first rows look like
         if fmt is None:
             raise SourceError(source.name, "not a text dump (binary content)")
+        if fmt in {"jsonl", "text"} and uses_lone_cr(head):
+            stream = io.BufferedReader(_CarriageReturns(stream), buffer_size=1 << 20)
         if fmt == "jsonl":
             batches = _container_records(source, _jsonl_batches(source, stream, batch_rows, limits, should_stop),
                                          batch_rows)
@@ -544,6 +562,8 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     except Exception as exc:
         if type(exc).__module__.startswith("zstd") or "zstd" in type(exc).__name__.lower():
             raise SourceError(source.name, f"corrupt zstd stream ({exc})") from exc
+        if type(exc).__name__ == "LZMAError":  # not an OSError, unlike bzip2's and gzip's
+            raise SourceError(source.name, f"corrupt xz stream ({exc})") from exc
         raise
     except BaseException as exc:
         # a Rust library (polars) that panics raises pyo3's PanicException, a BaseException: it
@@ -573,6 +593,28 @@ def input_size(source: Source) -> int | None:
     except OSError:
         return None
     return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def uses_lone_cr(head: bytes) -> bool:
+    """Whether a file ends its lines with a lone CR (classic Mac OS exports): its head holds CRs and no LF.
+    Read by lines on LF, 3 records were one reject (JSON lines) or one comment (.txt)."""
+    return b"\r" in head and b"\n" not in head
+
+
+class _CarriageReturns(io.RawIOBase):
+    """`stream` with every CR as LF: for files whose line end is a lone CR (`uses_lone_cr`). A JSON line
+    cannot hold a raw CR (JSON escapes control characters), so no record is changed by it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        data = getattr(self._stream, "read1", self._stream.read)(len(buffer))
+        buffer[: len(data)] = data.replace(b"\r", b"\n")
+        return len(data)
 
 
 class _Chained(io.RawIOBase):
@@ -627,9 +669,14 @@ def sniff_format(head: bytes, name: str | None) -> str | None:
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
     stripped = head.lstrip()
-    if stripped.startswith(TWEETS_JS_PREFIX) or stripped.startswith(b"["):
-        return "json"
     by_name = _format_from_name(name) if name else None
+    if stripped.startswith(TWEETS_JS_PREFIX):
+        return "json"
+    # a .txt line "[deleted] lol" or a CSV header "[id],text" is no JSON array: where the name says text (or
+    # there is no name), an opening `[` makes a JSON document only when its first element parses
+    named_json = name is not None and by_name not in {"csv", "tsv", "text"}
+    if stripped.startswith(b"[") and (named_json or _opens_json_array(stripped, whole=len(head) < HEAD_BYTES)):
+        return "json"
     if by_name in {"csv", "tsv", "text"}:
         return by_name
     if stripped.startswith(b"{"):
@@ -641,7 +688,58 @@ def sniff_format(head: bytes, name: str | None) -> str | None:
         return "jsonl"  # named JSON, not starting like JSON: each line is judged (and rejected) on its own
     if b"\x00" in head[:4096] or not _is_text(head[:4096]):
         return None
+    if name is None and not looks_like_table(head):
+        return "text"  # stdin: plain lines are one comment a line, as a .txt file (`printf 'a\nb\n'`)
     return "csv"
+
+
+# a one-column CSV on stdin is told from plain lines by its header: a text column's name (the generic preset's)
+_TEXT_HEADERS = {"text", "body", "content", "message", "comment"}
+TABLE_SHARE = 0.8  # of the sampled rows that must have the header's number of fields
+
+
+def looks_like_table(head: bytes) -> bool:
+    """Whether unnamed text (stdin) is a CSV/TSV rather than plain lines: its first line is a text column's
+    name alone, or some delimiter among `, ; TAB |` splits the first line into 2+ fields and at least 80% of
+    the first 50 rows (2 at least) into as many. Plain comments rarely agree on their count of commas."""
+    sample = head.decode("utf-8", errors="replace")
+    cut = sample.rfind("\n")
+    sample = sample[:cut] if cut > 0 and len(head) >= HEAD_BYTES else sample  # a cut last line is left out
+    if sample.split("\n", 1)[0].strip().strip('"').lower() in _TEXT_HEADERS:
+        return True
+    for candidate in CSV_DELIMITERS:
+        rows: list[list[str]] = []
+        try:
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate):
+                if row:
+                    rows.append(row)
+                if len(rows) >= 50:
+                    break
+        except csv.Error:
+            pass
+        if len(rows) >= 2 and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= TABLE_SHARE * len(rows):
+            return True
+    return False
+
+
+def _opens_json_array(text: bytes, whole: bool) -> bool:
+    """Whether `text` (starting with `[`) opens a JSON array: `]`, or a first element that parses and is
+    followed by `,` or `]`. When `text` is only the head of a bigger file (not `whole`), an element cut
+    by the head's end cannot be judged: it counts as JSON, as before."""
+    decoded = text.decode("utf-8", errors="replace")
+    at = len(decoded) - len(decoded[1:].lstrip())  # the first character after `[` and its spaces
+    if at >= len(decoded):
+        return not whole
+    if decoded[at] == "]":
+        return True
+    try:
+        _, end = json.JSONDecoder().raw_decode(decoded, at)
+    except json.JSONDecodeError as exc:
+        return not whole and (exc.pos >= len(decoded) - 1 or "Unterminated" in exc.msg)
+    except RecursionError:  # nested deeper than Python's stack: the document reader judges it
+        return True
+    rest = decoded[end:].lstrip()
+    return rest[:1] in {",", "]"} or (not rest and not whole)
 
 
 def _is_json_object(line: bytes) -> bool:
@@ -1187,7 +1285,9 @@ def _parquet_batches(source: Source, stream: IO[bytes], batch_rows: int, limits:
     import pyarrow.parquet as pq
 
     spooled = None
-    if source.path is not None and not isinstance(stream, (gzip.GzipFile,)) and _format_from_name(source.name) == "parquet":
+    # read in place only when the file is plain Parquet by its name (`x.parquet.bz2` is decompressed, spooled)
+    compressed = source.name.lower().endswith(tuple(COMPRESSED_SUFFIXES))
+    if source.path is not None and not compressed and _format_from_name(source.name) == "parquet":
         target: str | IO[bytes] = str(source.path)
     else:
         spooled = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the batches are read

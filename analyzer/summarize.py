@@ -77,9 +77,18 @@ _ABBREVIATIONS = _word_set(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie approx appt apt dept est fig inc ltd co corp no nos vol min max oz"
     " lb lbs ft sq pt qt tbsp tsp hr hrs mins sec secs wk wks mo mos yr yrs av ave rd blvd mt u.s u.k"
 )
-_URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]\"']*(?:\s|$))", re.IGNORECASE)  # minus end punctuation
-# a run of terminators (with closing quotes/brackets), then whitespace: a candidate boundary
-_BOUNDARY = re.compile(r"(?:[.!?\u2026]+|(?<=\s)[:;]-?[()DPp](?=\s))[\"'\u201d\u2019)\]]*\s+")
+# A URL is its whole run of non-spaces; `_protect` gives the end punctuation back to the text. (A lazy
+# `\S+?` with a lookahead over the punctuation was quadratic in a run of dots after "http://".)
+_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+_URL_END_PUNCTUATION = ".,!?;:)]\"'"
+# a run of terminators (with closing quotes/brackets), then whitespace: a candidate boundary. A run is
+# tried from its first terminator only (the lookbehind), and possessively: tried at every dot of
+# "a....x", the search was quadratic in the run.
+_BOUNDARY = re.compile(r"(?:(?<![.!?\u2026])[.!?\u2026]++|(?<=\s)[:;]-?[()DPp](?=\s))[\"'\u201d\u2019)\]]*+\s+")
+# split on line breaks with the spaces around them. The spaces before a break are taken only from where
+# their run starts (the lookbehind), which is where the leftmost match starts anyway; a leading `\s*`
+# tried at every position of a long run of spaces made the split quadratic in the run.
+_LINE_BREAKS = re.compile(r"(?:(?<!\s)\s+)?(?:\r?\n|<br\s*/?>)+\s*")
 # "sunglasses.I guess": a missing space after the terminator, before a capitalised word
 _GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=(?:[A-Z][a-z]|I\b|A\b))")
 _EMOJI_BOUNDARY = re.compile(r"(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+(?=[A-Z])")
@@ -89,11 +98,13 @@ _HAS_WORD = re.compile(r"[^\W\d_]{2}")
 
 
 
+_LAST_WORD_WINDOW = 64  # longer than any abbreviation or initial with its brackets and quotes
+
+
 def _ends_with_abbreviation(chunk: str) -> bool:
-    match = re.search(r"(\S+)$", chunk)
-    if match is None:
+    if not chunk or chunk[-1].isspace():  # no last word (`re.search(r"(\S+)$")` was quadratic in a long word)
         return False
-    word = match.group(1).rstrip(".").lower().lstrip("(\"'")
+    word = chunk.rsplit(None, 1)[-1].rstrip(".").lower().lstrip("(\"'")
     if word in _ABBREVIATIONS:
         return True
     # single initials ("J. Smith") but not a lone pronoun "I."
@@ -104,8 +115,11 @@ def _split_line(line: str) -> list[str]:
     protected: list[str] = []
 
     def _protect(match: re.Match[str]) -> str:
-        protected.append(match.group(0))
-        return f"\x00{len(protected) - 1}\x00"
+        url = match.group(0)
+        # the URL keeps at least one character after its scheme; end punctuation goes back to the text
+        keep = len(match.group(1)) + max(1, len(url[len(match.group(1)):].rstrip(_URL_END_PUNCTUATION)))
+        protected.append(url[:keep])
+        return f"\x00{len(protected) - 1}\x00{url[keep:]}"
 
     line = _URL.sub(_protect, line)
     line = _GLUED.sub(" ", line)
@@ -115,17 +129,19 @@ def _split_line(line: str) -> list[str]:
         start = 0
         for match in _BOUNDARY.finditer(part):
             end = match.end()
-            rest = part[end:]
-            head = part[start : match.start()]
             punct = match.group(0).strip()
-            if not rest:
+            if end == len(part):
                 continue
+            next_char = part[end]  # not the slice `part[end:]`: copied at every boundary, it was quadratic
+            # only the last word before the dot matters: the whole head since `start` (which stays put
+            # while boundaries are skipped) made "Mr. Mr. Mr. …" quadratic
+            head = part[max(start, match.start() - _LAST_WORD_WINDOW) : match.start()]
             if punct.startswith(".") and not punct.startswith("..") and _ends_with_abbreviation(head + "."):
                 continue
             # an ellipsis (or "!!" / "?!") followed by lower case usually goes on with the same thought
-            if (punct.startswith("..") or punct.startswith("\u2026")) and not rest[0].isupper():
+            if (punct.startswith("..") or punct.startswith("\u2026")) and not next_char.isupper():
                 continue
-            if punct[0] in ":;" and not rest[0].isupper():
+            if punct[0] in ":;" and not next_char.isupper():
                 continue
             pieces.append(part[start:end].strip())
             start = end
@@ -147,7 +163,7 @@ def split_sentences(text: str) -> list[str]:
     if not text:
         return []
     sentences: list[str] = []
-    for raw_line in re.split(r"\s*(?:\r?\n|<br\s*/?>)+\s*", text):
+    for raw_line in _LINE_BREAKS.split(text):
         line = _BULLET.sub("", re.sub(r"[ \t\u00a0]+", " ", raw_line)).strip()
         if not line:
             continue

@@ -70,11 +70,52 @@ def readable_text(text: str) -> str:
 
 _RETWEET_PREFIX = re.compile(r"^RT\s+@\w+:?\s*", re.IGNORECASE)
 _LEADING_TAGS = re.compile(r"^(?:[@#][\w.]+[:,]?(?:\s+|$))+")
-_TRAILING_TAGS = re.compile(r"(?:(?:^|\s+)[@#][\w.]+[.!?]*)+$")
 _HANDLE = re.compile(r"(?<![\w&])@\w+:?")
 _INLINE_TAG = re.compile(r"(?<![\w&])[@#]([A-Za-z_]\w*)")
 _DOUBLE_ESCAPE = re.compile(r"&amp;(#?\w+;)")
-_VIA = re.compile(r"\s*\((?:via|cc:?)\s+@\w+\)\s*$", re.IGNORECASE)
+# no leading `\s*`: tried at every position of a run of spaces, it made the search quadratic in the run
+_VIA = re.compile(r"\((?:via|cc:?)\s+@\w+\)\s*$", re.IGNORECASE)
+
+
+def _is_tag(token: str) -> bool:
+    """`token` is a whole @handle or #hashtag as `[@#][\\w.]+[.!?]*` reads it ("#a.", "@b!!", "#x...")."""
+    if len(token) < 2 or token[0] not in "@#":
+        return False
+    rest = token[1:]
+    core = rest.rstrip(".!?")
+    if not core:  # only dots and marks: a tag when the run starts with a dot ("#...!")
+        return rest[0] == "."
+    return all(char.isalnum() or char in "_." for char in core)
+
+
+def _strip_trailing_tags(line: str) -> str:
+    """`line` without the run of @handles and #hashtags that closes it (and the spaces before the run).
+
+    One pass over the tokens from the end. It replaces the regex `(?:(?:^|\\s+)[@#][\\w.]+[.!?]*)+$`,
+    which gives the same answer but backtracks exponentially when the run is broken at its end: both
+    `[\\w.]+` and `[.!?]*` take a dot, so "I love it " + "#a......" * 14 + " ," took over two minutes.
+    (`\\s` and `\\w` are `str.isspace` and `str.isalnum` or "_" for str patterns, so the answers agree.)"""
+    if not line or line[-1].isspace():  # `$` after a space: the pattern never matched such a line
+        return line
+    cut = None
+    end = len(line)
+    while end > 0:
+        start = end
+        while start > 0 and not line[start - 1].isspace():
+            start -= 1
+        if not _is_tag(line[start:end]):
+            break
+        end = start
+        while end > 0 and line[end - 1].isspace():
+            end -= 1
+        cut = end
+    return line if cut is None else line[:cut]
+
+
+def _strip_via(line: str) -> str:
+    """`line` without a closing "(via @handle)" or "(cc @handle)" and the spaces around it."""
+    match = _VIA.search(line) if "(" in line else None
+    return line if match is None else line[:match.start()].rstrip()
 
 
 def prose_text(text: str, handles: bool = True) -> str:
@@ -90,10 +131,10 @@ def prose_text(text: str, handles: bool = True) -> str:
     for line in readable_text(text).split("\n"):
         if "<" in line:  # escaped markup ("&lt;span class=...&gt;") is decoded into tags by the first pass
             line = _HTML_TAG.sub(" ", line)
-        line = _VIA.sub("", _RETWEET_PREFIX.sub("", line))
+        line = _strip_via(_RETWEET_PREFIX.sub("", line))
         if not handles:
             line = _HANDLE.sub(" ", line)
-        line = _TRAILING_TAGS.sub("", line).strip()
+        line = _strip_trailing_tags(line).strip()
         lead = _LEADING_TAGS.match(line)
         if lead:
             rest = line[lead.end():]

@@ -11,6 +11,7 @@ wide, timeout, database); those are the CLI's, not the report's.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,9 @@ def checked(spec: Report, given: dict[str, Any]) -> dict[str, Any]:
         if param.choices and value not in param.choices:
             raise ReportError(f"{param.option} {value!r}: choose one of {', '.join(param.choices)}")
         if param.kind in {"int", "float"}:
+            # nan compares false with every bound, so `--threshold nan` would pass every check and alert on nothing
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ReportError(f"{param.option} {value}: give a finite number")
             check_range(param.option, value, param.low, param.high)
             if param.above is not None and value <= param.above:
                 raise ReportError(f"{param.option} {value}: must be > {param.above:g}")

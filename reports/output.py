@@ -27,17 +27,19 @@ def choose_section(sections: list[Section], section: str | None, report: str) ->
 
 
 def write_report(sections: list[Section], fmt: str, output: Path | None = None, title: str | None = None,
-                 wide: bool = False, report: str = "report", single: bool | None = None) -> list[Path]:
-    """Render `sections` as `fmt` to stdout or to `output`; the files written."""
+                 wide: bool = False, report: str = "report", single: bool | None = None,
+                 raw_cells: bool = False) -> list[Path]:
+    """Render `sections` as `fmt` to stdout or to `output`; the files written (`raw_cells`: CSV cells
+    that look like formulas are written as they are)."""
     fmt = format_name(fmt)
     if fmt == "csv" and len(sections) > 1:
         names = ", ".join(s.name for s in sections)
         if output is None:
             raise ReportError(f"report {report!r} has sections {names}: CSV holds one, so choose it with "
                               "--section NAME, or give -o FILE to write one file per section")
-        return [_write(render([s], fmt), output.with_name(f"{output.stem}-{s.name}{output.suffix or '.csv'}"))
+        return [_write(render([s], fmt, raw_cells=raw_cells), output.with_name(f"{output.stem}-{s.name}{output.suffix or '.csv'}"))
                 for s in sections]
-    text = render(sections, fmt, single=single, title=title, wide=wide)
+    text = render(sections, fmt, single=single, title=title, wide=wide, raw_cells=raw_cells)
     if fmt in MACHINE_FORMATS:
         for s in sections:
             if s.shown_of_total():

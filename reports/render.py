@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
+from analyzer.safe_output import for_csv, for_markdown, for_terminal
+
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 MACHINE_FORMATS = ("json", "jsonl", "csv")
 SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "unsupported"}
@@ -94,9 +96,11 @@ def is_fraction(column: str) -> bool:
 
 
 def render(sections: list[Section], fmt: str = "table", single: bool | None = None, title: str | None = None,
-           wide: bool = False) -> str:
+           wide: bool = False, raw_cells: bool = False) -> str:
     """Text of the report. json: an array for one section, else {section: array}; jsonl: one object
-    a line (with its `section` when there are several); csv: one section (see `reports.output`)."""
+    a line (with its `section` when there are several); csv: one section (see `reports.output`), its
+    formula-like cells neutralised unless `raw_cells` (`analyzer.safe_output`). The human formats
+    show no control character and markdown no HTML or link syntax from the data."""
     fmt = format_name(fmt)
     single = len(sections) == 1 if single is None else single
     if fmt == "json":
@@ -111,8 +115,9 @@ def render(sections: list[Section], fmt: str = "table", single: bool | None = No
             raise ValueError("CSV holds one section: choose it with --section, or -o FILE writes one file per section")
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(sections[0].columns)
-        writer.writerows([[_plain(v) for v in row] for row in sections[0].rows])
+        writer.writerow(sections[0].columns if raw_cells else [for_csv(c) for c in sections[0].columns])
+        cell = _plain if raw_cells else _csv_cell
+        writer.writerows([[cell(v) for v in row] for row in sections[0].rows])
         return out.getvalue()
     if fmt == "markdown":
         return "\n".join(_markdown(section, single) for section in sections)
@@ -123,16 +128,21 @@ def render(sections: list[Section], fmt: str = "table", single: bool | None = No
     return _rich_tables(sections, wide)
 
 
-def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[str]) -> int:
+def write_csv(columns: list[str], row_batches: Iterable[list[tuple]], out: IO[str], raw_cells: bool = False) -> int:
     """CSV of rows that arrive in batches, written as they come (`render`'s csv, streamed): an
     answer of millions of rows is never held whole. Returns the number of rows written."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(columns if raw_cells else [for_csv(c) for c in columns])
+    cell = _plain if raw_cells else _csv_cell
     written = 0
     for rows in row_batches:
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows([[cell(v) for v in row] for row in rows])
         written += len(rows)
     return written
+
+
+def _csv_cell(value: Any) -> Any:
+    return for_csv(_plain(value))
 
 
 def _cell(column: str, value: Any) -> str:
@@ -154,17 +164,17 @@ def _cell(column: str, value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).replace("\n", " ")
+    text = for_terminal(str(value).replace("\n", " "))  # data from the internet: no control character reaches a reader
     return text if len(text) <= CUT_AT or column in WHOLE_COLUMNS else text[: CUT_AT - 1] + "…"
 
 
 def _markdown(section: Section, single: bool) -> str:
-    lines = [] if single else [f"### {section.title or section.name}", ""]
-    lines.append("| " + " | ".join(section.columns) + " |")
+    lines = [] if single else [f"### {for_markdown(section.title or section.name)}", ""]
+    lines.append("| " + " | ".join(map(for_markdown, section.columns)) + " |")
     lines.append("|" + "|".join("---:" if _numeric(section, i) else "---" for i in range(len(section.columns))) + "|")
     for row in section.rows:
-        lines.append("| " + " | ".join(_cell(c, v).replace("|", "\\|") for c, v in zip(section.columns, row, strict=True)) + " |")
-    lines.extend(["", *section.notes] if section.notes else [])
+        lines.append("| " + " | ".join(for_markdown(_cell(c, v)) for c, v in zip(section.columns, row, strict=True)) + " |")
+    lines.extend(["", *map(for_markdown, section.notes)] if section.notes else [])
     shown = section.shown_of_total()
     lines.extend(["", shown] if shown else [])
     return "\n".join(lines) + "\n"
@@ -190,17 +200,17 @@ def _rich_tables(sections: list[Section], wide: bool = False) -> str:
     console = Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color,
                       color_system="standard" if color else None)
     for section in sections:
-        table = Table(title=section.title or section.name, title_justify="left", expand=False)
+        table = Table(title=_escape(for_terminal(section.title or section.name)), title_justify="left", expand=False)
         shown = [i for i, c in enumerate(section.columns)
                  if wide or section.table_columns is None or c in section.table_columns]
         for i in shown:
             column = section.columns[i]
-            header = TABLE_HEADERS.get(column, column)
+            name = for_terminal(TABLE_HEADERS.get(column, column))  # PIVOT makes column names from data
             cells = [_cell(column, row[i]) for row in section.rows]
-            widest = max([len(header), *map(len, cells)])
+            widest = max([len(name), *map(len, cells)])
             whole = _numeric(section, i) or isinstance(_first(section, i), (dt.date, dt.datetime))
             # numbers and dates are never split across lines (their column keeps its width); texts fold to fit
-            table.add_column(header, justify="right" if _numeric(section, i) else "left", overflow="fold",
+            table.add_column(_escape(name), justify="right" if _numeric(section, i) else "left", overflow="fold",
                              no_wrap=whole, min_width=widest if whole else min(widest, 9),
                              max_width=None if whole else 60)
         for full_row in section.rows:
@@ -220,7 +230,7 @@ def _rich_tables(sections: list[Section], wide: bool = False) -> str:
             table.caption = "no rows"
         console.print(table)
         for note in section.notes:
-            console.print(note, markup=False, highlight=False)
+            console.print(for_terminal(note, layout=True), markup=False, highlight=False)
         if section.shown_of_total():
             console.print(section.shown_of_total(), markup=False, highlight=False)
     return console.file.getvalue()  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ the number of rows there were, for "showing N of M". A SQL file without `$limit`
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ TOTAL_COLUMN = "_total"
 @contextmanager
 def time_limit(con: duckdb.DuckDBPyConnection, seconds: float | None) -> Iterator[None]:
     """Interrupt the statements run on `con` inside the block after `seconds` (None or 0: no limit)."""
-    if seconds is not None and seconds < 0:
+    if seconds is not None and (seconds < 0 or not math.isfinite(seconds)):  # nan/inf would mean "no limit"
         raise ReportError(f"--timeout {seconds:g}: give seconds ≥ 0 (0 = no limit)")
     if not seconds:
         yield

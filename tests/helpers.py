@@ -19,6 +19,14 @@ def write_jsonl(path: Path, records: list[Any], compress: str | None = None) -> 
         import zstandard
 
         data = zstandard.ZstdCompressor().compress(data)
+    elif compress == "bz2":
+        import bz2
+
+        data = bz2.compress(data)
+    elif compress == "xz":
+        import lzma
+
+        data = lzma.compress(data)
     path.write_bytes(data)
     return path
 
@@ -37,3 +45,17 @@ def reddit(i: int, body: str | None = None, sub: str = "apple", t: int = 1_759_3
               "parent_id": "t3_p1", "link_id": "t3_p1"}
     record.update(extra)
     return record
+
+
+def finishes_within(code: str, seconds: float) -> bool:
+    """Whether `python -c code` ends (successfully) within `seconds`: for inputs that hang a super-linear
+    regex for minutes or hours, with a bound generous enough that a loaded machine cannot fail it."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-c", code], timeout=seconds, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return False
+    assert done.returncode == 0, done.stderr
+    return True

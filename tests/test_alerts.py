@@ -218,3 +218,43 @@ def test_negative_shares_are_corrected_like_the_other_reports(runner, spike_db, 
     assert abs(airline["usual_negative"] - raw["usual_negative"]) > 0.03  # the correction shows
     table = runner.invoke(app, ["report", "alerts", "--db", str(db)])
     assert "shares corrected for the model's measured errors" in " ".join(table.stdout.split())
+
+
+def test_threshold_nan_is_refused_not_a_silent_bypass(runner, tmp_path):
+    # nan compares false with every bound: `--threshold nan --fail-on-alert` exited 0 with no alerts
+    for bad in ("nan", "inf", "-inf"):
+        result = runner.invoke(app, ["report", "alerts", "--threshold", bad, "--fail-on-alert",
+                                     "--db", str(tmp_path / "none.duckdb")])
+        assert result.exit_code == 2, result.output
+        assert "--threshold" in result.stderr and "finite" in result.stderr
+    from analyzer.reports.catalog import REPORTS, ReportError, checked
+
+    with pytest.raises(ReportError, match="finite"):  # the library refuses it too, for Python callers
+        checked(REPORTS["alerts"], {"threshold": float("nan")})
+
+
+def test_every_float_option_refuses_nan_and_inf(runner):
+    import typing
+
+    import typer
+
+    def commands(group, path: list[str]):
+        if hasattr(group, "commands"):
+            for name, sub in group.commands.items():
+                yield from commands(sub, [*path, name])
+        else:
+            yield path, group
+
+    def is_float(param) -> bool:
+        annotation = param.type_descriptor.annotation
+        return annotation is float or float in typing.get_args(annotation)
+
+    checked = 0
+    for path, command in commands(typer.main.get_command(app), []):
+        for param in command.params:
+            if getattr(param, "opts", None) and param.opts[0].startswith("--") and is_float(param):
+                for bad in ("nan", "inf"):
+                    result = runner.invoke(app, [*path, param.opts[0], bad])
+                    assert result.exit_code == 2 and "finite" in result.stderr, (path, param.opts, result.output)
+                checked += 1
+    assert checked >= 10  # --timeout of every report, query and export, --wait, --threshold, --lr, ...

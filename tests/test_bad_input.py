@@ -353,3 +353,42 @@ def test_zstd_bomb_without_newlines_is_one_reject_read_in_bounded_memory(tmp_pat
     assert result["rejects"] == [[1, "line longer than 1 MiB (the line cap); not read"]]
     print(f"peak RSS reading a 1 GiB zstd bomb: {result['peak_mib']} MiB")
     assert result["peak_mib"] < 100  # measured 20 MiB; before bounded zstd steps the whole GiB was held
+
+
+@pytest.mark.parametrize("compress", ["bz2", "xz"])
+def test_truncated_bz2_and_xz_keep_what_was_read_and_report_the_file(tmp_path, db, compress):
+    import bz2
+    import lzma
+
+    rows = 30_000  # about 6 MB: several bzip2 blocks, so the damage is past the first ones
+    data = "".join(json.dumps(reddit(i)) + "\n" for i in range(rows)).encode()
+    whole = bz2.compress(data) if compress == "bz2" else lzma.compress(data)
+    path = tmp_path / f"cut.jsonl.{compress}"
+    path.write_bytes(whole[: len(whole) // 2])
+    summary = run(db, path)
+    assert "cut.jsonl" in next(iter(summary.failed_sources)) and accounted(summary)
+    assert 0 < summary.rows_new < rows
+
+
+@pytest.mark.parametrize("compress", ["bz2", "xz"])
+def test_bz2_and_xz_bombs_are_read_in_bounded_memory(tmp_path, compress):
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc/self/status (Linux) to measure peak memory")
+    import bz2
+    import lzma
+
+    # 256 MiB of one byte, no newline: a few hundred bytes (bzip2) or 39 KB (xz) compressed
+    compressor = bz2.BZ2Compressor() if compress == "bz2" else lzma.LZMACompressor(preset=0)
+    path = tmp_path / f"bomb.jsonl.{compress}"
+    with path.open("wb") as out:
+        block = b"x" * (16 << 20)
+        for _ in range(16):
+            out.write(compressor.compress(block))
+        out.write(compressor.flush())
+    assert path.stat().st_size < 1 << 20
+    done = subprocess.run([sys.executable, "-c", BOMB_READER, str(path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["records"] == 0
+    assert result["rejects"] == [[1, "line longer than 1 MiB (the line cap); not read"]]
+    assert result["peak_mib"] < 120  # the whole 256 MiB held would be over twice that

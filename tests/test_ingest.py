@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 from pathlib import Path
 
 import polars as pl
@@ -39,15 +41,34 @@ def test_reddit_submission_joins_title_and_selftext(runner, db, tmp_path):
     assert sql(db, "SELECT id, text, thread_id FROM comments") == [("t3_p1", "New phone\n\nThoughts?", "t3_p1")]
 
 
-@pytest.mark.parametrize("compress", ["gz", "zst"])
+@pytest.mark.parametrize("compress", ["gz", "zst", "bz2", "xz"])
 def test_compressed_dumps_are_read(runner, db, tmp_path, compress):
     dump = write_jsonl(tmp_path / f"rc.jsonl.{compress}", [reddit(i) for i in range(30)], compress=compress)
     assert ingest(runner, db, str(dump))["rows_new"] == 30
 
 
-def test_compression_is_detected_by_content_not_name(runner, db, tmp_path):
-    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(i) for i in range(5)], compress="zst")
+@pytest.mark.parametrize("compress", ["zst", "bz2", "xz"])
+def test_compression_is_detected_by_content_not_name(runner, db, tmp_path, compress):
+    dump = write_jsonl(tmp_path / "rc.jsonl", [reddit(i) for i in range(5)], compress=compress)
     assert ingest(runner, db, str(dump))["rows_new"] == 5
+
+
+def test_bz2_and_xz_in_a_folder_and_on_stdin_are_read(runner, db, tmp_path):
+    # both were "not a text dump (binary content)"
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl.bz2", [reddit(i) for i in range(3)], compress="bz2")
+    (folder / "b.csv.xz").write_bytes(lzma.compress(b"id,text\nx1,from a csv\nx2,another\n"))
+    assert ingest(runner, db, str(folder))["rows_new"] == 5
+
+    piped = bz2.compress("\n".join(json.dumps(reddit(i)) for i in range(10, 14)).encode())
+    assert ingest(runner, db, "-", input=piped)["rows_new"] == 4
+
+
+def test_a_text_file_that_starts_like_bzip2_is_text(runner, db, tmp_path):
+    dump = tmp_path / "notes.txt"
+    dump.write_text("BZh9 is a bzip2 header\nsecond line\n")
+    assert ingest(runner, db, str(dump))["rows_new"] == 2
 
 
 def test_stdin_dash_reads_standard_input(runner, db):
@@ -212,3 +233,98 @@ def test_depth_zero_prefetch_makes_the_next_chunk_only_while_this_one_is_worked_
         assert len(made) <= chunk + 2
         taken.append(chunk)
     assert taken == list(range(6))
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--text-field", "*", "wildcards"),
+    ("--text-field", "..", "empty name between dots"),
+    ("--id-field", "user..id", "empty name between dots"),
+    ("--topic-field", "a.*", "wildcards"),
+    ("--time-format", "%Q", "not a strptime format"),
+    ("--time-format", "%Y-%m-%d %", "not a strptime format"),
+    ("--time-format", "yesterday", "no % directive"),
+])
+def test_unusable_field_and_time_format_flags_are_usage_errors_before_any_run(runner, db, tmp_path, flag, value, says):
+    # `--text-field '*'` stored every record's id as its text; `..` and `%Q` recorded failed runs with raw DuckDB errors
+    dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1)])
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "none", flag, value])
+    assert result.exit_code == 2, result.output
+    assert flag in result.stderr and says in result.stderr
+    assert not db.exists()  # no run recorded, nothing opened
+
+
+def test_python_callers_get_the_same_flag_checks_before_a_run(tmp_path):
+    from analyzer.ingest import IngestOptions, ingest
+    from analyzer.ingest.options import IngestError
+    from analyzer.store import Store
+
+    dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1)])
+    for options, flag in ((IngestOptions(text_field="*"), "--text-field"), (IngestOptions(time_format="%Q"), "--time-format")):
+        with pytest.raises(IngestError, match=flag):
+            ingest(Store(tmp_path / "o.duckdb"), [str(dump)], options)
+    assert not (tmp_path / "o.duckdb").exists()
+
+
+@pytest.mark.parametrize(("given", "texts"), [
+    (b"a\nb\n", ["a", "b"]),  # was a CSV whose header "a" was eaten: one row
+    (b"I loved it, honestly\nmeh\nworst, ever, seriously\nok\n", ["I loved it, honestly", "meh",
+                                                                   "worst, ever, seriously", "ok"]),
+])
+def test_plain_lines_on_stdin_are_one_comment_a_line(runner, db, given, texts):
+    summary = ingest(runner, db, "-", input=given)
+    assert summary["rows_new"] == len(texts) and summary["rows_read"] == len(texts)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == sorted(texts)
+
+
+@pytest.mark.parametrize(("given", "args", "texts"), [
+    (b'id,text\n1,"hello, there"\n2,bye\n', (), ["bye", "hello, there"]),
+    (b"id;text;author\nr1;fine;ana\nr2;slow;bo\n", (), ["fine", "slow"]),
+    (b"text\nfirst\nsecond\n", (), ["first", "second"]),  # one column, named as a text column
+    (b"msg\nfirst\nsecond\n", ("--delimiter", ",", "--text-field", "msg"), ["first", "second"]),
+    (b'{"id": "1", "text": "json line"}\n{"id": "2", "text": "another"}\n', (), ["another", "json line"]),
+])
+def test_tables_and_json_lines_on_stdin_are_still_read_as_such(runner, db, given, args, texts):
+    ingest(runner, db, "-", *args, input=given)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == texts
+
+
+def test_topics_per_comment_are_capped_and_the_cut_is_said(runner, db, tmp_path):
+    # 300 tweets of 10,000 hashtags each made 3 million topic rows; a comment keeps its first 20 topics
+    def tweet(i: int, tags: int) -> dict:
+        return {"id_str": str(100 + i), "full_text": f"tweet {i}", "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+                "user": {"screen_name": "bob"}, "entities": {"hashtags": [{"text": f"Tag{n}"} for n in range(tags)]}}
+
+    summary = ingest(runner, db, str(write_jsonl(tmp_path / "t.jsonl", [tweet(1, 5000), tweet(2, 20), tweet(3, 3)])))
+    counts = dict(sql(db, "SELECT id, count(*) FROM comment_topics GROUP BY id"))
+    assert counts == {"101": 20, "102": 20, "103": 3}
+    assert sql(db, "SELECT topic FROM comment_topics WHERE id = '101' ORDER BY topic") == sorted(
+        [(f"tag{n}",) for n in range(20)])
+    assert summary["notes"] == ["1 comment(s) had more than 20 topics (their own and hashtags): the first 20 of each "
+                                "were kept"]
+    assert "topics_capped" not in summary  # the summary's keys stay as documented
+
+
+def test_lone_cr_line_ends_are_line_ends_in_json_lines_and_text(runner, db, tmp_path):
+    # old Mac exports: 3 records were 1 reject (JSON lines) and 3 comments were one (.txt)
+    records = [json.dumps(reddit(1)), "{not json", json.dumps(reddit(3))]
+    (tmp_path / "mac.jsonl").write_bytes("\r".join(records).encode() + b"\r")
+    (tmp_path / "mac.txt").write_bytes(b"first comment\rsecond comment\rthird comment\r")
+    (tmp_path / "mac.jsonl.gz").write_bytes(gzip.compress("\r".join(
+        json.dumps(reddit(i)) for i in range(10, 13)).encode()))
+    summary = ingest(runner, db, str(tmp_path / "mac.jsonl"), str(tmp_path / "mac.txt"), str(tmp_path / "mac.jsonl.gz"))
+    assert (summary["rows_read"], summary["rows_new"], summary["rows_rejected"]) == (9, 8, 1)
+    assert sql(db, "SELECT line_no, reason FROM rejects") == [(2, "malformed JSON")]
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments WHERE source LIKE '%mac.txt'")) == [
+        "first comment", "second comment", "third comment"]
+
+
+def test_a_first_line_starting_with_a_bracket_is_json_only_if_it_parses(runner, db, tmp_path):
+    # "[deleted] lol" made the whole .txt one reject, as a JSON document; so did a CSV header "[id],text"
+    (tmp_path / "notes.txt").write_text("[deleted] lol\nstill here\n")
+    (tmp_path / "table.csv").write_text("[id],text\nr1,from the csv\nr2,and more\n")
+    (tmp_path / "array.csv").write_text(json.dumps([reddit(7)]))  # a real JSON array stays JSON, whatever its name
+    summary = ingest(runner, db, str(tmp_path / "notes.txt"), str(tmp_path / "table.csv"), str(tmp_path / "array.csv"))
+    assert (summary["rows_new"], summary["rows_rejected"]) == (5, 0)
+    assert sorted(t for (t,) in sql(db, "SELECT text FROM comments")) == sorted(
+        ["[deleted] lol", "still here", "from the csv", "and more", reddit(7)["body"]])
+    assert ingest(runner, db, "-", input=b"[removed] by a mod\nok then\n")["rows_new"] == 2  # stdin: plain lines

@@ -192,3 +192,101 @@ def test_version(runner):
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"opinions {__version__}"
+
+
+# A comment is written by anyone on the internet: what it holds must reach a terminal, a markdown viewer
+# and a spreadsheet as text, never as commands (issue 35, points 1-3). Stored text stays as it was.
+HOSTILE_TEXT = ("hidden\x1b[1A\x1b[2K row \x1b]0;owned\x07 \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ "
+                "\x9b31m \u202egnp.exe <script>alert(1)</script> [x](javascript:alert(1)) \\[y\\](javascript:1)")
+HOSTILE_AUTHOR = "=HYPERLINK(\"http://evil\",\"click\")"
+HOSTILE_TOPIC = "\x1b[8mtopic\u2066"
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("hostile")
+    records = [reddit(1, body=HOSTILE_TEXT, sub=HOSTILE_TOPIC, author=HOSTILE_AUTHOR),
+               reddit(2, body="+cmd|' /C calc'!A0", sub=HOSTILE_TOPIC, author="@SUM(1+1)"),
+               reddit(3, body="-2+3", sub=HOSTILE_TOPIC, author="\tplain")]
+    db = folder / "hostile.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(write_jsonl(folder / "h.jsonl", records)), "--db", str(db),
+                                      "--tasks", "none", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT text FROM comments WHERE id = 't1_c1'") == [(HOSTILE_TEXT,)]  # stored untouched
+    return db
+
+
+def test_no_control_character_from_the_data_reaches_a_terminal_or_markdown(runner, hostile_db):
+    shown = [run(runner, hostile_db, "topics"), run(runner, hostile_db, "topics", "-f", "markdown"),
+             run(runner, hostile_db, "topic", HOSTILE_TOPIC.lower()),
+             run(runner, hostile_db, "topic", HOSTILE_TOPIC.lower(), "-f", "markdown")]
+    for fmt in ("table", "markdown", "html"):
+        shown.append(runner.invoke(app, ["query", "SELECT author, topic, text FROM comments ORDER BY id",
+                                         "--db", str(hostile_db), "-f", fmt], env={"COLUMNS": "80"}))
+    shown.append(runner.invoke(app, ["query", "PIVOT (SELECT text, 1 AS n FROM comments) ON text USING sum(n)",
+                                     "--db", str(hostile_db)], env={"COLUMNS": "80"}))
+    for result in shown:
+        assert result.exit_code == 0, result.output
+        assert not CONTROL_CHARACTERS.search(result.stdout), result.stdout
+    table = shown[4].stdout
+    assert "\\x1b" in table and "\\u202e" in table  # shown as visible escapes, not dropped
+
+
+def test_markdown_shows_html_and_link_syntax_as_text(runner, hostile_db):
+    result = runner.invoke(app, ["query", "SELECT text FROM comments WHERE id = 't1_c1'", "--db", str(hostile_db),
+                                 "-f", "markdown"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "](javascript:" not in out.replace("\\](javascript:", "")  # every ] before a link target is escaped
+    assert "\\[x\\](javascript:alert(1))" in out and "\\\\\\[y\\\\\\](javascript:1)" in out
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote(runner, hostile_db, tmp_path):
+    statement = "SELECT author, text, -1.5 AS net, score FROM comments ORDER BY id"
+    streamed = runner.invoke(app, ["query", statement, "--db", str(hostile_db), "-f", "csv"])
+    to_file = runner.invoke(app, ["query", statement, "--db", str(hostile_db), "-f", "csv", "-o", str(tmp_path / "q.csv")])
+    assert streamed.exit_code == 0 and to_file.exit_code == 0, streamed.output + to_file.output
+    for rows in (_csv_rows(streamed.stdout), _csv_rows((tmp_path / "q.csv").read_text())):
+        assert [row[0] for row in rows[1:]] == ["'" + HOSTILE_AUTHOR, "'@SUM(1+1)", "'\tplain"]
+        assert rows[2][1] == "'+cmd|' /C calc'!A0" and rows[3][1] == "'-2+3"
+        assert {row[2] for row in rows[1:]} == {"-1.5"}  # a number stays a number
+    raw = runner.invoke(app, ["query", statement, "--db", str(hostile_db), "-f", "csv", "--raw-cells"])
+    assert [row[0] for row in _csv_rows(raw.stdout)[1:]] == [HOSTILE_AUTHOR, "@SUM(1+1)", "\tplain"]
+
+    exported = runner.invoke(app, ["export", "table", "comments", str(tmp_path / "c.csv"), "--db", str(hostile_db)])
+    assert exported.exit_code == 0, exported.output
+    rows = _csv_rows((tmp_path / "c.csv").read_text())
+    authors = sorted(row[rows[0].index("author")] for row in rows[1:])
+    assert authors == sorted(["'" + HOSTILE_AUTHOR, "'@SUM(1+1)", "'\tplain"])
+    raw_export = runner.invoke(app, ["export", "table", "comments", str(tmp_path / "r.csv"), "--db", str(hostile_db),
+                                     "--raw-cells"])
+    assert raw_export.exit_code == 0, raw_export.output
+    rows = _csv_rows((tmp_path / "r.csv").read_text())
+    assert HOSTILE_AUTHOR in {row[rows[0].index("author")] for row in rows[1:]}
+
+    report = run(runner, hostile_db, "topic", HOSTILE_TOPIC.lower(), "--section", "most_positive", "-f", "csv")
+    assert report.exit_code == 0, report.output
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for row in _csv_rows(report.stdout) for cell in row
+                   if not re.fullmatch(r"-?[\d.]+", cell))
+
+
+def test_file_names_in_log_and_error_lines_cannot_forge_lines(runner, tmp_path):
+    bad = tmp_path / "x\x1b]0;owned\x07\nopinions: run 9 completed.jsonl"
+    bad.write_bytes(b"\x00\x01\x02 binary")
+    good = write_jsonl(tmp_path / "good.jsonl", [reddit(1)])
+    ingested = runner.invoke(app, ["ingest", str(bad), str(good), "--db", str(tmp_path / "o.duckdb"), "--tasks", "none"])
+    assert ingested.exit_code == 0, ingested.output
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "gone\x1b[2K\r.jsonl"), "--db", str(tmp_path / "o.duckdb")])
+    assert missing.exit_code == 1
+    for stderr in (ingested.stderr, missing.stderr):
+        assert not CONTROL_CHARACTERS.search(stderr), stderr
+    assert "opinions: run 9" not in "\n".join(line for line in ingested.stderr.splitlines() if line.startswith("opinions"))
+    assert "x\\x1b]0;owned\\x07\\x0aopinions: run 9 completed.jsonl" in ingested.stderr

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import numpy as np
 import pytest
 
+from analyzer import summarize
 from analyzer.embeddings import SentenceEncoder
 from analyzer.summarize import (
     SummaryConfig,
@@ -12,6 +16,7 @@ from analyzer.summarize import (
     select_sentences,
     split_sentences,
 )
+from tests.helpers import finishes_within
 
 PHONE_COMMENTS = [
     "The battery life on this phone is amazing. I charged it on Monday and it lasted until Wednesday night.",
@@ -225,3 +230,45 @@ def test_key_points_stay_within_the_word_budget(encoder: SentenceEncoder) -> Non
         points = key_points(PHONE_COMMENTS, max_words=max_words, encoder=encoder)
         assert points and sum(len(p.sentence.split()) for p in points) <= max_words
         assert all(p.sentence in input_sentences(PHONE_COMMENTS) for p in points)
+
+
+# The sentence splitter runs on text written by anyone: each of these took minutes (quadratic in a run
+# of dots, marks, spaces or a long word) before its regex was made linear.
+def test_split_sentences_is_linear_on_hostile_runs() -> None:
+    code = (
+        "from analyzer.summarize import split_sentences\n"
+        "for text in ('a' + '.' * 100000 + 'x', 'a' + '!' * 100000 + 'x', 'see http://a' + '.' * 100000 + 'x',\n"
+        "             'a' + ' ' * 100000 + 'x', 'a' * 100000 + '. x', 'Mr. ' * 25000 + 'x',\n"
+        "             'I love it ' + '#a...... ' * 10000 + ' ,'):\n"
+        "    split_sentences(text)\n"
+    )
+    assert finishes_within(code, 60)
+
+
+_OLD_URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]\"']*(?:\s|$))", re.IGNORECASE)
+_OLD_BOUNDARY = re.compile(r"(?:[.!?\u2026]+|(?<=\s)[:;]-?[()DPp](?=\s))[\"'\u201d\u2019)\]]*\s+")
+_OLD_LINE_BREAKS = re.compile(r"\s*(?:\r?\n|<br\s*/?>)+\s*")
+
+
+def test_split_sentences_splits_as_the_old_patterns_did() -> None:
+    rng = random.Random(35)
+    pieces = ["a", "B", "I", ".", "!", "?", "\u2026", " ", "\t", "\n", "\r\n", "<br>", "<br />", ":)", ";", "-", ")",
+              "'", "\"", "http://", "www.", "/", "x.y", "Mr", "D"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert [m.span() for m in summarize._BOUNDARY.finditer(text)] == [m.span() for m in _OLD_BOUNDARY.finditer(text)]
+        assert summarize._LINE_BREAKS.split(text) == _OLD_LINE_BREAKS.split(text), text
+        old_urls = [m.group(0) for m in _OLD_URL.finditer(text)]
+        assert [u for u, _ in _protected_urls(text)] == old_urls, text
+    assert split_sentences("Read http://x.y/a. Then go! Mr. Smith agreed... and left.") == [
+        "Read http://x.y/a.", "Then go!", "Mr. Smith agreed... and left."]
+
+
+def _protected_urls(text: str) -> list[tuple[str, str]]:
+    """(URL, the punctuation given back) for each URL `_split_line` protects."""
+    found = []
+    for match in summarize._URL.finditer(text):
+        url, scheme = match.group(0), match.group(1)
+        keep = len(scheme) + max(1, len(url[len(scheme):].rstrip(summarize._URL_END_PUNCTUATION)))
+        found.append((url[:keep], url[keep:]))
+    return found

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
 from types import SimpleNamespace
 
 import pytest
 
+from analyzer import textnorm
 from analyzer.textnorm import (
     UnknownNormalisation,
     clean_markup,
@@ -14,8 +17,10 @@ from analyzer.textnorm import (
     normalise_cardiffnlp,
     normalise_social,
     normaliser,
+    prose_text,
     readable_text,
 )
+from tests.helpers import finishes_within
 
 
 @pytest.mark.parametrize(("raw", "seen"), [
@@ -81,3 +86,30 @@ def test_mask_markup_blanks_tags_and_markers_at_the_same_offsets() -> None:
     assert "<" not in masked and "removed" not in masked and "&amp;" not in masked
     for word in ("Angela", "Berlin"):
         assert masked.index(word) == text.index(word)  # NER offsets point into the stored text
+
+
+# Text is written by anyone: every regex applied to it must be linear. The old trailing-tags pattern
+# (both `[\w.]+` and `[.!?]*` take a dot) took 17 s on 9 tags and hours on 14.
+_OLD_TRAILING_TAGS = re.compile(r"(?:(?:^|\s+)[@#][\w.]+[.!?]*)+$")
+_OLD_VIA = re.compile(r"\s*\((?:via|cc:?)\s+@\w+\)\s*$", re.IGNORECASE)
+
+
+def test_prose_text_is_linear_on_broken_runs_of_tags() -> None:
+    code = (
+        "from analyzer.textnorm import prose_text\n"
+        "for text in ('I love it ' + '#a...... ' * 14 + ' ,', 'I love it ' + '#a......' * 14 + ' ,',\n"
+        "             'x ' + '#a. ' * 20000 + ',', 'x' + ' ' * 100000 + '(via @a) y', '@a.! ' * 20000 + ','):\n"
+        "    prose_text(text); prose_text(text, handles=False)\n"
+    )
+    assert finishes_within(code, 60)
+
+
+def test_prose_text_drops_the_same_trailing_tags_as_the_old_pattern() -> None:
+    rng = random.Random(35)
+    pieces = ["#", "@", "a", "é", "_", "1", ".", "!", "?", ",", " ", "\t", "\u00a0", "(via @x)", "(cc: @y) ", "www."]
+    for _ in range(20000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert textnorm._strip_trailing_tags(line) == _OLD_TRAILING_TAGS.sub("", line), line
+        assert textnorm._strip_via(line).strip() == _OLD_VIA.sub("", line).strip(), line
+    assert prose_text("Loving the new trains @bo #rail #commute!!") == "Loving the new trains"
+    assert prose_text("Loving it (via @bo)") == "Loving it"

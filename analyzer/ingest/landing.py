@@ -256,10 +256,13 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
             if before_insert:
                 before_insert()
             run_sql(con, "ingest/land_batch", {"run_id": summary.run_id, "keyword_topics": keyword_topics,
-                                                "keyword_patterns": keyword_regexes})
-            ok, rejected, skipped, new = con.execute(
+                                                "keyword_patterns": keyword_regexes,
+                                                "max_topics": presets.MAX_TOPICS_PER_COMMENT})
+            ok, rejected, skipped, new, capped = con.execute(
                 "SELECT count(*) FILTER (outcome = 'ok'), count(*) FILTER (outcome = 'reject'), "
-                "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_rows) FROM mapped"
+                "count(*) FILTER (outcome = 'skip'), (SELECT count(*) FROM new_rows), "
+                "(SELECT count(*) FROM mapped SEMI JOIN new_rows USING (row) WHERE len(topics) > $max_topics) "
+                "FROM mapped", {"max_topics": presets.MAX_TOPICS_PER_COMMENT}
             ).fetchone()
             # a source that is one rejected record is explained (RunSummary.conclude_sources): keep that record
             first_reject = None
@@ -285,6 +288,7 @@ def land_mapped(con: duckdb.DuckDBPyConnection, mapped: pa.Table, batch: RecordB
     summary.rows_rejected += rejected
     summary.rows_skipped += skipped
     summary.count_source(batch.source.name, batch.rows_read, rejected, first_reject, filled)
+    summary.topics_capped += capped
     return new_texts
 
 

@@ -64,6 +64,28 @@ class IngestOptions:
             presets.get_preset(self.preset)  # fail fast on an unknown name
         if self.engine not in ENGINES:
             raise IngestError(f"unknown engine {self.engine!r}: choose local or ray")
+        check_flags(self)
+
+
+def check_flags(options: IngestOptions) -> None:
+    """The field names and the time format, checked before a run is recorded (IngestError naming the flag)."""
+    from analyzer.dates import TimeFormatError, check_time_format
+    from analyzer.presets import PresetError, field_path
+
+    fields = {"--text-field": options.text_field, "--id-field": options.id_field, "--time-field": options.time_field,
+              "--author-field": options.author_field,
+              "--topic-field": None if options.topic_field == "@file" else options.topic_field}
+    for flag, value in fields.items():
+        if value is not None:
+            try:
+                field_path(value)
+            except PresetError as exc:
+                raise IngestError(f"{flag}: {exc}") from None
+    if options.time_format is not None:
+        try:
+            check_time_format(options.time_format)
+        except TimeFormatError as exc:
+            raise IngestError(f"--time-format: {exc}") from None
 
 
 def parse_delimiter(delimiter: str | None) -> str | None:

@@ -45,6 +45,7 @@ class RunSummary:
     # a source read as one record that was rejected: what it holds (presets.unread_hint), for the user to act on
     unread: dict[str, str] = field(default_factory=dict)
     source_counts: dict[str, SourceCounts] = field(default_factory=dict, repr=False)
+    topics_capped: int = 0  # new comments that had more topics than MAX_TOPICS_PER_COMMENT (said in `notes`)
 
     @property
     def rows_landed(self) -> int:
@@ -91,6 +92,7 @@ class RunSummary:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("source_counts")
+        del data["topics_capped"]  # said in `notes`; the summary's keys are a documented interface
         data["seconds"] = round(self.seconds, 3)
         data["model_seconds"] = round(self.model_seconds, 3)
         return data
@@ -109,7 +111,10 @@ class Progress:
 
     def log(self, message: str) -> None:
         if self.on_log:
-            self.on_log(message)
+            # a log line names files and quotes notes: no ESC/BEL/CR from a file name may forge or hide lines
+            from analyzer.safe_output import for_terminal
+
+            self.on_log(for_terminal(message))
 
 
 class InputMeter:

@@ -74,6 +74,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             summary.error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
             summary.seconds = time.perf_counter() - started
             _note_waits(store, summary)
+            _note_capped_topics(summary)
             _finish(store, summary, summary.error)
             raise RunFailed(summary, exc) from exc
         except BaseException as exc:
@@ -82,6 +83,7 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             raise
         summary.seconds = time.perf_counter() - started
         _note_waits(store, summary)
+        _note_capped_topics(summary)
         _conclude(store, summary, stop, progress)
     return summary
 
@@ -150,6 +152,14 @@ def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: P
     summary.status = "failed" if nothing_landed else "completed"
     _finish(store, summary, summary.failure() if summary.status == "failed" else
             "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
+
+
+def _note_capped_topics(summary: RunSummary) -> None:
+    from analyzer.presets import MAX_TOPICS_PER_COMMENT
+
+    if summary.topics_capped:
+        summary.notes.append(f"{summary.topics_capped:,} comment(s) had more than {MAX_TOPICS_PER_COMMENT} topics "
+                             f"(their own and hashtags): the first {MAX_TOPICS_PER_COMMENT} of each were kept")
 
 
 def _note_waits(store: Store, summary: RunSummary) -> None:

@@ -6,9 +6,10 @@ SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, sc
 FROM mapped SEMI JOIN new_rows USING (row);
 
 -- new comments only, and topics are distinct per comment: no duplicates. Their own topic is comments.topic
--- (the comment_topics view), so only further field topics (hashtags) are written here.
+-- (the comment_topics view), so only further field topics (hashtags) are written here: the first $max_topics
+-- (the mapping keeps one more, to tell that there were more).
 INSERT INTO extra_topics
-SELECT platform, id, unnest(list_filter(topics, lambda t: t IS DISTINCT FROM topic)) AS topic, 'field'
+SELECT platform, id, unnest(list_filter(topics[1:$max_topics], lambda t: t IS DISTINCT FROM topic)) AS topic, 'field'
 FROM mapped SEMI JOIN new_rows USING (row)
 WHERE len(topics) > 1 OR (len(topics) = 1 AND topics[1] IS DISTINCT FROM topic);
 

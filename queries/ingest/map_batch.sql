@@ -153,9 +153,11 @@ SELECT
     -- subreddits and hashtags are case-insensitive names; video ids and user topics are not
     CASE WHEN $lower_topics THEN lower(coalesce(topic_v ->> '$', tags_v[1]))
          ELSE coalesce(topic_v ->> '$', lower(tags_v[1]), $source_topic) END AS topic,
+    -- the own topic, then the hashtags, distinct, in order: at most $max_topics, and one more that only says
+    -- there were more (landing writes $max_topics and counts the comments it cut in the run's notes). Read from
+    -- the first 10 × $max_topics only (the in-order distinct is quadratic): 10,000 hashtags make 20 topic rows.
     CASE
-        WHEN len(tags_v) > 0 THEN list_distinct(list_filter(
-            [field_topic] || list_transform(tags_v, lambda t: lower(t)), lambda t: t IS NOT NULL AND t <> ''))
+        WHEN len(tags_v) > 0 THEN list_filter(head, lambda t, i: list_position(head, t) = i)[1:$max_topics + 1]
         WHEN coalesce(field_topic, '') = '' THEN []::VARCHAR[]
         ELSE [field_topic]
     END AS topics,
@@ -168,4 +170,9 @@ SELECT
     retweet_of IS NOT NULL AS is_retweet,
     retweet_of,
     quote_of
-FROM judged  -- no ORDER BY: landing orders by line_no where order matters (sorting cost ~12%)
+FROM (
+    SELECT *, CASE WHEN len(tags_v) > 0 THEN list_filter(
+        ([field_topic] || list_transform(tags_v[1:10 * $max_topics], lambda t: lower(t))),
+        lambda t: t IS NOT NULL AND t <> '') END AS head
+    FROM judged
+)  -- no ORDER BY: landing orders by line_no where order matters (sorting cost ~12%)

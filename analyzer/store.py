@@ -53,6 +53,10 @@ SANDBOX = {
 }
 # --allow-files: COPY and the file readers work; extensions and settings stay locked
 SANDBOX_WITH_FILES = {**SANDBOX, "enable_external_access": True}
+# every connection, the writer's too: DuckDB otherwise downloads and loads an extension it thinks a file needs
+# (a SQLite file passed as --db fetched sqlite_scanner from the network)
+NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 _HOLDER_PID = re.compile(r"PID (\d+)")  # only to name the holder; whether it is a lock is the kernel's answer
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
@@ -174,13 +178,14 @@ def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str,
     """Open the real file behind `path`, waiting up to `wait_seconds` while another process holds it
     (`on_wait` hears of a wait past a second; `waits` gets its length)."""
     real = real_db_path(path)
+    _refuse_other_formats(real, path)
     started = time.monotonic()
     deadline = started + wait_seconds
     unlocked_failures = 0
     told = waited = False
     while True:
         try:
-            con = duckdb.connect(str(real), read_only=read_only, config=config or {})
+            con = duckdb.connect(str(real), read_only=read_only, config={**NO_EXTENSIONS, **(config or {})})
             if waited and waits is not None:
                 waits.append(time.monotonic() - started)
             return con
@@ -206,6 +211,31 @@ def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str,
             raise _explain(exc, path) from exc
         # poll often: a writer frees the file only for a moment between chunks
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def _refuse_other_formats(real: Path, path: Path) -> None:
+    """A file of another database engine is refused by its first bytes, before DuckDB opens (or tries to
+    extend itself to open) it."""
+    try:
+        with open(real, "rb") as head:
+            start = head.read(len(_SQLITE_MAGIC))
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return  # a new database, or a problem DuckDB's own error explains
+    if start == _SQLITE_MAGIC:
+        raise StoreError(f"{path} is a SQLite database, not an opinions (DuckDB) database: pass --db with a new "
+                         "file name or an opinions database; opinions neither reads nor writes it")
+
+
+def _refuse_foreign_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB database that holds tables but no opinions schema belongs to another application: creating
+    our tables beside its own would change it (and its reports failed with binder errors)."""
+    tables = [row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "ORDER BY table_name LIMIT 6").fetchall()]
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{path} is a DuckDB database of another application (tables: {shown}), not an opinions "
+                         "database: pass --db with a new file name or an opinions database; opinions leaves it as it is")
 
 
 def check_intact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -281,6 +311,8 @@ def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
     con = _connect(path, read_only=False, wait_seconds=wait_seconds, on_wait=on_wait, waits=waits)
     with _closed_on_failure(con, path):
         check_intact(con, path)
+        if schema_version(con) is None:
+            _refuse_foreign_tables(con, path)
         ensure_schema(con, path)
     return con
 

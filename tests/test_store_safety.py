@@ -257,3 +257,42 @@ def test_a_held_connection_drops_what_duckdb_cached_and_keeps_its_memory_limit(t
             assert again is con  # still the same connection
             assert before > 10 * 2**20 and again.execute(cached).fetchall()[0][0] < before / 10
             assert again.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == limit
+
+
+def test_a_sqlite_file_is_refused_before_duckdb_touches_it(runner, tmp_path):
+    """DuckDB opened a SQLite file by auto-installing sqlite_scanner from the network (issue 35, point 26)."""
+    import sqlite3
+
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE users (name TEXT)")
+    before = path.read_bytes()
+    for args in (["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(1)])), "--tasks", "none"],
+                 ["report", "topics"]):
+        result = runner.invoke(app, [*args, "--db", str(path)])
+        assert result.exit_code == 1, result.output
+        assert "is a SQLite database, not an opinions (DuckDB) database" in " ".join(result.stderr.split())
+    assert path.read_bytes() == before
+
+
+def test_a_duckdb_file_of_another_application_is_left_as_it_is(runner, tmp_path):
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE orders (id INTEGER, total DOUBLE)")
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(1)])), "--db", str(path),
+                                 "--tasks", "none"])
+    assert result.exit_code == 1, result.output
+    assert "database of another application (tables: orders)" in " ".join(result.stderr.split())
+    assert [t for (t,) in sql(path, "SELECT table_name FROM information_schema.tables")] == ["orders"]
+
+
+def test_no_connection_installs_or_loads_an_extension_by_itself(tmp_path):
+    from analyzer.store import open_readonly, open_store
+
+    con = open_store(tmp_path / "x.duckdb")
+    settings = ("autoinstall_known_extensions", "autoload_known_extensions")
+    assert [con.execute(f"SELECT current_setting('{s}')").fetchone()[0] for s in settings] == [False, False]
+    con.close()
+    con = open_readonly(tmp_path / "x.duckdb")
+    assert [con.execute(f"SELECT current_setting('{s}')").fetchone()[0] for s in settings] == [False, False]
+    con.close()

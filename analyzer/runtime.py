@@ -70,9 +70,9 @@ def set_cpu_threads() -> None:
     """torch's intra-op threads: the `threads` setting (OPINIONS_THREADS), else every core."""
     import torch
 
-    from analyzer.settings import int_value
+    from analyzer.settings import cpu_threads
 
-    torch.set_num_threads(int_value("threads") or (os.cpu_count() or 1))
+    torch.set_num_threads(cpu_threads() or (os.cpu_count() or 1))
 
 
 def torch_dtype(runtime: Runtime) -> Any:

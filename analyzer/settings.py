@@ -122,6 +122,18 @@ def int_value(name: str) -> int | None:
         raise SettingError(f"{lookup(name).env}={raw!r}: expected a whole number") from None
 
 
+MAX_THREADS = 1024  # libgomp aborts the process (no summary, the run left `running`) on a count far past this
+
+
+def cpu_threads() -> int | None:
+    """OPINIONS_THREADS checked: None (every core) or a whole number from 1 to MAX_THREADS."""
+    threads = int_value("threads")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise SettingError(f"{lookup('threads').env}={threads}: give a whole number from 1 to {MAX_THREADS} "
+                           f"(this machine has {os.cpu_count() or 1} cores), or leave it unset for every core")
+    return threads
+
+
 def show(config: Mapping[str, Any] | None = None, flags: Mapping[str, str | None] | None = None,
          env: Mapping[str, str] | None = None) -> list[Effective]:
     """Every setting's effective value; a task's model left to the profile names the profile's choice."""

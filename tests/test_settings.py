@@ -87,3 +87,17 @@ def test_the_code_reads_opinions_variables_only_through_the_settings_table():
         unknown |= {name for name in named.findall(source) if name not in known and not name.endswith("_")}
     assert direct == []
     assert unknown == set()
+
+
+@pytest.mark.parametrize("threads", ["-1", "0", "1000000000"])
+def test_an_unusable_thread_count_stops_ingest_before_anything_is_stored(runner, tmp_path, threads):
+    """OPINIONS_THREADS=1000000000 aborted inside libgomp (no summary, the run left `running`) and -1 failed
+    after rows were stored (issue 35, point 29): it is checked with the other options, before the run."""
+    from tests.helpers import reddit, write_jsonl
+
+    db = tmp_path / "t.duckdb"
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(1)])), "--db", str(db),
+                                 "--tasks", "sentiment"], env={"OPINIONS_THREADS": threads})
+    assert result.exit_code == 1, result.output
+    assert f"OPINIONS_THREADS={threads}: give a whole number from 1 to 1024" in " ".join(result.stderr.split())
+    assert not db.exists()  # no run recorded, no row stored

@@ -65,6 +65,10 @@ class IngestOptions:
         if self.engine not in ENGINES:
             raise IngestError(f"unknown engine {self.engine!r}: choose local or ray")
         check_flags(self)
+        if self.analysis:  # the models' thread count, checked before rows are stored (not when a model loads)
+            from analyzer.settings import cpu_threads
+
+            cpu_threads()
 
 
 def check_flags(options: IngestOptions) -> None:

@@ -35,6 +35,11 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def has_controls(text: str) -> bool:
+    """Whether `text` holds a character `for_terminal` would escape (for input that must not hold one)."""
+    return _CONTROLS.search(text) is not None
+
+
 def for_terminal(text: str, layout: bool = False) -> str:
     """`text` with its control characters shown as escapes; `layout` keeps line breaks and tabs."""
     return (_CONTROLS_BUT_LAYOUT if layout else _CONTROLS).sub(_visible, text)

@@ -41,6 +41,9 @@ FEW_EXAMPLES = 30  # a class with fewer training examples gets a warning: its sc
 AUTO_MIN_STEPS = 400  # small data sets get enough epochs for about this many steps...
 AUTO_MAX_EPOCHS = 10  # ...but no more than this (early stopping usually ends sooner)
 MAX_CLASS_WEIGHT = 10.0  # one example of a 1-in-100 class must not outweigh a whole batch
+# a label set past this is an id or a free-text column given as the label (500,000 distinct labels hung
+# for minutes and allocated 8 GB, after printing every one)
+MAX_CLASSES = 1000
 BALANCE_CHOICES = ("weighted", "none")
 HEAD_INIT_CHOICES = ("names", "random")
 
@@ -193,6 +196,7 @@ def _train_text_labels(request: TrainRequest, canonical: Callable[[list[str]], l
 
     data = read_labelled_texts(request.file)
     require_single_labels(data, request.file)
+    check_label_set(data.labels, data.line_numbers, request.file)
     labels_raw = _each_label(canonical, data.labels)
     counts = Counter(labels_raw)
     if len(data.texts) < MIN_TEXTS:
@@ -257,6 +261,23 @@ def _train_text_labels(request: TrainRequest, canonical: Callable[[list[str]], l
                          train_counts={k: train_counts[k] for k in order}, class_weights=class_weights, head=head,
                          warnings=warnings)
     return _fit_and_save(request, tokenizer, model, features, evaluate, "macro_f1", report, device, log)
+
+
+def check_label_set(labels: list[str], line_numbers: list[int], path: Path) -> None:
+    """Refuse, before any model work, a label set that cannot be a set of classes: more than MAX_CLASSES
+    labels, or labels holding control characters (they end up in the model's config, printed by every
+    report: an ESC sequence there would drive the reader's terminal)."""
+    from analyzer.safe_output import has_controls
+
+    bad = [n for label, n in zip(labels, line_numbers, strict=True) if has_controls(label)]
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise LabelledDataError(f"{path}: labels with control characters (escape sequences, line breaks) on line "
+                                f"{shown}: a label is a class name; clean those rows")
+    distinct = len(set(labels))
+    if distinct > MAX_CLASSES:
+        raise LabelledDataError(f"{path}: {distinct:,} distinct labels; at most {MAX_CLASSES:,} classes can be "
+                                "trained (is the label column an id or free text?)")
 
 
 def confusion_counts(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, Any]:

@@ -344,3 +344,20 @@ def test_a_rare_class_is_learned_on_the_embedded_pack(runner, tmp_path):
     assert "fewer than 30 training examples: fear (9)" in flat(result.stderr)
     after = json.loads((out / "opinions.json").read_text())["after"]["per_class"]
     assert after["fear"]["recall"] > 0, after
+
+
+def test_a_label_set_that_cannot_be_classes_is_refused_before_any_model_work(runner, tmp_path):
+    """500,000 distinct labels hung and allocated 8 GB; labels with ESC/BEL were printed raw (issue 35, 28)."""
+    many = tmp_path / "ids.tsv"
+    many.write_text("".join(f"text number {i}\tlabel{i}\n" for i in range(1500)))
+    result = runner.invoke(app, ["train", str(many), "--out", str(tmp_path / "m"), "--device", "cpu"])
+    assert result.exit_code != 0
+    assert "1,500 distinct labels; at most 1,000 classes can be trained" in " ".join(result.output.split())
+    dirty = tmp_path / "dirty.tsv"
+    dirty.write_text("".join(f"good text {i}\t{'good' if i % 2 else 'bad'}\n" for i in range(30))
+                     + "evil text\tbad\x1b]0;owned\x07\n")
+    result = runner.invoke(app, ["train", str(dirty), "--out", str(tmp_path / "m"), "--device", "cpu"])
+    assert result.exit_code != 0
+    assert "labels with control characters" in result.output and "line 31" in result.output
+    assert "\x1b" not in result.output
+    assert not (tmp_path / "m").exists()

@@ -708,18 +708,25 @@ def looks_like_table(head: bytes) -> bool:
     if sample.split("\n", 1)[0].strip().strip('"').lower() in _TEXT_HEADERS:
         return True
     for candidate in CSV_DELIMITERS:
-        rows: list[list[str]] = []
-        try:
-            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate):
-                if row:
-                    rows.append(row)
-                if len(rows) >= 50:
-                    break
-        except csv.Error:
-            pass
+        rows = _first_rows(sample, candidate)
         if len(rows) >= 2 and len(rows[0]) >= 2 and sum(len(r) == len(rows[0]) for r in rows) >= TABLE_SHARE * len(rows):
             return True
     return False
+
+
+def _first_rows(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    """The first `limit` non-empty CSV rows of `sample` split on `delimiter`; a damaged row ends the sample
+    (judged on the rows before it; the reader rejects the damaged row itself)."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+            if row:
+                rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        pass
+    return rows
 
 
 def _opens_json_array(text: bytes, whole: bool) -> bool:
@@ -756,15 +763,7 @@ def sniff_delimiter(head: bytes) -> str:
     sample = sample[:cut] if cut > 0 else sample  # the last line may be cut in the middle
     best, best_score = ",", (0, 0)
     for candidate in CSV_DELIMITERS:
-        rows: list[list[str]] = []
-        try:
-            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate):
-                if row:
-                    rows.append(row)
-                if len(rows) >= 50:
-                    break
-        except csv.Error:
-            pass  # judged on the rows before the damage; the reader rejects the damaged row itself
+        rows = _first_rows(sample, candidate)
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])

@@ -57,15 +57,17 @@ class Adjustment:
             return None
         return _onto_simplex(self._apply([counts.get(label, 0) / n for label in self.labels]), self.labels)
 
-    def intervals(self, counts: dict[str, int]) -> dict[str, tuple[float, float]] | None:
-        """The 95% interval of each adjusted share (see the module's docstring), None without comments."""
+    def intervals(self, counts: dict[str, int],
+                  point: dict[str, float] | None = None) -> dict[str, tuple[float, float]] | None:
+        """The 95% interval of each adjusted share (see the module's docstring), None without comments;
+        `point`: `shares(counts)` when the caller has it already."""
         n = sum(counts.get(label, 0) for label in self.labels)
         if n == 0:
             return None
         total = n + PSEUDO * len(self.labels)
         q = [(counts.get(label, 0) + PSEUDO) / total for label in self.labels]
         centre = self._apply(q)
-        point = self.shares(counts) or {}
+        point = point or self.shares(counts) or {}
         out = {}
         for i, label in enumerate(self.labels):
             row = self.inverse[i]
@@ -92,8 +94,8 @@ def raw(labels: tuple[str, ...]) -> Adjustment:
     return Adjustment(labels, tuple(tuple(float(i == j) for j in range(k)) for i in range(k)), "")
 
 
-def from_confusion(labels: list[str], counts: dict[str, list[list[int]]], weighting: str = "each set equally",
-                   description: str | None = None) -> Adjustment:
+def from_confusion(labels: list[str], counts: dict[str, list[list[int]]],
+                   weighting: str = "each set equally") -> Adjustment:
     """An adjustment from confusion counts measured on one or more held-out sets (rows: the humans'
     label, columns: the model's). Each set's rows are made conditional probabilities and the sets are
     averaged, each weighing the same, so a large set of one kind of text does not drown the other."""
@@ -111,8 +113,19 @@ def from_confusion(labels: list[str], counts: dict[str, list[list[int]]], weight
     transposed = [[rates[i][j] for i in range(k)] for j in range(k)]
     inverse = _inverse(transposed)
     rows = sum(sum(map(sum, m)) for m in counts.values())
-    source = description or f"{' + '.join(counts)} ({rows:,} held-out examples, {weighting})"
+    source = f"{' + '.join(counts)} ({rows:,} held-out examples, {weighting})"
     return Adjustment(tuple(labels), tuple(tuple(row) for row in inverse), source)
+
+
+def confusion_matrix(gold: list[str], predicted: list[str], labels: list[str]) -> list[list[int]]:
+    """Counts of (the humans' label, the model's label) over `labels`, rows by the humans' label; a pair
+    with a label outside `labels` is not counted."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for truth, guess in zip(gold, predicted, strict=True):
+        if truth in index and guess in index:
+            matrix[index[truth]][index[guess]] += 1
+    return matrix
 
 
 def from_json(text: str) -> Adjustment:
@@ -184,7 +197,7 @@ def apply(columns: list[str], rows: list[tuple], adjustment: Adjustment) -> tupl
         values = list(row)
         counts = {c.removeprefix("n_"): int(row[index[c]] or 0) for c in SHARE_COUNTS}
         shares = adjustment.shares(counts)
-        bounds = adjustment.intervals(counts)
+        bounds = adjustment.intervals(counts, shares)
         filled: dict[str, Any] = {}
         for label in ("positive", "neutral", "negative"):
             filled[label] = shares[label] if shares else None

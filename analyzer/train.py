@@ -283,12 +283,10 @@ def check_label_set(labels: list[str], line_numbers: list[int], path: Path) -> N
 def confusion_counts(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, Any]:
     """The validation confusion (rows: the data's label, columns: the model's) as reports read it to correct
     their shares (`analyzer.shares`; kept in the model folder's opinions.json)."""
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for truth, guess in zip(gold, predicted, strict=True):
-        if truth in index and guess in index:
-            matrix[index[truth]][index[guess]] += 1
-    return {"labels": list(labels), "counts": {"validation": matrix}, "weighting": "each set equally"}
+    from analyzer.shares import confusion_matrix
+
+    return {"labels": list(labels), "counts": {"validation": confusion_matrix(gold, predicted, labels)},
+            "weighting": "each set equally"}
 
 
 def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], list[str]],

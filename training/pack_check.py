@@ -74,7 +74,7 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
     reference = stored.pop("outputs")
     manifest["scores"] = {k: v for k, v in stored.items()}
     if task == "sentiment":
-        manifest["dev_confusion"] = confusion(manifest, reference)
+        manifest["dev_confusion"] = confusion(reference)
     if only_confusion:
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
         return manifest
@@ -94,7 +94,7 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
     return manifest
 
 
-def confusion(manifest: dict, outputs: list[str]) -> dict:
+def confusion(outputs: list[str]) -> dict:
     """The sentiment entry's confusion on each held-out dev set (rows: the humans' label, columns: the
     model's), from `outputs` (the dev evaluator's labels: TweetEval val, then GoEmotions dev).
 
@@ -103,17 +103,14 @@ def confusion(manifest: dict, outputs: list[str]) -> dict:
     both sets') confusion made them worse (TweetEval val mean share error 3.5 -> 7.7 points, GoEmotions dev
     7.0 -> 6.8): a dev set's errors are not those of unseen data, so the correction needs a confusion from a
     test-like split held out of training (issue "Shares a monitor can trust")."""
+    from analyzer.shares import confusion_matrix
     from training.datasets import SENTIMENT_LABELS, goemotions, tweeteval_val
 
     sets = {"tweeteval val": tweeteval_val()[1], "goemotions dev": goemotions("dev")[1]}
     assert sum(len(gold) for gold in sets.values()) == len(outputs), "outputs are not the dev sets' labels"
-    index = {label: i for i, label in enumerate(SENTIMENT_LABELS)}
     counts, start = {}, 0
     for name, gold in sets.items():
-        matrix = [[0] * len(SENTIMENT_LABELS) for _ in SENTIMENT_LABELS]
-        for truth, predicted in zip(gold, outputs[start:start + len(gold)], strict=True):
-            matrix[index[truth]][index[predicted]] += 1
-        counts[name] = matrix
+        counts[name] = confusion_matrix(gold, outputs[start:start + len(gold)], SENTIMENT_LABELS)
         start += len(gold)
     # each set weighs the same: tweets and Reddit comments are both everyday input
     return {"labels": list(SENTIMENT_LABELS), "counts": counts, "weighting": "each set equally",

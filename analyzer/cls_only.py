@@ -142,11 +142,6 @@ def trim(model: Any) -> tuple[Any, Trim]:
     return wrapped, Trim(True)
 
 
-def wrap(model: Any) -> Any:
-    """`trim(model)`'s model."""
-    return trim(model)[0]
-
-
 _warned: set[str] = set()
 
 

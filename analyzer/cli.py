@@ -20,8 +20,8 @@ import typer
 
 from analyzer import __version__
 from analyzer.reports.catalog import REPORTS, Report
-from analyzer.safe_output import for_terminal
 from analyzer.tasks import NAMES as TASK_NAMES
+from analyzer.text.safe_output import for_terminal
 
 app = typer.Typer(
     help="Analyse social-media comment dumps: ingest into DuckDB with sentiment and entities, then report.",
@@ -67,7 +67,7 @@ def finite(value: float | None) -> float | None:
 
 def field_name(value: str | None) -> str | None:
     """--*-field: a usable field name or dotted path (the library's check), else a usage error (exit 2)."""
-    from analyzer.presets import PresetError, field_path
+    from analyzer.sources.presets import PresetError, field_path
 
     if value is not None and value != "@file":
         try:
@@ -79,7 +79,7 @@ def field_name(value: str | None) -> str | None:
 
 def time_format_flag(value: str | None) -> str | None:
     """--time-format: a strptime format DuckDB reads (the library's check), else a usage error (exit 2)."""
-    from analyzer.dates import TimeFormatError, check_time_format
+    from analyzer.sources.dates import TimeFormatError, check_time_format
 
     if value is not None:
         try:

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer import modelpack, settings
+from analyzer import settings
 from analyzer.config import load_config
-from analyzer.models import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
+from analyzer.models import pack as modelpack
+from analyzer.models.spec import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
 from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
-from analyzer.safe_output import for_terminal
-from analyzer.store import Store, open_store
+from analyzer.store.database import Store, open_store
 from analyzer.tasks import NAMES as TASK_NAMES
+from analyzer.text.safe_output import for_terminal
 
 if TYPE_CHECKING:
     from analyzer.ingest import IngestOptions, RunSummary
@@ -55,8 +56,8 @@ def run_ingest(paths: list[str], db: Path | None, config_path: Path | None, opti
     analysis settings (`tasks`: sentiment,ner | all | none; `models`: a flag per task, None: configured)."""
     from dataclasses import replace
 
-    from analyzer.analysis import AnalysisSettings
     from analyzer.ingest import Progress, ingest
+    from analyzer.tasks.analysis import AnalysisSettings
 
     config = load_config(config_path)
     chosen = parse_tasks(tasks)
@@ -182,8 +183,8 @@ def show_query(sql: str, fmt: str, db: Path | None, timeout: float | None = DEFA
 
 def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool,
                      timeout: float | None, raw_cells: bool = False) -> Any:
-    from analyzer.export import export_format, export_table
     from analyzer.reports.run import report_connection
+    from analyzer.store.export import export_format, export_table
 
     export_format(path, fmt)  # a bad name or format is refused before the database is opened
     with report_connection(db, timeout=timeout) as con:
@@ -192,9 +193,9 @@ def run_export_table(name: str, path: Path, db: Path | None, fmt: str | None, ov
 
 def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, overwrite: bool, timeout: float | None,
                       section: str | None, raw_cells: bool = False, **params: Any) -> Any:
-    from analyzer.export import ExportError, export_format, export_section
     from analyzer.reports.catalog import REPORTS
     from analyzer.reports.run import report_connection, run_report
+    from analyzer.store.export import ExportError, export_format, export_section
 
     if kind not in REPORTS:
         raise ExportError(f"export a report by name: {', '.join(REPORTS)} (topic with --name)")
@@ -219,7 +220,7 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
                   sides: bool = False) -> None:
     from analyzer.reports.catalog import ReportError, parse_when
     from analyzer.reports.render import Section, render
-    from analyzer.topic_summaries import Summarizer, summarise_topics
+    from analyzer.topics.summaries import Summarizer, summarise_topics
 
     if fmt not in {"table", "json"}:
         raise ReportError(f"--format {fmt!r}: choose table or json")
@@ -246,7 +247,7 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
 
 def run_topics_apply(db: Path | None, config_path: Path | None, fmt: str, wait: float) -> None:
     from analyzer.reports.render import Section, render
-    from analyzer.topics import apply_keyword_topics
+    from analyzer.topics.discovery import apply_keyword_topics
 
     config = load_config(config_path)
     if not config.get("topics"):
@@ -263,7 +264,7 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
                         min_cluster_size: int | None, fmt: str, wait: float) -> None:
     from analyzer.reports.catalog import parse_when
     from analyzer.reports.render import Section, render
-    from analyzer.topics import DiscoveryStats, discover_topics
+    from analyzer.topics.discovery import DiscoveryStats, discover_topics
 
     con = open_store(db, wait_seconds=wait)
     stats = DiscoveryStats()
@@ -282,8 +283,8 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,
                 batch_tokens: int | None, quantize: str = "auto") -> Iterator[str]:
     """Analyse texts from a file or stdin; yields one JSON line per input line, in order."""
-    from analyzer.analysis import AnalysisSettings, Predictor
     from analyzer.tasks import task_class
+    from analyzer.tasks.analysis import AnalysisSettings, Predictor
 
     _check_task(task, "--task")
     texts = _read_texts(file, text_field)
@@ -327,7 +328,7 @@ def _read_texts(file: str, text_field: str) -> list[str]:
 
 def run_evaluate(file: Path, task: str, model: str | None, config_path: Path | None, device: str,
                  quantize: str = "auto") -> dict[str, Any]:
-    from analyzer.evaluation import evaluate_file
+    from analyzer.finetune.evaluate import evaluate_file
 
     _check_task(task, "--task")
     config = load_config(config_path)
@@ -349,7 +350,7 @@ def print_metrics(task: str, metrics: dict[str, Any]) -> None:
 def run_train(file: Path, task: str, base: str, epochs: float | None, out: Path | None, eval_file: Path | None,
               lr: float, batch_size: int, seed: int, device: str, balance: str = "weighted",
               head_init: str = "names") -> None:
-    from analyzer.train import (
+    from analyzer.finetune.train import (
         BALANCE_CHOICES,
         HEAD_INIT_CHOICES,
         PER_CLASS_COLUMNS,
@@ -405,7 +406,7 @@ def _speed_paths(spec: ModelSpec) -> str:
     """Whether each of the task's speed paths is on for this model on this machine's CPU, found by
     loading it (a second or two; a cached trace says what its making found). A hub model is not
     downloaded for this: it is checked when a run loads it."""
-    from analyzer.runtime import Runtime
+    from analyzer.models.runtime import Runtime
     from analyzer.tasks import task_class
     from analyzer.tasks.base import TaskOptions
 
@@ -446,7 +447,7 @@ def _on_cpu(spec: ModelSpec) -> str:
 
 
 def model_path(task: str, config_path: Path | None) -> str:
-    from analyzer.models import load_folder_or_id
+    from analyzer.models.spec import load_folder_or_id
 
     _check_task(task, "task")
     return load_folder_or_id(resolve(task, None, load_config(config_path)))

@@ -16,7 +16,7 @@ from typing import Any
 from analyzer.errors import OpinionsError
 from analyzer.tasks import NAMES as ANALYSIS_TASKS
 
-MODEL_TASKS = (*ANALYSIS_TASKS, "summary")  # every task with a configurable model (summary: analyzer.summarize)
+MODEL_TASKS = (*ANALYSIS_TASKS, "summary")  # every task with a configurable model (summary: analyzer.topics.summarize)
 # the last layer of the rule for a task's model: what each profile runs
 PROFILES: dict[str, dict[str, str]] = {
     "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
@@ -63,7 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Where the materialised model pack and traces live (default: $XDG_CACHE_HOME/opinions, else "
             "~/.cache/opinions).", _cache_default),
     Setting("threads", None, "OPINIONS_THREADS", None, "CPU threads for models (default: every core)."),
-    Setting("trace", "1", "OPINIONS_TRACE", None, "0: never trace local models (analyzer.traced)."),
+    Setting("trace", "1", "OPINIONS_TRACE", None, "0: never trace local models (analyzer.models.traced)."),
     Setting("debug", None, "OPINIONS_DEBUG", None,
             "1: full tracebacks instead of one-line errors, and source locations in log lines."),
 )

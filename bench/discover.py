@@ -39,7 +39,7 @@ from bench.texts import real_texts, reddit_texts
 def build_db(path: Path, texts: list[str]) -> None:
     import polars as pl
 
-    from analyzer.store import open_store
+    from analyzer.store.database import open_store
 
     frame = pl.DataFrame({"id": [f"b{i}" for i in range(len(texts))], "text": texts}).with_columns(
         pl.datetime(2025, 10, 1, time_zone="UTC").alias("created_at"),
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     reddit = reddit_texts(args.texts // 4)
     tweets, origin = real_texts(args.texts - len(reddit))
     texts = tweets + reddit
-    from analyzer.store import open_store
-    from analyzer.topics import DiscoveryStats, discover_topics
+    from analyzer.store.database import open_store
+    from analyzer.topics.discovery import DiscoveryStats, discover_topics
 
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.duckdb"

@@ -21,7 +21,7 @@ from bench.texts import real_texts
 def base_size_standin(folder: Path, kind: str) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertForTokenClassification
 
-    from analyzer.modelpack import base_dir
+    from analyzer.models.pack import base_dir
 
     if (folder / "config.json").exists():
         return folder
@@ -42,8 +42,8 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
-    from analyzer.analysis import AnalysisSettings, Predictor
-    from analyzer.models import ModelSpec, load_folder_or_id
+    from analyzer.models.spec import ModelSpec, load_folder_or_id
+    from analyzer.tasks.analysis import AnalysisSettings, Predictor
 
     assert torch.cuda.is_available(), "bench/gpu needs a CUDA device"
     texts, origin = real_texts(args.n)

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analyzer.store import Store
+from analyzer.store.database import Store
 from bench.common import long_comment_dump, median, peak_rss_of, reddit_dump
 from bench.results import record
 

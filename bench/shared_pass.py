@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from analyzer import modelpack
-    from analyzer.runtime import set_cpu_threads
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.models import pack as modelpack
+    from analyzer.models.runtime import set_cpu_threads
+    from analyzer.text.normalise import model_normalisation, normaliser
     from training import pack_check
 
     set_cpu_threads()

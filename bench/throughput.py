@@ -19,7 +19,7 @@ The model is the embedded pack (the naive loop loads its `opinions models path T
 folder: the same weights) unless --model. `opinions` runs with its defaults, so
 `--quantize auto` applies bf16 where the CPU has AMX and the pack measured it safe, else fp32. The ingest case also
 prints the model's busy share of the wall time (reading, mapping and writing overlap it).
-`opinions` loads the trace its first run cached (analyzer.traced); with a cold cache the
+`opinions` loads the trace its first run cached (analyzer.models.traced); with a cold cache the
 first repeat traces the model as well, which the median of 3 leaves out.
 Goal: ≥ 3× on CPU for sentiment on tweets, ≥ 4× on the dump with duplicates, ≥ 4× for `--task all`.
 """

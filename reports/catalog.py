@@ -59,7 +59,7 @@ class SectionSpec:
     table_columns: tuple[str, ...] | None = None  # the terminal table shows these unless --wide
     bind: dict[str, Any] = field(default_factory=dict)  # fixed values of this section's SQL parameters
     limit: int | None = None  # this section's rows when --limit is not given (None: the report's)
-    # "counts": the SQL counts sentiment labels and `analyzer.shares.apply` fills the share columns;
+    # "counts": the SQL counts sentiment labels and `analyzer.labels.shares.apply` fills the share columns;
     # "linear": the SQL corrects shares itself with `$adj_*` (`Adjustment.linear_params`); None: no shares
     shares: str | None = None
 

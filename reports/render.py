@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
-from analyzer.safe_output import for_csv, for_markdown, for_terminal
+from analyzer.text.safe_output import for_csv, for_markdown, for_terminal
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 MACHINE_FORMATS = ("json", "jsonl", "csv")
@@ -99,7 +99,7 @@ def render(sections: list[Section], fmt: str = "table", single: bool | None = No
            wide: bool = False, raw_cells: bool = False) -> str:
     """Text of the report. json: an array for one section, else {section: array}; jsonl: one object
     a line (with its `section` when there are several); csv: one section (see `reports.output`), its
-    formula-like cells neutralised unless `raw_cells` (`analyzer.safe_output`). The human formats
+    formula-like cells neutralised unless `raw_cells` (`analyzer.text.safe_output`). The human formats
     show no control character and markdown no HTML or link syntax from the data."""
     fmt = format_name(fmt)
     single = len(sections) == 1 if single is None else single

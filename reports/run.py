@@ -34,7 +34,7 @@ from analyzer.reports.catalog import (
     report,
 )
 from analyzer.reports.render import Section, sparkline
-from analyzer.store import explain_read_error, open_readonly, resolve_db_path, run_sql
+from analyzer.store.database import explain_read_error, open_readonly, resolve_db_path, run_sql
 
 TOTAL_COLUMN = "_total"
 
@@ -91,7 +91,7 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
     _check_names(con, spec, values)
     adjustment, why_raw = None, None
     if any(section.shares for section in spec.sections):
-        # shares corrected for the sentiment model's measured confusion (analyzer.shares), or as counted
+        # shares corrected for the sentiment model's measured confusion (analyzer.labels.shares), or as counted
         adjustment, why_raw = shares_adjustment(con, bool(values.get("raw")))
         values = {**values, **adjustment.linear_params()}  # for SQL that corrects shares itself
     sections = [_section(con, section, values, spec.limit) for section in spec.sections]
@@ -102,10 +102,9 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
 
 
 def _fill_shares(spec: Report, sections: list[Section], adjustment: Any, why_raw: str | None) -> None:
-    """Share columns from label counts (`analyzer.shares.apply`), and the caption that says how they were made,
+    """Share columns from label counts (`analyzer.labels.shares.apply`), and the caption that says how they were made,
     under the report's first section with shares."""
-    from analyzer import shares
-
+    from analyzer.labels import shares
     captioned = False
     for section_spec, section in zip(spec.sections, sections, strict=True):
         if section_spec.shares == "counts":
@@ -122,8 +121,8 @@ def shares_adjustment(con: duckdb.DuckDBPyConnection, raw: bool) -> tuple[Any, s
     """The adjustment the database's sentiment model allows, and why the shares are raw (None: they are not).
     The confusion is what ingest stored beside the model (`meta`), else the embedded pack's own when the
     database's model is this pack's sentiment entry."""
-    from analyzer import modelpack, shares
-
+    from analyzer.labels import shares
+    from analyzer.models import pack as modelpack
     labels = ("negative", "neutral", "positive")
     if raw:
         return shares.raw(labels), None

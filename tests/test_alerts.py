@@ -147,7 +147,7 @@ def test_false_alarm_rate_on_random_steady_series_is_at_most_half_a_percent(tmp_
     import polars as pl
 
     from analyzer.reports.run import run_report
-    from analyzer.store import open_store, set_meta
+    from analyzer.store.database import open_store, set_meta
 
     rng = np.random.default_rng(19)
     n_series, n_days = 400, 15
@@ -188,7 +188,7 @@ def test_negative_shares_are_corrected_like_the_other_reports(runner, spike_db, 
 
     import duckdb
 
-    from analyzer import shares
+    from analyzer.labels import shares
     from tests.helpers import sql
 
     db = tmp_path / "c.duckdb"

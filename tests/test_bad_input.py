@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.ingest import IngestOptions, ingest
-from analyzer.store import Store
+from analyzer.store.database import Store
 from tests.helpers import reddit, sql, write_jsonl
 
 
@@ -230,7 +230,7 @@ def test_file_name_that_is_not_utf8_is_ingested_under_a_printable_name(tmp_path,
 
 
 def test_line_over_the_cap_is_one_counted_reject_and_the_rest_is_read(tmp_path, db):
-    from analyzer.sources import ReadLimits
+    from analyzer.sources.reader import ReadLimits
 
     lines = [json.dumps(reddit(1)), json.dumps(reddit(2, body="x" * 20_000)), json.dumps(reddit(3)),
              "y" * 50_000]  # the last one has no newline: it runs to the end of the file
@@ -245,7 +245,7 @@ def test_line_over_the_cap_is_one_counted_reject_and_the_rest_is_read(tmp_path, 
 
 
 def test_csv_line_over_the_cap_is_a_reject_too(tmp_path, db):
-    from analyzer.sources import ReadLimits
+    from analyzer.sources.reader import ReadLimits
 
     path = tmp_path / "long.csv"
     path.write_text(f"id,text\n1,short\n2,{'x' * 5000}\n3,also short\n")
@@ -255,7 +255,7 @@ def test_csv_line_over_the_cap_is_a_reject_too(tmp_path, db):
 
 
 def test_chunks_close_at_the_byte_limit_as_well_as_the_row_limit(tmp_path):
-    from analyzer.sources import ReadLimits, Source, read_batches
+    from analyzer.sources.reader import ReadLimits, Source, read_batches
 
     path = write_jsonl(tmp_path / "big_rows.jsonl", [reddit(i, body="z" * 20_000) for i in range(40)])
     limits = ReadLimits(chunk_bytes=100_000, read_bytes=16_384)  # a chunk closes at the read that fills it
@@ -265,7 +265,7 @@ def test_chunks_close_at_the_byte_limit_as_well_as_the_row_limit(tmp_path):
 
 
 def test_json_lines_chunks_hold_exactly_batch_rows_records_and_keep_rejects_with_their_lines(tmp_path):
-    from analyzer.sources import Source, read_batches
+    from analyzer.sources.reader import Source, read_batches
 
     lines = [json.dumps(reddit(i)) for i in range(1, 1001)]
     lines[499] = "{not json"  # a reject of the mapping, still a record here
@@ -283,7 +283,7 @@ def test_json_lines_read_whole_or_split_give_the_same_records_and_line_numbers(t
     """Pieces of plain object lines stay unsplit (LineBlock) until mapped, cut at exact row counts; a piece
     with a blank, CRLF-only, non-object or invalid UTF-8 line is split as before. Either way every record
     keeps its line number and text."""
-    from analyzer.sources import ReadLimits, Source, read_batches
+    from analyzer.sources.reader import ReadLimits, Source, read_batches
 
     rng = random.Random(read_bytes)
     lines: list[bytes] = []
@@ -314,7 +314,7 @@ def test_json_lines_read_whole_or_split_give_the_same_records_and_line_numbers(t
 def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
     import polars as pl
 
-    from analyzer.sources import ReadLimits, Source, read_batches
+    from analyzer.sources.reader import ReadLimits, Source, read_batches
 
     path = tmp_path / "big_rows.parquet"
     pl.DataFrame({"id": [str(i) for i in range(200)], "text": [f"{i} " + "w" * 20_000 for i in range(200)]}) \
@@ -326,7 +326,7 @@ def test_parquet_chunks_are_sized_by_the_row_bytes(tmp_path):
 # peak RSS from VmHWM: ru_maxrss would carry over the forking test process's own peak
 BOMB_READER = """
 import json, re, sys
-from analyzer.sources import ReadLimits, Source, read_batches
+from analyzer.sources.reader import ReadLimits, Source, read_batches
 from pathlib import Path
 path = Path(sys.argv[1])
 batches = list(read_batches(Source(str(path), path), limits=ReadLimits(line_bytes=1 << 20)))

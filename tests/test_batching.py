@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-from analyzer.batching import BatchStats, plan_batches, run_batched
+from analyzer.models.batching import BatchStats, plan_batches, run_batched
 
 
 def test_batches_respect_the_token_budget_and_results_come_back_in_input_order():
@@ -75,8 +75,8 @@ def test_other_runtime_errors_are_not_swallowed():
 def test_long_text_ner_uses_strided_windows_with_exact_offsets(tiny_models, caplog):
     # stand-in model: random tags, so this pins plumbing: windows cover the whole text,
     # every span's offsets are exact, and no "sequence length" warning appears
-    from analyzer.models import ModelSpec
-    from analyzer.runtime import Runtime
+    from analyzer.models.runtime import Runtime
+    from analyzer.models.spec import ModelSpec
     from analyzer.tasks.ner import NerTask
     from analyzer.tasks.sentiment import SentimentTask
 
@@ -95,8 +95,8 @@ def test_long_text_ner_uses_strided_windows_with_exact_offsets(tiny_models, capl
 
 
 def test_sentiment_long_text_keeps_head_and_tail(tiny_models):
-    from analyzer.models import ModelSpec
-    from analyzer.runtime import Runtime
+    from analyzer.models.runtime import Runtime
+    from analyzer.models.spec import ModelSpec
     from analyzer.tasks.sentiment import HEAD_SHARE, SentimentTask
 
     task = SentimentTask(ModelSpec("sentiment", str(tiny_models["sentiment"])), Runtime("cpu", "float32"))
@@ -112,9 +112,9 @@ def test_sentiment_long_text_keeps_head_and_tail(tiny_models):
 
 def test_cpu_runs_use_the_smaller_measured_budget_unless_one_is_given(tiny_models):
     # tiny randomly initialised model: plumbing only
-    from analyzer.analysis import AnalysisSettings, Predictor
-    from analyzer.batching import CPU_BATCH_TOKENS, DEFAULT_BATCH_TOKENS
-    from analyzer.models import ModelSpec
+    from analyzer.models.batching import CPU_BATCH_TOKENS, DEFAULT_BATCH_TOKENS
+    from analyzer.models.spec import ModelSpec
+    from analyzer.tasks.analysis import AnalysisSettings, Predictor
 
     specs = {"sentiment": ModelSpec("sentiment", str(tiny_models["sentiment"]))}
     default = Predictor(AnalysisSettings(["sentiment"], specs, device="cpu"))

@@ -1,4 +1,4 @@
-"""Letter case as token type ids (analyzer.casing): classes, training/inference agreement, and that
+"""Letter case as token type ids (analyzer.text.casing): classes, training/inference agreement, and that
 a model trained with it actually receives it. Tiny randomly initialised stand-in models: plumbing only."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from analyzer.casing import CAPITALISED, LOWER, NONE, UPPER, case_type, enable_case_types
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
+from analyzer.text.casing import CAPITALISED, LOWER, NONE, UPPER, case_type, enable_case_types
 
 CPU = Runtime("cpu", "float32")
 
@@ -53,8 +53,8 @@ def _ner(folder: Path):
 
 def test_inference_gives_subwords_the_case_types_training_gave_them(cased_ner, monkeypatch, tmp_path):
     monkeypatch.setenv("OPINIONS_TRACE", "0")
-    from analyzer.finetune import encode_tagged
-    from analyzer.runtime import load_tokenizer
+    from analyzer.finetune.loop import encode_tagged
+    from analyzer.models.runtime import load_tokenizer
 
     words = ["Apple", "and", "NASA's", "U.S.", "iPhone", "launch", "#Fail"]
     features, _ = encode_tagged(load_tokenizer(str(cased_ner)), [words], 64, case_types=True)
@@ -84,7 +84,6 @@ def test_a_model_trained_with_case_types_reads_letter_case_traced_or_not(cased_n
     assert torch.equal(logits(uncased, "apple pie in paris"), logits(uncased, "Apple pie in Paris"))
     eager = logits(cased_ner, "Apple pie in Paris")  # first load: eager, and makes the trace
     assert not torch.allclose(logits(cased_ner, "apple pie in paris"), eager)
-    from analyzer import traced
-
+    from analyzer.models import traced
     assert isinstance(_ner(cased_ner).model, traced.TracedModel)
     assert torch.allclose(logits(cased_ner, "Apple pie in Paris"), eager, atol=1e-5)

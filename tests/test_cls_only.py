@@ -1,4 +1,4 @@
-"""Sentiment's last layer on [CLS] only (analyzer.cls_only): the full model's answers, for less work.
+"""Sentiment's last layer on [CLS] only (analyzer.models.cls_only): the full model's answers, for less work.
 
 The embedded pack's real weights on real comments of mixed lengths (short tweets, long
 YouTube comments cut to head and tail): in full precision the same labels and scores within
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
 from tests.test_same_answer import sample_texts
 
 CPU = Runtime("cpu", "float32")
@@ -35,7 +35,7 @@ def texts() -> list[str]:
 
 
 def test_the_trimmed_model_answers_as_the_full_one(texts, monkeypatch):
-    from analyzer.cls_only import ClsOnly
+    from analyzer.models.cls_only import ClsOnly
 
     trimmed = _task("none", True, monkeypatch)
     full = _task("none", False, monkeypatch)
@@ -50,15 +50,15 @@ def test_the_trimmed_model_answers_as_the_full_one(texts, monkeypatch):
 
 
 def test_bf16_keeps_the_full_model(monkeypatch):
-    from analyzer.cls_only import ClsOnly
+    from analyzer.models.cls_only import ClsOnly
 
     # a bf16 product rounds differently with its row count: answers would depend on the batch size
     assert not isinstance(_task("bf16", True, monkeypatch).model, ClsOnly)
 
 
 def test_int8_and_other_architectures_keep_the_full_model(tiny_models, monkeypatch, tmp_path):
-    from analyzer import cls_only
-    from analyzer.runtime import load_model, quantize
+    from analyzer.models import cls_only
+    from analyzer.models.runtime import load_model, quantize
 
     folder = str(tiny_models["sentiment"])
     model, state = cls_only.trim(load_model("sequence", folder, CPU))
@@ -76,8 +76,8 @@ def test_a_trim_that_stops_working_says_why_once(tiny_models, monkeypatch, caplo
     for every new install without a word. A fallback now names its cause and the version, once."""
     from importlib import metadata
 
-    from analyzer import cls_only
-    from analyzer.runtime import load_model
+    from analyzer.models import cls_only
+    from analyzer.models.runtime import load_model
 
     def broken(self, *args, **kwargs):
         raise TypeError("forward() got an unexpected keyword argument 'position_ids'")
@@ -85,7 +85,7 @@ def test_a_trim_that_stops_working_says_why_once(tiny_models, monkeypatch, caplo
     monkeypatch.setattr(cls_only.ClsOnly, "forward", broken)
     monkeypatch.setattr(cls_only, "_warned", set())
     folder = str(tiny_models["sentiment"])
-    with caplog.at_level("WARNING", logger="analyzer.cls_only"):
+    with caplog.at_level("WARNING", logger="analyzer.models.cls_only"):
         first = cls_only.trim(load_model("sequence", folder, CPU))
         second = cls_only.trim(load_model("sequence", folder, CPU))
     for model, state in (first, second):
@@ -96,7 +96,7 @@ def test_a_trim_that_stops_working_says_why_once(tiny_models, monkeypatch, caplo
 
 
 def test_a_cached_trace_runs_the_trimmed_graph(tiny_models, monkeypatch, tmp_path):
-    from analyzer import cls_only, traced
+    from analyzer.models import cls_only, traced
     from analyzer.tasks.base import TaskOptions
     from analyzer.tasks.sentiment import SentimentTask
 

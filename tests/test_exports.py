@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer import containers
 from analyzer.cli import app
 from analyzer.ingest import IngestOptions, ingest
-from analyzer.store import Store
+from analyzer.sources import containers
+from analyzer.store.database import Store
 from tests.helpers import sql
 
 REAL = Path(__file__).parent / "fixtures" / "real"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.store import ask_for_window
+from analyzer.store.database import ask_for_window
 from tests.helpers import sql
 
 CLI = [sys.executable, "-m", "analyzer.cli"]
@@ -215,7 +215,7 @@ def test_report_during_ingest_answers_from_committed_data_or_says_why(tmp_path, 
 
 
 def test_a_symlinked_database_path_shares_the_ingest_lock_of_its_real_file(tmp_path):
-    from analyzer.locking import IngestLock, LockedError
+    from analyzer.store.locking import IngestLock, LockedError
 
     real = tmp_path / "data" / "real.duckdb"
     real.parent.mkdir()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from analyzer.ingest import IngestOptions, ingest
-from analyzer.store import Store
+from analyzer.store.database import Store
 from tests.helpers import sql, write_jsonl
 
 

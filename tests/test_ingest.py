@@ -256,7 +256,7 @@ def test_unusable_field_and_time_format_flags_are_usage_errors_before_any_run(ru
 def test_python_callers_get_the_same_flag_checks_before_a_run(tmp_path):
     from analyzer.ingest import IngestOptions, ingest
     from analyzer.ingest.options import IngestError
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     dump = write_jsonl(tmp_path / "d.jsonl", [reddit(1)])
     for options, flag in ((IngestOptions(text_field="*"), "--text-field"), (IngestOptions(time_format="%Q"), "--time-format")):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analyzer.langid import LANGUAGES, clean_for_langid, detect_languages
+from analyzer.text.langid import LANGUAGES, clean_for_langid, detect_languages
 from tests.helpers import finishes_within
 
 CLEAR_SENTENCES = {
@@ -82,14 +82,14 @@ def test_codes_are_iso_639_1_from_the_allowed_set() -> None:
 
 
 def test_importing_the_module_does_not_load_the_identifier() -> None:
-    code = "import sys, analyzer.langid; assert 'py3langid' not in sys.modules; assert analyzer.langid._identifier is None"
+    code = "import sys, analyzer.text.langid; assert 'py3langid' not in sys.modules; assert analyzer.text.langid._identifier is None"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_langid_cleaning_is_linear_on_dotted_runs() -> None:
     # "a.a.a…" without a slash: the bare-domain pattern was tried at every word, quadratic in the run
     code = (
-        "from analyzer.langid import clean_for_langid\n"
+        "from analyzer.text.langid import clean_for_langid\n"
         "for text in ('a.' * 50000, 'a-' * 50000 + ' ', 'a.b' * 30000):\n"
         "    clean_for_langid(text)\n"
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from analyzer.analysis import LoadedOnUse
 from analyzer.cli import app
+from analyzer.tasks.analysis import LoadedOnUse
 from tests.helpers import reddit, write_jsonl
 
 

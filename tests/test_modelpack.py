@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from analyzer import modelpack
 from analyzer.cli import app
+from analyzer.models import pack as modelpack
 
 
 def analyze(runner, task: str, text: str) -> dict:
@@ -159,10 +159,10 @@ def test_stored_deltas_decode_to_the_trained_weights_within_row_precision():
 
 
 def test_quantize_auto_never_picks_batch_dependent_int8_and_records_the_precision(monkeypatch, tiny_models, tmp_path):
-    from analyzer import runtime
-    from analyzer.analysis import AnalysisSettings
-    from analyzer.models import ModelSpec
-    from analyzer.runtime import Runtime
+    from analyzer.models import runtime
+    from analyzer.models.runtime import Runtime
+    from analyzer.models.spec import ModelSpec
+    from analyzer.tasks.analysis import AnalysisSettings
 
     # int8 measured within half a point: still never the default (its activation scales are per batch)
     manifests = {"sentiment": {"sha256": "a" * 64, "int8": {"default": True, "churn": 0.5}}, "ner": {"sha256": "b" * 64}}
@@ -183,10 +183,10 @@ def test_quantize_auto_never_picks_batch_dependent_int8_and_records_the_precisio
 
 
 def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch, tmp_path):
-    from analyzer import bio
-    from analyzer.analysis import AnalysisSettings
-    from analyzer.models import ModelSpec
-    from analyzer.runtime import Runtime
+    from analyzer.models.runtime import Runtime
+    from analyzer.models.spec import ModelSpec
+    from analyzer.tasks import bio
+    from analyzer.tasks.analysis import AnalysisSettings
 
     monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, tmp_path, {"sha256": "b" * 64}))
     spec = ModelSpec("ner", "embedded")
@@ -199,10 +199,10 @@ def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_mod
 
 
 def test_quantize_auto_picks_bf16_only_with_amx_and_measured_churn(monkeypatch, tmp_path):
-    from analyzer import runtime
-    from analyzer.analysis import AnalysisSettings
-    from analyzer.models import ModelSpec
-    from analyzer.runtime import Runtime
+    from analyzer.models import runtime
+    from analyzer.models.runtime import Runtime
+    from analyzer.models.spec import ModelSpec
+    from analyzer.tasks.analysis import AnalysisSettings
 
     manifest = {"sha256": "a" * 64, "bf16": {"default": True, "churn": 0.4}}
     monkeypatch.setattr(modelpack, "pack_entry",
@@ -220,7 +220,7 @@ def test_quantize_auto_picks_bf16_only_with_amx_and_measured_churn(monkeypatch, 
 
 
 def test_amx_is_read_from_the_cpu_flags(tmp_path):
-    from analyzer.runtime import cpu_has_bf16_matrix_units
+    from analyzer.models.runtime import cpu_has_bf16_matrix_units
 
     with_amx, without = tmp_path / "amx", tmp_path / "plain"
     with_amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n")
@@ -234,7 +234,7 @@ def _reduced_tiny_sentiment(tiny_models, mode: str):
     """(fp32 logits, the model in `mode`, its logits) for one input, on the tiny random model."""
     import torch
 
-    from analyzer.runtime import Runtime, load_model, quantize
+    from analyzer.models.runtime import Runtime, load_model, quantize
 
     cpu = Runtime("cpu", "float32")
     model = load_model("sequence", str(tiny_models["sentiment"]), cpu)

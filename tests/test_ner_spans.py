@@ -51,7 +51,7 @@ def test_youtube_handles_with_hyphens_are_whole_mentions_and_links_hide_no_socia
 
 
 def test_html_escapes_read_as_their_character_at_the_same_offsets():
-    from analyzer.textnorm import mask_html_escapes
+    from analyzer.text.normalise import mask_html_escapes
 
     text = "Miles &amp; More &gt; quoted &lt;3 it&#39;s"
     masked = mask_html_escapes(text)

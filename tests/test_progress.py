@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.analysis import AnalysisSettings
 from analyzer.ingest import IngestOptions, Progress, ingest
-from analyzer.models import ModelSpec
-from analyzer.store import Store
+from analyzer.models.spec import ModelSpec
+from analyzer.store.database import Store
+from analyzer.tasks.analysis import AnalysisSettings
 from tests.helpers import reddit, write_jsonl
 
 

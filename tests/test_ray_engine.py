@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from analyzer.analysis import AnalysisSettings
 from analyzer.ingest import IngestOptions, ingest
 from analyzer.ingest.ray import RayOptions, RaySession  # before ray itself: it sets the loopback-only env
-from analyzer.models import ModelSpec
-from analyzer.store import Store
+from analyzer.models.spec import ModelSpec
+from analyzer.store.database import Store
+from analyzer.tasks.analysis import AnalysisSettings
 from tests.helpers import reddit, sql, write_jsonl
 
 ray = pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'opinions[ray]')")

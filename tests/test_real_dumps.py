@@ -16,7 +16,7 @@ import pytest
 
 from analyzer.cli import app
 from analyzer.ingest import IngestOptions, ingest
-from analyzer.store import Store
+from analyzer.store.database import Store
 from tests.helpers import sql, write_jsonl
 
 REAL = Path(__file__).parent / "fixtures" / "real"

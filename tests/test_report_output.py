@@ -189,7 +189,6 @@ def test_a_summary_is_never_cut_in_any_format(runner, brand_db, tmp_path):
 
 def test_version(runner):
     from analyzer import __version__
-
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"opinions {__version__}"
 

@@ -127,7 +127,7 @@ def test_query_csv_streams_a_million_rows_in_bounded_memory(tmp_path):
     import subprocess
 
     from analyzer.ingest import IngestOptions, ingest
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     db = tmp_path / "q.duckdb"
     ingest(Store(db), [str(write_jsonl(tmp_path / "one.jsonl", [reddit(1)]))], IngestOptions())

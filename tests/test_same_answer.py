@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from analyzer.analysis import AnalysisSettings, Predictor
-from analyzer.models import ModelSpec
+from analyzer.models.spec import ModelSpec
+from analyzer.tasks.analysis import AnalysisSettings, Predictor
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 TASKS = ["sentiment", "ner"]
@@ -99,7 +99,7 @@ def test_ray_with_small_batches_gives_the_same_answers_as_local(tmp_path, texts)
     pytest.importorskip("ray", reason="the Ray extra is not installed (pip install 'opinions[ray]')")
     from analyzer.ingest import IngestOptions, ingest
     from analyzer.ingest.ray import RayOptions, RaySession
-    from analyzer.store import Store
+    from analyzer.store.database import Store
     from tests.helpers import sql, write_jsonl
 
     dump = write_jsonl(tmp_path / "d.jsonl", [{"id": f"c{i}", "text": t, "created_at": 1_759_300_000 + i, "lang": "en"}

@@ -43,16 +43,14 @@ def test_emoji_change_the_answer_the_model_gives(runner):
 
 
 def test_the_shipped_pack_names_the_normalisation_it_was_trained_with():
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     config = json.loads((modelpack.PACK_DIR / "sentiment" / "config.json").read_text())
     manifest = json.loads((modelpack.PACK_DIR / "sentiment" / "manifest.json").read_text())
     assert config["opinions_normalisation"] == manifest["normalisation"] == "social-v2"
 
 
 def test_scores_are_calibrated_probabilities_with_a_recorded_temperature():
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     calibration = json.loads((modelpack.PACK_DIR / "sentiment" / "manifest.json").read_text())["calibration"]
     assert calibration["temperature"] > 0
     assert calibration["ece_after"] <= calibration["ece_before"]

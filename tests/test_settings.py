@@ -10,7 +10,7 @@ import pytest
 
 import analyzer
 from analyzer.cli import app
-from analyzer.models import resolve
+from analyzer.models.spec import resolve
 from analyzer.settings import SETTINGS, effective
 
 

@@ -1,6 +1,6 @@
-"""Class shares corrected for a model's measured confusion, with intervals (analyzer.shares), and the
+"""Class shares corrected for a model's measured confusion, with intervals (analyzer.labels.shares), and the
 reports that show them. The confusions here are written by hand; the embedded pack ships none yet
-(its dev confusion is recorded as `dev_confusion`, not applied: see analyzer/shares.py)."""
+(its dev confusion is recorded as `dev_confusion`, not applied: see analyzer/labels/shares.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import random
 import duckdb
 import pytest
 
-from analyzer import shares
 from analyzer.cli import app
+from analyzer.labels import shares
 from tests.test_reports import filled_db, report  # noqa: F401 (a fixture)
 
 LABELS = ["negative", "neutral", "positive"]

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from analyzer.cli import app
-from analyzer.store import SCHEMA_VERSION
+from analyzer.store.database import SCHEMA_VERSION
 from tests.helpers import reddit, sql, write_jsonl
 
 FIXTURE_V1 = Path(__file__).parent / "fixtures" / "db_v1.sql"
@@ -177,8 +177,7 @@ def test_a_full_disk_mid_run_is_named_and_summarised_without_root(runner, tmp_pa
 
 def test_an_invalidated_database_on_a_nearly_full_disk_is_called_a_full_disk(tmp_path, monkeypatch):
     """After a failed checkpoint DuckDB says only "invalidated": the free space tells the truth."""
-    from analyzer import store
-
+    from analyzer.store import database as store
     monkeypatch.setattr(store, "free_bytes", lambda path: 4096)
     invalidated = duckdb.FatalException("FATAL Error: database has been invalidated because of a previous fatal error")
     explained = store._explain(invalidated, tmp_path / "x.duckdb")
@@ -223,7 +222,7 @@ def test_a_corrupt_header_is_called_damaged_at_once_not_locked(tmp_path, damage)
 
 
 def test_a_held_connection_lets_a_waiting_reader_in_at_the_next_write(tmp_path):
-    from analyzer.store import Store, ask_for_window, readers_waiting_path
+    from analyzer.store.database import Store, ask_for_window, readers_waiting_path
 
     store = Store(tmp_path / "h.duckdb")
     with store.held(seconds=3600) as held:
@@ -242,7 +241,7 @@ def test_a_held_connection_lets_a_waiting_reader_in_at_the_next_write(tmp_path):
 
 
 def test_a_held_connection_drops_what_duckdb_cached_and_keeps_its_memory_limit(tmp_path):
-    from analyzer.store import Store
+    from analyzer.store.database import Store
 
     store = Store(tmp_path / "m.duckdb")
     with store.held(seconds=3600) as held:
@@ -287,7 +286,7 @@ def test_a_duckdb_file_of_another_application_is_left_as_it_is(runner, tmp_path)
 
 
 def test_no_connection_installs_or_loads_an_extension_by_itself(tmp_path):
-    from analyzer.store import open_readonly, open_store
+    from analyzer.store.database import open_readonly, open_store
 
     con = open_store(tmp_path / "x.duckdb")
     settings = ("autoinstall_known_extensions", "autoload_known_extensions")

@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from analyzer import summarize
-from analyzer.embeddings import SentenceEncoder
-from analyzer.summarize import (
+from analyzer.models.embeddings import SentenceEncoder
+from analyzer.topics import summarize
+from analyzer.topics.summarize import (
     SummaryConfig,
     extractive_summary,
     select_sentences,
@@ -99,7 +99,7 @@ def test_encoder_truncates_long_text_without_warning(encoder: SentenceEncoder, c
 
 def test_encoder_matches_sentence_transformers(encoder: SentenceEncoder) -> None:
     sentence_transformers = pytest.importorskip("sentence_transformers")
-    from analyzer.modelpack import base_dir
+    from analyzer.models.pack import base_dir
 
     texts = ["The battery life is amazing.", "Camera struggles in low light."]
     reference = sentence_transformers.SentenceTransformer(str(base_dir()), device="cpu").encode(texts)
@@ -205,7 +205,7 @@ CRASH = ["The app crashes every time I open it.", "the app crashes every time i 
 
 
 def test_key_points_rank_sentences_by_how_many_comments_say_them(encoder: SentenceEncoder) -> None:
-    from analyzer.summarize import key_points
+    from analyzer.topics.summarize import key_points
 
     comments = [CRASH[i % 4] for i in range(12)] + ["Love the new dark mode design, it looks great."] * 3 + [
         "Support answered my ticket within an hour."]
@@ -216,7 +216,7 @@ def test_key_points_rank_sentences_by_how_many_comments_say_them(encoder: Senten
 
 
 def test_key_points_count_each_comment_by_its_weight_and_once(encoder: SentenceEncoder) -> None:
-    from analyzer.summarize import key_points
+    from analyzer.topics.summarize import key_points
 
     comments = ["Spotify is down again. Spotify is down again!", "The playlist feature is really nice to use."]
     points = key_points(comments, weights=[120, 3], encoder=encoder)
@@ -224,7 +224,7 @@ def test_key_points_count_each_comment_by_its_weight_and_once(encoder: SentenceE
 
 
 def test_key_points_stay_within_the_word_budget(encoder: SentenceEncoder) -> None:
-    from analyzer.summarize import key_points
+    from analyzer.topics.summarize import key_points
 
     for max_words in (8, 20, 60):
         points = key_points(PHONE_COMMENTS, max_words=max_words, encoder=encoder)
@@ -236,7 +236,7 @@ def test_key_points_stay_within_the_word_budget(encoder: SentenceEncoder) -> Non
 # of dots, marks, spaces or a long word) before its regex was made linear.
 def test_split_sentences_is_linear_on_hostile_runs() -> None:
     code = (
-        "from analyzer.summarize import split_sentences\n"
+        "from analyzer.topics.summarize import split_sentences\n"
         "for text in ('a' + '.' * 100000 + 'x', 'a' + '!' * 100000 + 'x', 'see http://a' + '.' * 100000 + 'x',\n"
         "             'a' + ' ' * 100000 + 'x', 'a' * 100000 + '. x', 'Mr. ' * 25000 + 'x',\n"
         "             'I love it ' + '#a...... ' * 10000 + ' ,'):\n"

@@ -40,12 +40,12 @@ def test_summarize_needs_a_topic_or_all(runner, db, tmp_path):
 
 
 def test_summaries_read_text_without_markup_urls_or_handles(monkeypatch):
-    import analyzer.summarize
-    from analyzer.models import resolve
-    from analyzer.topic_summaries import Summarizer
+    import analyzer.topics.summarize
+    from analyzer.models.spec import resolve
+    from analyzer.topics.summaries import Summarizer
 
     seen: list[list[str]] = []
-    monkeypatch.setattr(analyzer.summarize, "key_points", lambda comments, *a, **kw: seen.append(comments) or [])
+    monkeypatch.setattr(analyzer.topics.summarize, "key_points", lambda comments, *a, **kw: seen.append(comments) or [])
     summarizer = Summarizer(resolve("summary", None, {}, None), device="cpu")
     summarizer(["<p>Great &amp; fast</p>", "see https://x.example/y", "[removed]",
                 "@united @delta Lost my bag &amp;amp; nobody cares #fail #united", "RT @bob: Flight was fine"])
@@ -89,8 +89,8 @@ def test_summary_of_real_shaped_tweets_counts_authors_not_retweets(runner, db, t
 
 
 def test_each_point_carries_the_sentiment_of_the_comments_that_say_it():
-    from analyzer.models import resolve
-    from analyzer.topic_summaries import Summarizer, TopicComments
+    from analyzer.models.spec import resolve
+    from analyzer.topics.summaries import Summarizer, TopicComments
 
     summarizer = Summarizer(resolve("summary", None, {}, None), device="cpu")
     read = TopicComments(texts=["The update broke my login.", "The update broke my login!", "Dark mode looks lovely.",

@@ -65,7 +65,7 @@ def test_the_registry_and_the_error_base_import_nothing_heavy():
 
 @pytest.mark.parametrize("module", ["analyzer.ingest.options", "analyzer.ingest.progress", "analyzer.ingest.landing",
                                     "analyzer.ingest.local", "analyzer.ingest.ray", "analyzer.ingest.run",
-                                    "analyzer.tasks.sentiment", "analyzer.tasks.ner", "analyzer.models"])
+                                    "analyzer.tasks.sentiment", "analyzer.tasks.ner", "analyzer.models.spec"])
 def test_each_module_imports_first_on_its_own(module):
     """An import cycle shows up as a module that cannot be the first one imported."""
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
@@ -78,24 +78,24 @@ def test_every_user_error_is_an_opinions_error():
     import inspect
 
     import analyzer.config
-    import analyzer.export
     import analyzer.ingest.options
     import analyzer.ingest.ray
-    import analyzer.labelled
-    import analyzer.locking
-    import analyzer.modelpack
-    import analyzer.models
-    import analyzer.presets
+    import analyzer.labels.read
+    import analyzer.models.pack
+    import analyzer.models.runtime
+    import analyzer.models.spec
     import analyzer.reports.catalog
-    import analyzer.runtime
-    import analyzer.sources
-    import analyzer.store
-    import analyzer.textnorm
+    import analyzer.sources.presets
+    import analyzer.sources.reader
+    import analyzer.store.database
+    import analyzer.store.export
+    import analyzer.store.locking
+    import analyzer.text.normalise
     from analyzer.errors import OpinionsError
 
-    modules = [analyzer.config, analyzer.export, analyzer.ingest.options, analyzer.ingest.ray, analyzer.labelled,
-               analyzer.locking, analyzer.modelpack, analyzer.models, analyzer.presets, analyzer.reports.catalog,
-               analyzer.runtime, analyzer.sources, analyzer.store, analyzer.textnorm, tasks]
+    modules = [analyzer.config, analyzer.store.export, analyzer.ingest.options, analyzer.ingest.ray, analyzer.labels.read,
+               analyzer.store.locking, analyzer.models.pack, analyzer.models.spec, analyzer.sources.presets, analyzer.reports.catalog,
+               analyzer.models.runtime, analyzer.sources.reader, analyzer.store.database, analyzer.text.normalise, tasks]
     own = [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
            if issubclass(cls, Exception) and cls.__module__ == module.__name__ and cls.__name__ not in INTERNAL]
     assert len(own) >= 15
@@ -103,7 +103,7 @@ def test_every_user_error_is_an_opinions_error():
 
 
 def test_every_task_trains_with_the_trainer_of_its_model_kind_and_names_labels_its_way():
-    from analyzer.train import TRAINERS
+    from analyzer.finetune.train import TRAINERS
 
     assert all(task_class(name).model_kind in TRAINERS for name in NAMES)
     assert task_class("sentiment").canonical_labels(["NEG", "Neu", "pos", "Billing"]) == [

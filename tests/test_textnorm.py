@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from analyzer import textnorm
-from analyzer.textnorm import (
+from analyzer.text import normalise as textnorm
+from analyzer.text.normalise import (
     UnknownNormalisation,
     clean_markup,
     mask_markup,
@@ -50,7 +50,7 @@ def test_social_normalisation_names_emoji_and_keeps_placeholders() -> None:
 def test_the_no_emoji_shortcut_answers_as_the_emoji_library(text: str) -> None:
     import emoji
 
-    from analyzer.textnorm import demojize
+    from analyzer.text.normalise import demojize
 
     # the shortcut skips texts with no character of any emoji: it must never skip one the library sees
     if emoji.emoji_count(text) == 0:
@@ -96,7 +96,7 @@ _OLD_VIA = re.compile(r"\s*\((?:via|cc:?)\s+@\w+\)\s*$", re.IGNORECASE)
 
 def test_prose_text_is_linear_on_broken_runs_of_tags() -> None:
     code = (
-        "from analyzer.textnorm import prose_text\n"
+        "from analyzer.text.normalise import prose_text\n"
         "for text in ('I love it ' + '#a...... ' * 14 + ' ,', 'I love it ' + '#a......' * 14 + ' ,',\n"
         "             'x ' + '#a. ' * 20000 + ',', 'x' + ' ' * 100000 + '(via @a) y', '@a.! ' * 20000 + ','):\n"
         "    prose_text(text); prose_text(text, handles=False)\n"

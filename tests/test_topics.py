@@ -6,7 +6,7 @@ import json
 
 from analyzer.cli import app
 from analyzer.ingest import IngestOptions, ingest
-from analyzer.store import Store
+from analyzer.store.database import Store
 from tests.helpers import reddit, sql, write_jsonl
 
 RULES = '[topics]\niphone = ["iphone", "ios 18"]\nrail = ["deutsche bahn"]\n'
@@ -109,9 +109,9 @@ def embedded_batches(monkeypatch, db, tmp_path, records, encoder_id: str = "reco
     (ingested first; records already stored are duplicates)."""
     import numpy as np
 
-    import analyzer.embeddings
-    from analyzer.store import open_store
-    from analyzer.topics import discover_topics
+    import analyzer.models.embeddings
+    from analyzer.store.database import open_store
+    from analyzer.topics.discovery import discover_topics
 
     batches: list[list[str]] = []
 
@@ -122,7 +122,7 @@ def embedded_batches(monkeypatch, db, tmp_path, records, encoder_id: str = "reco
             batches.append(list(texts))
             return np.eye(len(texts), 4)
 
-    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Recorder())
+    monkeypatch.setattr(analyzer.models.embeddings, "default_encoder", lambda: Recorder())
     ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
     con = open_store(db)
     try:
@@ -154,9 +154,9 @@ def test_another_encoder_does_not_reuse_stored_embeddings(monkeypatch, db, tmp_p
 def test_stored_embeddings_give_the_same_clusters_as_fresh_ones(monkeypatch, db, tmp_path):
     import numpy as np
 
-    import analyzer.embeddings
-    from analyzer.store import open_store
-    from analyzer.topics import DiscoveryStats, discover_topics
+    import analyzer.models.embeddings
+    from analyzer.store.database import open_store
+    from analyzer.topics.discovery import DiscoveryStats, discover_topics
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 16))
@@ -168,7 +168,7 @@ def test_stored_embeddings_give_the_same_clusters_as_fresh_ones(monkeypatch, db,
             rows = np.array([centres[int(t.rsplit(" ", 1)[1]) % 3] + rng.normal(scale=0.05, size=16) for t in texts])
             return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
-    monkeypatch.setattr(analyzer.embeddings, "default_encoder", lambda: Points())
+    monkeypatch.setattr(analyzer.models.embeddings, "default_encoder", lambda: Points())
     records = [reddit(i, body=f"{['battery', 'pizza', 'train'][i % 3]} text number {i}") for i in range(60)]
     ingest(Store(db), [str(write_jsonl(tmp_path / "a.jsonl", records))], IngestOptions())
     runs = []

@@ -1,4 +1,4 @@
-"""Traced models (analyzer.traced): same answers as the eager model, and a start without transformers.
+"""Traced models (analyzer.models.traced): same answers as the eager model, and a start without transformers.
 
 Tiny randomly initialised stand-in models: these pin plumbing (identical outputs, cache
 keys, fallbacks), not prediction quality.
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import traced
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models import traced
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
 
 CPU = Runtime("cpu", "float32")
 TEXTS = ["I absolutely love this phone", "Barack Obama met Angela Merkel in Berlin #fail @support",
@@ -47,8 +47,8 @@ def test_a_run_with_a_cached_trace_never_imports_transformers(tiny_models, tmp_p
     env_code = f"""
 import os, sys, json
 os.environ["OPINIONS_CACHE"] = {str(tmp_path)!r}
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models.spec import ModelSpec
+from analyzer.models.runtime import Runtime
 from analyzer.tasks.ner import NerTask
 task = NerTask(ModelSpec("ner", {str(tiny_models["ner"])!r}), Runtime("cpu", "float32"))
 out = task.predict(["Barack Obama met Angela Merkel in Berlin"])
@@ -105,7 +105,7 @@ def test_a_broken_trace_is_dropped_and_rebuilt(tiny_models, monkeypatch, tmp_pat
 
 def test_no_trace_is_kept_when_the_bare_tokenizer_would_encode_differently(tiny_models, monkeypatch, tmp_path):
     monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path))
-    from analyzer.runtime import load_model, load_tokenizer
+    from analyzer.models.runtime import load_model, load_tokenizer
 
     folder = str(tiny_models["sentiment"])
     tokenizer = load_tokenizer(folder)
@@ -128,8 +128,7 @@ def test_an_unwritable_cache_costs_no_tracing_and_the_run_goes_on(tiny_models, m
 def test_a_traced_ner_model_decodes_with_the_models_learned_tag_transitions(tiny_models, monkeypatch, tmp_path):
     import shutil
 
-    from analyzer import bio
-
+    from analyzer.tasks import bio
     folder = tmp_path / "ner-transitions"
     shutil.copytree(tiny_models["ner"], folder)
     config = json.loads((folder / "config.json").read_text())

@@ -10,8 +10,8 @@ import json
 import random
 from pathlib import Path
 
-from analyzer import shares
 from analyzer.cli import app
+from analyzer.labels import shares
 from tests.helpers import sql
 
 GOOD = ["great battery and a lovely screen", "works perfectly, very happy", "fast delivery, love it",
@@ -57,7 +57,7 @@ def test_train_with_the_base_label_set_keeps_the_head_and_scores_before(runner, 
     assert "base head kept" in result.stderr
     saved = json.loads((tmp_path / "m" / "opinions.json").read_text())
     assert saved["before"] is not None and "macro_f1" in saved["before"]
-    # the validation confusion, which reports correct this model's class shares with (analyzer.shares)
+    # the validation confusion, which reports correct this model's class shares with (analyzer.labels.shares)
     confusion = saved["confusion"]
     assert confusion["labels"] == ["negative", "neutral", "positive"]
     assert sum(map(sum, confusion["counts"]["validation"])) == saved["val_examples"]
@@ -118,7 +118,7 @@ def test_bad_files_are_refused_before_training_with_line_numbers(runner, tmp_pat
 def test_partial_label_loss_is_cross_entropy_for_plain_labels_and_allowed_mass_for_sets():
     import torch
 
-    from analyzer.finetune import PartialLabelLoss
+    from analyzer.finetune.loop import PartialLabelLoss
 
     torch.manual_seed(0)
     logits = torch.randn(4, 5)
@@ -134,7 +134,7 @@ def test_partial_label_loss_is_cross_entropy_for_plain_labels_and_allowed_mass_f
 def test_distillation_loss_is_zero_when_the_student_matches_the_teacher_and_positive_otherwise():
     import torch
 
-    from analyzer.finetune import distillation_loss
+    from analyzer.finetune.loop import distillation_loss
 
     logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
     assert distillation_loss(logits, logits.softmax(-1)).abs() < 1e-6
@@ -145,7 +145,7 @@ def test_soup_averages_pack_entries_by_weight_with_frozen_tensors_taken_from_the
     import pytest
     import torch
 
-    from analyzer import modelpack
+    from analyzer.models import pack as modelpack
     from training.soup import averaged
 
     base = modelpack.base_tensors("bert.")
@@ -205,14 +205,14 @@ def test_class_weighted_loss_is_the_default_and_is_printed(runner, tmp_path, tin
 
 
 def test_balanced_weights_are_inverse_to_class_size_and_capped():
-    from analyzer.train import MAX_CLASS_WEIGHT, balanced_class_weights
+    from analyzer.finetune.train import MAX_CLASS_WEIGHT, balanced_class_weights
 
     assert balanced_class_weights(["a"] * 30 + ["b"] * 10, ["a", "b"]) == [round(40 / 60, 3), 2.0]
     assert balanced_class_weights(["a"] * 999 + ["b"], ["a", "b"])[1] == MAX_CLASS_WEIGHT
 
 
 def test_small_data_sets_get_more_epochs_up_to_a_cap():
-    from analyzer.train import AUTO_MAX_EPOCHS, auto_epochs
+    from analyzer.finetune.train import AUTO_MAX_EPOCHS, auto_epochs
 
     assert auto_epochs(50_000, 16) == 3  # a large set: three passes are plenty
     assert 3 < auto_epochs(1_275, 16) < AUTO_MAX_EPOCHS
@@ -241,7 +241,7 @@ def test_run_output_and_model_card_report_every_class_and_warn_about_rare_ones(r
 
 
 def test_seeded_split_puts_every_class_in_validation_and_in_training():
-    from analyzer.train import _split
+    from analyzer.finetune.train import _split
 
     labels = ["big"] * 200 + ["two"] * 2 + ["three"] * 3 + ["nine"] * 9
     train_idx, val_idx = _split(len(labels), labels, 0.15, seed=13)
@@ -284,7 +284,7 @@ def test_new_head_keeps_base_rows_for_shared_labels_and_starts_others_from_their
     import torch
     import transformers
 
-    from analyzer.heads import head_inputs, init_head
+    from analyzer.finetune.heads import head_inputs, init_head
 
     folder = tiny_models["sentiment"]
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)

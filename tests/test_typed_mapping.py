@@ -15,9 +15,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from analyzer import presets
 from analyzer.cli import app
 from analyzer.ingest import landing, typed
+from analyzer.sources import presets
 from tests.helpers import reddit, sql, write_jsonl
 
 TEXTS = ["plain words about phones", "émoji 😀 and 漢字 and עברית", "tab\tand \"quotes\" and \\ backslash",
@@ -109,7 +109,7 @@ def test_typed_and_sql_paths_map_every_record_alike(preset, seed, monkeypatch):
 def test_line_blocks_parsed_whole_map_like_the_sql_path(preset, monkeypatch):
     """A LineBlock (the reader's unsplit lines) is parsed in one call; a block the reader refuses, and each row
     the typed columns leave (an id-less record: its id is the md5 of its line), are mapped by SQL."""
-    from analyzer.sources import LineBlock, RecordBatch, Source
+    from analyzer.sources.reader import LineBlock, RecordBatch, Source
 
     records = [r for r in generated_records(5, 1600, preset) if r.startswith("{")]
     records += [json.dumps({"body": "no id at all", "subreddit": "x", "content": "no id at all"})] * 3
@@ -144,7 +144,7 @@ def test_line_blocks_parsed_whole_map_like_the_sql_path(preset, monkeypatch):
 def test_a_block_the_reader_refuses_is_parsed_again_only_in_pieces(monkeypatch):
     """One line of another type fails the whole block's parse; its records then go to the typed path piece by
     piece, not through that same failing parse a second time."""
-    from analyzer.sources import LineBlock, RecordBatch, Source
+    from analyzer.sources.reader import LineBlock, RecordBatch, Source
 
     monkeypatch.setattr(typed, "PIECE_ROWS", 100)
     records = [json.dumps(reddit(i)) for i in range(1, 501)]
@@ -233,7 +233,7 @@ def test_no_plan_where_the_typed_reader_cannot_give_the_same_answer():
 
 
 def test_a_record_with_opinions_fields_escaped_or_not_is_left_to_sql():
-    """map_batch.sql reads `_opinions` (what analyzer.containers adds); the typed reader refuses any record that
+    """map_batch.sql reads `_opinions` (what analyzer.sources.containers adds); the typed reader refuses any record that
     has one, its key spelt plainly or escaped, so such a record is mapped as the SQL path maps it."""
     records = [json.dumps(reddit(i)) for i in range(1, 40)]
     records[9] = records[9][:-1] + ', "_opinions": {"skip": "edited"}}'

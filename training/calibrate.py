@@ -56,10 +56,10 @@ def calibrate(folder: Path) -> dict:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from analyzer import modelpack
-    from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import per_class_scores
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.finetune.loop import encode_texts, predict_logits
+    from analyzer.labels.metrics import per_class_scores
+    from analyzer.models import pack as modelpack
+    from analyzer.text.normalise import model_normalisation, normaliser
 
     model, tokenizer, manifest = pack_check.load_stored("sentiment", folder)
     if manifest.get("calibration"):

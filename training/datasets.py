@@ -10,8 +10,8 @@ import os
 import random
 from pathlib import Path
 
-from analyzer.labelled import read_conll, read_labelled_texts
-from analyzer.textnorm import normalise_for_sentiment, unescape_unicode
+from analyzer.labels.read import read_conll, read_labelled_texts
+from analyzer.text.normalise import normalise_for_sentiment, unescape_unicode
 
 SENTIMENT_LABELS = ["negative", "neutral", "positive"]
 NER_TYPES = ["PER", "ORG", "LOC", "PRODUCT", "WORK"]

@@ -1,4 +1,4 @@
-"""Measure `analyzer.langid.detect_languages` on the xlm-t validation tweets.
+"""Measure `analyzer.text.langid.detect_languages` on the xlm-t validation tweets.
 
     python -m training.eval_langid
 
@@ -42,7 +42,7 @@ def main() -> int:
     if not (root / "xlmt-sentiment").is_dir():
         print(f"skipped: datasets not found at {root / 'xlmt-sentiment'} (set OPINIONS_DATASETS)", file=sys.stderr)
         return 0
-    from analyzer.langid import detect_languages
+    from analyzer.text.langid import detect_languages
 
     texts, gold = load_xlmt_val(root)
     detect_languages(["warm-up: load the identifier before timing"])

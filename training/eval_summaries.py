@@ -1,4 +1,4 @@
-"""Measure `analyzer.summarize.extractive_summary` on the FewSum opinion-summary sets.
+"""Measure `analyzer.topics.summarize.extractive_summary` on the FewSum opinion-summary sets.
 
     python -m training.eval_summaries [--max-words 60] [--split val|train|all] [--threads 2]
 
@@ -27,7 +27,7 @@ import numpy as np
 from training.datasets import datasets_root
 
 if TYPE_CHECKING:
-    from analyzer.summarize import Encoder
+    from analyzer.topics.summarize import Encoder
 
 DATASETS = ("amazon", "yelp")
 SPLITS = ("train", "val")
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from rouge_score import rouge_scorer
 
-    from analyzer.embeddings import SentenceEncoder
-    from analyzer.summarize import SummaryConfig, extractive_summary, key_points
+    from analyzer.models.embeddings import SentenceEncoder
+    from analyzer.topics.summarize import SummaryConfig, extractive_summary, key_points
 
     def points_summary(reviews: list[str], max_words: int, encoder: Encoder, config: SummaryConfig) -> str:
         return " ".join(p.sentence for p in key_points(reviews, max_words=max_words, encoder=encoder, config=config))

@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    from analyzer.embeddings import SentenceEncoder, default_encoder
-    from analyzer.topics import cluster_embeddings, ctfidf_terms, from_blobs, to_blob
+    from analyzer.models.embeddings import SentenceEncoder, default_encoder
+    from analyzer.topics.discovery import cluster_embeddings, ctfidf_terms, from_blobs, to_blob
 
     encoder = SentenceEncoder(args.encoder) if args.encoder else default_encoder()
     embeddings = from_blobs(to_blob(encoder.encode(texts)))  # float16, as discovery stores them

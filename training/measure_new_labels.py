@@ -92,9 +92,9 @@ def score_folder(folder: Path, texts: list[str], gold: list[str]) -> dict[str, A
     """Macro-F1 and per-class F1 of a trained folder on held-out texts (normalised as inference does)."""
     import transformers
 
-    from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import classification_scores, per_class_scores
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.finetune.loop import encode_texts, predict_logits
+    from analyzer.labels.metrics import classification_scores, per_class_scores
+    from analyzer.text.normalise import model_normalisation, normaliser
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
     model = transformers.AutoModelForSequenceClassification.from_pretrained(folder)
@@ -107,8 +107,8 @@ def score_folder(folder: Path, texts: list[str], gold: list[str]) -> dict[str, A
 
 
 def run(name: str, variant: str, seed: int, work: Path) -> dict[str, Any]:
-    from analyzer.models import ModelSpec
-    from analyzer.train import TrainRequest, train
+    from analyzer.finetune.train import TrainRequest, train
+    from analyzer.models.spec import ModelSpec
 
     (texts, labels), (held, held_labels) = setup(name, seed)
     data = work / f"{name}.tsv"
@@ -129,8 +129,7 @@ def run(name: str, variant: str, seed: int, work: Path) -> dict[str, Any]:
 
 def score_folder_base(texts: list[str], gold: list[str]) -> dict[str, Any]:
     """The embedded model as it ships, on the same held-out texts (the domain setup's starting point)."""
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     return score_folder(modelpack.materialise("sentiment"), texts, gold)
 
 

@@ -46,10 +46,10 @@ def render(task: str, folder: Path | None = None) -> str:
         f"- Trained here: {_trained_part(manifest['config'])}, plus the head. Stored in `weights.safetensors` "
         f"({manifest['bytes'] / 2**20:.1f} MiB, sha256 `{manifest['sha256'][:16]}…`) as "
         + ("int8 row deltas against the base for its matrices and fp16 for the rest "
-           "(`analyzer/modelpack.py`); the final scores are measured on the stored weights."
+           "(`analyzer/models/pack.py`); the final scores are measured on the stored weights."
            if manifest.get("storage", "").startswith("int8") else "fp16 tensors."),
         f"- Languages: {', '.join(manifest['languages'])} (other languages get no label).",
-        *([f"- Normalisation: `{manifest['normalisation']}` (`analyzer/textnorm.py`), applied before tokenisation "
+        *([f"- Normalisation: `{manifest['normalisation']}` (`analyzer/text/normalise.py`), applied before tokenisation "
            "in training, `analyze`, `ingest` and `opinions train` alike; the entry's `config.json` names it "
            "(`opinions_normalisation`) and an unknown name is refused. Emoji become their names in words "
            "(the base vocabulary reads every emoji as [UNK]), elongations are cut to two letters, markup is "
@@ -92,7 +92,7 @@ def render(task: str, folder: Path | None = None) -> str:
         lines[-2:-2] = [
             f"Decoding adds learned tag transitions, weight {learned['weight']}: the log ratio of how often a tag "
             f"follows another in the {learned['sentences']:,} BTC + WNUT-17 train sentences to how often it "
-            "occurs at all (`analyzer/bio.py`), stored in `config.json` "
+            "occurs at all (`analyzer/tasks/bio.py`), stored in `config.json` "
             f"(`{learned['command']}`; the weight was chosen on the dev sets). Without them: "
             f"{json.dumps(learned.get('scores_without', {}))}.", "",
         ]

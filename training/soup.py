@@ -20,8 +20,8 @@ import json
 import sys
 from pathlib import Path
 
-from analyzer import bio
-from analyzer.casing import CONFIG_FLAG
+from analyzer.tasks import bio
+from analyzer.text.casing import CONFIG_FLAG
 from training import pack_check
 from training.datasets import DatasetsMissing
 
@@ -37,8 +37,7 @@ def averaged(folders: list[Path], weights: list[float]) -> dict:
     """
     from safetensors.torch import load_file
 
-    from analyzer import modelpack
-
+    from analyzer.models import pack as modelpack
     manifests = [json.loads((folder / "manifest.json").read_text()) for folder in folders]
     prefixes = {manifest.get("base_prefix", "bert.") for manifest in manifests}
     if len(prefixes) != 1:

@@ -32,9 +32,9 @@ METRICS = ["wnut17_dev_f1", "btc_dev_f1"]
 
 def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case_types: bool = False) -> Callable[[Any], dict]:
     """evaluate(model) -> strict entity F1 (seqeval) on wnut17 dev and btc dev, overall and per type."""
-    from analyzer import bio
-    from analyzer.finetune import encode_tagged, predict_logits, word_tags
-    from analyzer.metrics import entity_scores
+    from analyzer.finetune.loop import encode_tagged, predict_logits, word_tags
+    from analyzer.labels.metrics import entity_scores
+    from analyzer.tasks import bio
 
     dev = dev or {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
     dev_encoded = {name: encode_tagged(tokenizer, toks, max_length, case_types=case_types) for name, (toks, _) in dev.items()}
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mention-replace", type=int, default=0,
                         help="add N copies of each WNUT-17 sentence with entities, mentions swapped for same-type ones")
     parser.add_argument("--case-types", action="store_true",
-                        help="give the model each subword's letter case (the base tokenizer lowercases); analyzer.casing")
+                        help="give the model each subword's letter case (the base tokenizer lowercases); analyzer.text.casing")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "ner")
     parser.add_argument("--no-save", action="store_true")
@@ -116,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from analyzer import modelpack
-    from analyzer.finetune import (
+    from analyzer.finetune.loop import (
         TrainConfig,
         encode_tagged,
         fit,
@@ -125,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         new_head_model,
         trainable_state,
     )
+    from analyzer.models import pack as modelpack
 
     base = modelpack.base_dir()
     tokenizer = load_tokenizer_for_training(str(base))
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     model = new_head_model("token", str(base), TAGS)
 
     if args.case_types:
-        from analyzer.casing import enable_case_types
+        from analyzer.text.casing import enable_case_types
 
         enable_case_types(model)
     features, _ = encode_tagged(tokenizer, tokens, args.max_length, tags, tag2id, args.label_subwords, args.case_types)

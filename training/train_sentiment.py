@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analyzer.textnorm import PACK_NORMALISATION, normalise_for_sentiment
+from analyzer.text.normalise import PACK_NORMALISATION, normalise_for_sentiment
 from training import complaints, pack_check
 from training.datasets import (
     SENTIMENT_LABELS,
@@ -40,8 +40,8 @@ def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], l
                   testlike: tuple[list[str], list[str]] | None = None) -> Callable[[Any], dict]:
     """evaluate(model) -> TweetEval val macro recall/F1, GoEmotions dev macro F1 and, with `testlike`, the
     test-like split's macro recall, its gap to val, and both sets' per-class recall side by side."""
-    from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import classification_scores, per_class_scores
+    from analyzer.finetune.loop import encode_texts, predict_logits
+    from analyzer.labels.metrics import classification_scores, per_class_scores
 
     val_texts, val_labels = tweeteval or tweeteval_val()
     ge_texts, ge_labels = goemotions_dev or goemotions("dev")
@@ -104,7 +104,7 @@ def ensemble_probabilities(teachers: list[Path], features: list[dict], pad_id: i
     """The teachers' class probabilities on `features`, averaged (each teacher is a pack entry folder)."""
     import torch
 
-    from analyzer.finetune import predict_logits
+    from analyzer.finetune.loop import predict_logits
 
     total = None
     for folder in teachers:
@@ -193,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from analyzer import modelpack
-    from analyzer.finetune import (
+    from analyzer.finetune.loop import (
         TrainConfig,
         encode_texts,
         fit,
@@ -202,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         new_head_model,
         trainable_state,
     )
+    from analyzer.models import pack as modelpack
 
     base = modelpack.base_dir()
     tokenizer = load_tokenizer_for_training(str(base))

@@ -24,7 +24,7 @@ PACK = Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment"
 
 def overlap_mask(val_texts: list[str]) -> list[bool]:
     """True for each val tweet that `semeval_train` would otherwise train on (same key as its exclusion)."""
-    from analyzer.textnorm import normalise_for_sentiment
+    from analyzer.text.normalise import normalise_for_sentiment
 
     everything, _ = semeval_train(set())
     keys = {normalise_for_sentiment(t).lower() for t in everything}
@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0
-    from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.metrics import classification_scores
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.finetune.loop import encode_texts, predict_logits
+    from analyzer.labels.metrics import classification_scores
+    from analyzer.text.normalise import model_normalisation, normaliser
     from training import pack_check
 
     print(f"TweetEval val: {len(texts)} tweets, {sum(mask)} of them also in semeval-sentiment")

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from analyzer import columns, dates, presets, queries
-from analyzer.analysis import add_counters
+from analyzer import queries
 from analyzer.ingest import typed
 from analyzer.ingest.options import IngestOptions
 from analyzer.ingest.progress import RunSummary, SourceCounts
-from analyzer.sources import RecordBatch, Source, SourceError
-from analyzer.store import run_sql, transaction
+from analyzer.sources import columns, dates, presets
+from analyzer.sources.reader import RecordBatch, Source, SourceError
+from analyzer.store.database import run_sql, transaction
+from analyzer.tasks.analysis import add_counters
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 def source_mapping_params(source: Source, first: RecordBatch, options: IngestOptions,
                           summary: RunSummary) -> dict[str, Any]:
     """The mapping parameters for one source: its preset (forced or detected from the first
-    batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.dates`);
+    batch) with the --*-field overrides, and the order of its numeric dates (`analyzer.sources.dates`);
     records the preset in the summary. Raises SourceError for dates no value disambiguates."""
     table = first.columns is not None and bool(first.records)  # a CSV or TSV with rows: its header says it
     if options.preset:

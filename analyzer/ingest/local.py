@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
-from analyzer.analysis import Predictor, analyse
 from analyzer.config import keyword_patterns
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions
 from analyzer.ingest.progress import GracefulStop, InputMeter, Progress, RunSummary
-from analyzer.sources import RecordBatch, Source, SourceError, input_size, read_batches
-from analyzer.store import HeldConnection, Store, query_frame
+from analyzer.sources.reader import RecordBatch, Source, SourceError, input_size, read_batches
+from analyzer.store.database import HeldConnection, Store, query_frame
+from analyzer.tasks.analysis import Predictor, analyse
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import OpinionsError
-from analyzer.sources import BATCH_ROWS, ReadLimits
+from analyzer.sources.reader import BATCH_ROWS, ReadLimits
 
 if TYPE_CHECKING:
-    from analyzer.analysis import AnalysisSettings
+    from analyzer.tasks.analysis import AnalysisSettings
 
 ENGINES = ("local", "ray")
 
@@ -58,8 +58,7 @@ class IngestOptions:
 
     def check(self) -> None:
         """Refuse unusable options before anything is opened."""
-        from analyzer import presets
-
+        from analyzer.sources import presets
         if self.preset:
             presets.get_preset(self.preset)  # fail fast on an unknown name
         if self.engine not in ENGINES:
@@ -73,8 +72,8 @@ class IngestOptions:
 
 def check_flags(options: IngestOptions) -> None:
     """The field names and the time format, checked before a run is recorded (IngestError naming the flag)."""
-    from analyzer.dates import TimeFormatError, check_time_format
-    from analyzer.presets import PresetError, field_path
+    from analyzer.sources.dates import TimeFormatError, check_time_format
+    from analyzer.sources.presets import PresetError, field_path
 
     fields = {"--text-field": options.text_field, "--id-field": options.id_field, "--time-field": options.time_field,
               "--author-field": options.author_field,

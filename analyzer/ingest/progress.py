@@ -19,7 +19,7 @@ class SourceCounts:
     rows: int = 0
     rejected: int = 0
     first_reject: tuple[str | None, str] | None = None  # (record, reason) while it is the only row read
-    columns: dict[str, str] = field(default_factory=dict)  # a table's role → column (analyzer.columns)
+    columns: dict[str, str] = field(default_factory=dict)  # a table's role → column (analyzer.sources.columns)
     filled: dict[str, int] = field(default_factory=dict)  # role → stored rows that got a value for it
 
 
@@ -74,7 +74,7 @@ class RunSummary:
     def conclude_sources(self) -> list[str]:
         """The notes on sources to log once the run ends: each source read as one record, rejected, explained
         (`unread`); each table column taken for a role but empty in every stored row, a warning."""
-        from analyzer.presets import unread_hint
+        from analyzer.sources.presets import unread_hint
 
         notes = []
         for source, counts in self.source_counts.items():
@@ -112,7 +112,7 @@ class Progress:
     def log(self, message: str) -> None:
         if self.on_log:
             # a log line names files and quotes notes: no ESC/BEL/CR from a file name may forge or hide lines
-            from analyzer.safe_output import for_terminal
+            from analyzer.text.safe_output import for_terminal
 
             self.on_log(for_terminal(message))
 

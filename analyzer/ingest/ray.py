@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from analyzer.analysis import AnalysisSettings, write_results
 from analyzer.errors import OpinionsError
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestOptions, RayOptions
 from analyzer.ingest.progress import GracefulStop, InputMeter, Progress, RunSummary
-from analyzer.sources import Source, SourceError, input_size, read_batches
-from analyzer.store import Store, query_frame
+from analyzer.sources.reader import Source, SourceError, input_size, read_batches
+from analyzer.store.database import Store, query_frame
+from analyzer.tasks.analysis import AnalysisSettings, write_results
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -100,7 +100,7 @@ class PredictorActor:
         import os
 
         os.environ["OPINIONS_THREADS"] = str(max(1, threads))  # this actor's process: its models use that many
-        from analyzer.analysis import Predictor
+        from analyzer.tasks.analysis import Predictor
 
         self.predictor = Predictor(settings)
         if self.predictor.model_ids != expected_ids:  # e.g. a GPU without bf16 runs fp16

@@ -15,14 +15,14 @@ import time
 
 import duckdb
 
-from analyzer.analysis import Predictor
 from analyzer.ingest import landing
 from analyzer.ingest.options import IngestError, IngestOptions
 from analyzer.ingest.progress import GracefulStop, Progress, RunSummary
-from analyzer.locking import IngestLock
-from analyzer.runtime import Runtime
-from analyzer.sources import Source, SourceError, expand_inputs, printable_path
-from analyzer.store import Store, StoreError, get_meta, run_sql, set_meta, transaction
+from analyzer.models.runtime import Runtime
+from analyzer.sources.reader import Source, SourceError, expand_inputs, printable_path
+from analyzer.store.database import Store, StoreError, get_meta, run_sql, set_meta, transaction
+from analyzer.store.locking import IngestLock
+from analyzer.tasks.analysis import Predictor
 
 
 class RunFailed(RuntimeError):
@@ -113,7 +113,7 @@ def _start_run(store: Store, sources: list[Source], errors: list[SourceError], o
         model_changes = changed_models(con, model_ids)
         for task, model_id in model_ids.items():
             set_meta(con, f"model.{task}", model_id)
-            # what reports correct the model's class shares with (analyzer.shares); "" when never measured
+            # what reports correct the model's class shares with (analyzer.labels.shares); "" when never measured
             spec = options.analysis.specs.get(task) if options.analysis else None
             set_meta(con, f"confusion.{task}", (spec.confusion() if spec else None) or "")
         for error in errors:
@@ -155,7 +155,7 @@ def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: P
 
 
 def _note_capped_topics(summary: RunSummary) -> None:
-    from analyzer.presets import MAX_TOPICS_PER_COMMENT
+    from analyzer.sources.presets import MAX_TOPICS_PER_COMMENT
 
     if summary.topics_capped:
         summary.notes.append(f"{summary.topics_capped:,} comment(s) had more than {MAX_TOPICS_PER_COMMENT} topics "

@@ -26,19 +26,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from analyzer import queries
-from analyzer.containers import OURS
-from analyzer.presets import NO_LANGUAGE_CODES, NONE_PATH
+from analyzer.sources.containers import OURS
+from analyzer.sources.presets import NO_LANGUAGE_CODES, NONE_PATH
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from analyzer.sources import LineBlock
+    from analyzer.sources.reader import LineBlock
 
 PIECE_ROWS = 2048  # a chunk the reader refuses is parsed again in pieces of this many rows
 SAMPLE_RECORDS = 200
 # what a record must not hold to be mapped here: a byte order mark, which the typed reader skips where DuckDB
-# refuses the line. (The fields analyzer.containers sets, `_opinions`, are refused by the reader itself: _read_json)
+# refuses the line. (The fields analyzer.sources.containers sets, `_opinions`, are refused by the reader itself: _read_json)
 UNTYPED_MARKS = ["\ufeff"]
 _KEY = re.compile(r'^\$\.(?:([A-Za-z_][A-Za-z0-9_]*)|("(?:[^"\\]|\\.)*"))$')
 # the roles of mapping_params, and what a JSON value of each kind means there

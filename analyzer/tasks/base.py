@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from analyzer import modelpack, traced
-from analyzer.models import ModelSpec, load_folder_or_id
-from analyzer.runtime import Runtime, load_model, load_tokenizer, quantize
+from analyzer.models import pack as modelpack
+from analyzer.models import traced
+from analyzer.models.runtime import Runtime, load_model, load_tokenizer, quantize
+from analyzer.models.spec import ModelSpec, load_folder_or_id
 
 Prediction = Any  # one text's result: a task's own shape (a dict for sentiment, a list of spans for NER)
 
@@ -69,7 +70,7 @@ class Task:
         self.options = options or TaskOptions()
         folder = load_folder_or_id(spec)
         mode = self.options.quantize
-        # a cached trace starts without importing transformers (analyzer.traced); the first run makes it
+        # a cached trace starts without importing transformers (analyzer.models.traced); the first run makes it
         # what each speed path of the task did on this model: {name: "on" | "off (why)"} (`opinions models`)
         self.speed_paths: dict[str, str] = {}
         cached = traced.load(folder, self.model_kind, mode, runtime)
@@ -83,7 +84,7 @@ class Task:
             traced.save(folder, self.model_kind, mode, runtime, self.tokenizer, self.model,
                         token_types=self.uses_token_types(), speed_paths=self.speed_paths)
         self.max_length = self._max_length()
-        from analyzer.batching import BatchStats
+        from analyzer.models.batching import BatchStats
 
         self.stats = BatchStats()
 
@@ -128,7 +129,7 @@ class Task:
     def forward(self, encoded: Encoded, between_batches: Callable[[int], None] | None = None) -> list[Any]:
         """The shared batched runner: one output (logits) per sequence, in input order. `between_batches`: see
         `batching.run_batched` (progress, and a requested stop)."""
-        from analyzer.batching import DEFAULT_BATCH_TOKENS, run_batched
+        from analyzer.models.batching import DEFAULT_BATCH_TOKENS, run_batched
 
         return run_batched(encoded.sequences, self._forward, self.tokenizer.pad_token_id or 0,
                            budget=self.options.batch_tokens or DEFAULT_BATCH_TOKENS, stats=self.stats,

@@ -2,7 +2,7 @@
 
 Long texts are cut into overlapping windows (each token takes its probabilities from the
 window where it is most central); word-level BIO tags are decoded with the model's tag
-transitions (`analyzer.bio`), hyphenated compounds are joined and edge punctuation trimmed.
+transitions (`analyzer.tasks.bio`), hyphenated compounds are joined and edge punctuation trimmed.
 Rule-based social tokens (#hashtags, @mentions, $CASHTAGS) replace the model's entities they
 overlap. Results land in `entities`.
 """
@@ -17,12 +17,12 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from analyzer.casing import NONE as CASE_NONE
-from analyzer.casing import token_case_types, uses_case_types
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
 from analyzer.tasks.base import Encoded, Prediction, Task, TaskOptions
-from analyzer.textnorm import URL_PATTERN, mask_markup
+from analyzer.text.casing import NONE as CASE_NONE
+from analyzer.text.casing import token_case_types, uses_case_types
+from analyzer.text.normalise import URL_PATTERN, mask_markup
 
 NER_WINDOW_OVERLAP = 0.25
 SOCIAL_PATTERNS = (
@@ -90,21 +90,20 @@ class NerTask(Task):
         "per_type": ("per entity type", ["type", "precision", "recall", "f1", "support"])}
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
-        from analyzer import bio
-
+        from analyzer.tasks import bio
         super().__init__(spec, runtime, options)
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
         self.transitions = bio.transition_scores(self.model.config, self.tags)  # None: plain BIO constraint
 
     def uses_token_types(self) -> bool:
-        """A model trained with case types reads each subword's letter case as its token type (analyzer.casing)."""
+        """A model trained with case types reads each subword's letter case as its token type (analyzer.text.casing)."""
         return uses_case_types(self.model.config)
 
     @classmethod
     def decoding_id(cls, spec: ModelSpec) -> str:
-        """Decoding with other tag transitions (analyzer.bio) gives other entities from the same weights.
+        """Decoding with other tag transitions (analyzer.tasks.bio) gives other entities from the same weights.
         Read from the pack's config, which is what decoding reads; a local folder's digest covers its config."""
-        from analyzer.bio import CONFIG_KEY
+        from analyzer.tasks.bio import CONFIG_KEY
 
         weight = (spec.shipped_config().get(CONFIG_KEY) or {}).get("weight")
         return f"+transitions{weight:g}" if weight else ""
@@ -159,8 +158,7 @@ class NerTask(Task):
 
     def _spans(self, text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
                token_probs: Any) -> list[dict[str, Any]]:
-        from analyzer import bio
-
+        from analyzer.tasks import bio
         last = {wid: k for k, wid in enumerate(word_ids) if wid is not None}  # a word ends at its last subword
         words = [{"tag": self.tags[tag], "score": float(token_probs[position, tag]),
                   "start": offsets[position][0], "end": offsets[last[wid]][1]}
@@ -256,8 +254,8 @@ def _trimmed(entity: dict[str, Any], text: str) -> dict[str, Any] | None:
 
 
 def _evaluate(path: Path, predictor: Any, spec: ModelSpec) -> dict[str, Any]:
-    from analyzer.labelled import read_conll
-    from analyzer.metrics import entity_scores
+    from analyzer.labels.metrics import entity_scores
+    from analyzer.labels.read import read_conll
 
     data = read_conll(path)
     texts, spans = [], []

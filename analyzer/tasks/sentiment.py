@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
 from analyzer.tasks.base import Encoded, Prediction, Task, TaskOptions
-from analyzer.textnorm import model_normalisation, normaliser
+from analyzer.text.normalise import model_normalisation, normaliser
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
@@ -52,9 +52,8 @@ class SentimentTask(Task):
         self.normalise = normaliser(model_normalisation(self.model.config))
 
     def prepare(self, model: Any) -> Any:
-        """The head reads [CLS] only: the last layer runs for that row alone (analyzer.cls_only, same logits)."""
-        from analyzer import cls_only
-
+        """The head reads [CLS] only: the last layer runs for that row alone (analyzer.models.cls_only, same logits)."""
+        from analyzer.models import cls_only
         model, state = cls_only.trim(model)
         self.speed_paths[self.speed_path_names[0]] = "on" if state.active else f"off ({state.reason})"
         return model
@@ -112,8 +111,8 @@ class SentimentTask(Task):
     def evaluate(cls, path: Path, predictor: Any, spec: ModelSpec) -> dict[str, Any]:
         from sklearn.metrics import f1_score, recall_score
 
-        from analyzer.labelled import read_labelled_texts, require_single_labels
-        from analyzer.metrics import classification_scores
+        from analyzer.labels.metrics import classification_scores
+        from analyzer.labels.read import read_labelled_texts, require_single_labels
 
         data = read_labelled_texts(path)
         require_single_labels(data, path)

@@ -13,7 +13,7 @@ extracted AS (
         json_extract(j, $all_paths) AS v,
         json_extract(j, $tag_array_path) AS tags_raw,
         json_extract(j, $references_path) AS refs_raw,
-        -- set by analyzer.containers: an earlier version of an edited tweet, a boost without its post
+        -- set by analyzer.sources.containers: an earlier version of an edited tweet, a boost without its post
         json_extract_string(j, '$._opinions.skip') AS skip_v
     FROM docs
 ),
@@ -101,7 +101,7 @@ timed AS (
         CASE
             WHEN epoch_s IS NOT NULL AND epoch_s BETWEEN -62135596800 AND 253402300799 THEN to_timestamp(epoch_s)
             WHEN time_s IS NOT NULL THEN coalesce(
-                -- --time-format, then the order (month/day or day/month) analyzer.dates found for this file's
+                -- --time-format, then the order (month/day or day/month) analyzer.sources.dates found for this file's
                 -- numeric dates; a numeric date is never read in a guessed order
                 try_strptime(time_s, $time_formats)::TIMESTAMPTZ,
                 try_cast(time_s AS TIMESTAMPTZ),

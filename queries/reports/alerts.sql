@@ -33,7 +33,7 @@ keyed AS (
     JOIN entity_mentions e ON e.text_hash = l.text_hash  -- each entity under its usual type
 ),
 counts AS (  -- the negative share corrected for the model's measured confusion: the linear part of
-            -- analyzer.shares ($adj_negative_*: a row of (Cᵀ)⁻¹, the identity with --raw), clipped to [0, 1]
+            -- analyzer.labels.shares ($adj_negative_*: a row of (Cᵀ)⁻¹, the identity with --raw), clipped to [0, 1]
     SELECT kind, name, period_start, volume, analysed,
            CASE WHEN analysed > 0 THEN  -- greatest() skips NULLs: nothing analysed must stay NULL, not 0
                least(1.0, greatest(0.0, $adj_negative_negative * q_neg + $adj_negative_neutral * q_neu

@@ -25,7 +25,7 @@ SELECT
     m.entity,
     m.label,
     count(*) AS mentions,
-    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    -- the shares are filled from the counts by analyzer.labels.shares.apply (corrected, or --raw)
     NULL::DOUBLE AS positive,
     NULL::DOUBLE AS neutral,
     NULL::DOUBLE AS negative,

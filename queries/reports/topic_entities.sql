@@ -16,7 +16,7 @@ SELECT
     m.entity,
     m.type,
     count(*) AS mentions,
-    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    -- the shares are filled from the counts by analyzer.labels.shares.apply (corrected, or --raw)
     NULL::DOUBLE AS positive,
     NULL::DOUBLE AS negative,
     NULL::DOUBLE AS net_sentiment,

@@ -5,7 +5,7 @@ SELECT
     date_trunc($by, c.created_at)::DATE AS period,
     count(*) AS comments,
     count(s.label) AS analysed,
-    -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+    -- the shares are filled from the counts by analyzer.labels.shares.apply (corrected, or --raw)
     NULL::DOUBLE AS positive,
     NULL::DOUBLE AS neutral,
     NULL::DOUBLE AS negative,

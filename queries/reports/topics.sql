@@ -1,5 +1,5 @@
 -- Every topic with volume, sentiment counts (of analysed comments) and the change against the previous
--- period of equal length. The share columns are NULL here: `analyzer.shares.apply` fills them from the
+-- period of equal length. The share columns are NULL here: `analyzer.labels.shares.apply` fills them from the
 -- counts, corrected for the model's measured confusion (or as counted, with --raw).
 -- Comments without any topic are one row, `(no topic)`, so that they are never invisible.
 -- Params: $since, $until (TIMESTAMPTZ or NULL), $limit, $no_retweets (leave retweets out of the sentiment shares).

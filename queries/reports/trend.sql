@@ -18,7 +18,7 @@ periods AS (
         s.topic,
         count(*) AS comments,
         count(r.label) AS analysed,
-        -- the shares are filled from the counts by analyzer.shares.apply (corrected, or --raw)
+        -- the shares are filled from the counts by analyzer.labels.shares.apply (corrected, or --raw)
         NULL::DOUBLE AS negative,
         NULL::DOUBLE AS negative_margin,
         NULL::DOUBLE AS net_sentiment,

@@ -35,16 +35,16 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         if self._folder is None:
-            from analyzer.modelpack import base_dir
+            from analyzer.models.pack import base_dir
 
             self._folder = base_dir()
         if self._threads:
             torch.set_num_threads(self._threads)
         else:
-            from analyzer.runtime import set_cpu_threads
+            from analyzer.models.runtime import set_cpu_threads
 
             set_cpu_threads()
-        from analyzer.runtime import quiet_transformers
+        from analyzer.models.runtime import quiet_transformers
 
         quiet_transformers()
         self._tokenizer = AutoTokenizer.from_pretrained(str(self._folder))
@@ -62,11 +62,11 @@ class SentenceEncoder:
     def id(self) -> str:
         """What produced a vector, for the embeddings cache: weights, pooling, length limit, precision."""
         if self._embedded:
-            from analyzer.modelpack import BASE_SHA256
+            from analyzer.models.pack import BASE_SHA256
 
             weights = "embedded/minilm@" + BASE_SHA256["model.safetensors"][:16]
         else:
-            from analyzer.models import folder_digest
+            from analyzer.models.spec import folder_digest
 
             folder = Path(self._folder).resolve()
             weights = f"{folder}@{folder_digest(folder)[:16]}"
@@ -74,13 +74,13 @@ class SentenceEncoder:
 
     def encode(self, texts: list[str], budget: int = BATCH_TOKENS) -> np.ndarray:
         """One L2-normalised float32 row per text, in input order. Texts are tokenised once and
-        run in length-sorted batches of about `budget` tokens (analyzer.batching)."""
+        run in length-sorted batches of about `budget` tokens (analyzer.models.batching)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         self._load()
         import torch
 
-        from analyzer.batching import run_batched
+        from analyzer.models.batching import run_batched
 
         ids = self._tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
 

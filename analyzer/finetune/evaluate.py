@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analyzer.models import ModelSpec
+from analyzer.models.spec import ModelSpec
 
 
 def evaluate_file(path: Path, task: str, spec: ModelSpec, device: str = "auto", quantize: str = "auto") -> dict[str, Any]:
-    from analyzer.analysis import AnalysisSettings, Predictor
     from analyzer.tasks import task_class
+    from analyzer.tasks.analysis import AnalysisSettings, Predictor
 
     scorer = task_class(task)
     predictor = Predictor(AnalysisSettings([task], {task: spec}, device=device, quantize=quantize,

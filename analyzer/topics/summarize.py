@@ -58,7 +58,7 @@ from typing import Protocol
 
 import numpy as np
 
-from analyzer.embeddings import default_encoder
+from analyzer.models.embeddings import default_encoder
 
 
 def _word_set(text: str) -> frozenset[str]:

@@ -33,12 +33,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from analyzer.runtime import Runtime
+from analyzer.models.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 TRACEABLE_MODES = ("none", "bf16")
-OUR_CONFIG_PREFIX = "opinions_"  # config keys this project adds (analyzer.casing, analyzer.bio)
+OUR_CONFIG_PREFIX = "opinions_"  # config keys this project adds (analyzer.text.casing, analyzer.tasks.bio)
 # texts the bare tokenizer must encode exactly as transformers does before a trace is kept
 PROBE_TEXTS = (
     "I LOVE the new iPhone!!! 😍 https://t.co/abc #apple @tim_cook $AAPL",
@@ -48,7 +48,7 @@ PROBE_TEXTS = (
     "",
 )
 _TOLERANCE = {"none": 1e-4, "bf16": 2e-2}
-# what a task traces changed: 2, sentiment's last layer on [CLS] only (analyzer.cls_only); 3, that trim on
+# what a task traces changed: 2, sentiment's last layer on [CLS] only (analyzer.models.cls_only); 3, that trim on
 # transformers 5.25, where version 2 traced the full graph after the trim fell back. Older traces are re-made
 GRAPH_VERSION = 3
 
@@ -112,8 +112,8 @@ def eligible(folder: str, runtime: Runtime, mode: str) -> bool:
 
 
 def trace_dir(folder: str, kind: str, mode: str) -> Path:
-    from analyzer.modelpack import cache_root
-    from analyzer.models import MODEL_FILES, folder_digest
+    from analyzer.models.pack import cache_root
+    from analyzer.models.spec import MODEL_FILES, folder_digest
 
     root = Path(folder).resolve()
     files = folder_digest(root, (*MODEL_FILES, "tokenizer.json", "tokenizer_config.json"))
@@ -156,7 +156,7 @@ def save(folder: str, kind: str, mode: str, runtime: Runtime, tokenizer: Any, mo
          token_types: bool = False, speed_paths: dict[str, str] | None = None) -> bool:
     """Trace `model`, check the trace and the bare tokenizer against the eager ones, and
     cache both; False (and nothing written) when a check fails or tracing is impossible.
-    `token_types`: the model takes token type ids as an input (the task knows; analyzer.casing).
+    `token_types`: the model takes token type ids as an input (the task knows; analyzer.text.casing).
     `speed_paths`: what the task's speed paths did, kept with the trace for `opinions models`."""
     if not eligible(folder, runtime, mode):
         return False

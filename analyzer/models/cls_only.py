@@ -18,7 +18,7 @@ product rounds differently with its row count (oneDNN picks another kernel for a
 with few texts per batch a text's answer would depend on the batch size (the Ray engine's
 7-row batches gave other 2-decimal scores than local runs: tests/test_same_answer.py). Dynamic
 int8 scales activations per batch tensor, so fewer rows would change the scale and the answers.
-The wrapper is what `analyzer.traced` traces, so a cached trace runs the trimmed graph too.
+The wrapper is what `analyzer.models.traced` traces, so a cached trace runs the trimmed graph too.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer import modelpack
 from analyzer.errors import OpinionsError
+from analyzer.models import pack as modelpack
 from analyzer.settings import MODEL_TASKS, PROFILES, effective
 
 # Languages of known hub models; None means "any language" (multilingual).
@@ -61,9 +61,9 @@ class ModelSpec:
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def confusion(self) -> str | None:
-        """The model's measured confusion on held-out data as JSON (`analyzer.shares`), None if never measured:
+        """The model's measured confusion on held-out data as JSON (`analyzer.labels.shares`), None if never measured:
         the pack entry's manifest, or `opinions.json` in a folder `opinions train` wrote; hub models have none."""
-        from analyzer.shares import stored_confusion
+        from analyzer.labels.shares import stored_confusion
 
         if self.is_embedded:
             return stored_confusion(modelpack.pack_entry(self.task).manifest.get("confusion"))
@@ -92,7 +92,7 @@ class ModelSpec:
         depends on its batch neighbours (17 of 300 labels flipped with another token budget)."""
         if not self.is_embedded:
             return "none"
-        from analyzer.runtime import cpu_has_bf16_matrix_units
+        from analyzer.models.runtime import cpu_has_bf16_matrix_units
 
         bf16 = modelpack.pack_entry(self.task).manifest.get("bf16", {})
         # a manifest written before churn was measured is not trusted with a reduced default

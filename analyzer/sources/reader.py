@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from analyzer import containers
 from analyzer.errors import OpinionsError
+from analyzer.sources import containers
 
 # rows per chunk: each chunk is one mapping query and one write transaction, and every write
 # reopens and checkpoints the database (so readers get in between), a cost that grows with the
@@ -182,7 +182,7 @@ class RecordBatch:
     record: list[str] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
     notes: list[str] = field(default_factory=list)  # what the reader decided for the user to know (renamed columns)
-    columns: list[str] | None = None  # a table's column names (CSV, TSV), on its first batch: analyzer.columns
+    columns: list[str] | None = None  # a table's column names (CSV, TSV), on its first batch: analyzer.sources.columns
     bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
     input_position: int | None = None  # bytes of the file (compressed, as stored) consumed so far; None: a pipe
     block: LineBlock | None = None  # JSONL records not split yet: then `line_no` and `record` are empty

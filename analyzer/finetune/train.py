@@ -5,7 +5,7 @@ sentiment, or any label set of the user's) and token tags (`"token"`: NER). A ta
 its trainer by its `model_kind` and names its labels with its own `canonical_labels`, so a
 new task of either kind trains with no edit here.
 
-The same loop as the embedded pack (`analyzer.finetune`): it reads the labelled file
+The same loop as the embedded pack (`analyzer.finetune.loop`): it reads the labelled file
 (the formats `opinions evaluate` reads), splits off a validation part that has every class
 unless one is given, scores the base model first, trains with early stopping on the
 validation metric (macro-F1 for text labels), scores again, and writes a self-contained
@@ -14,7 +14,7 @@ model folder with a model card.
 Small and imbalanced label sets are the everyday case (a support team's own categories, a
 few dozen examples of the rare ones), so by default: the loss is class-weighted, small data
 sets get more epochs (early stopping ends them), a new head starts from the base head's rows
-and the label names (`analyzer.heads`), and every class is reported with its counts,
+and the label names (`analyzer.finetune.heads`), and every class is reported with its counts,
 precision, recall and F1, with a warning for classes with too few examples to trust.
 """
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.labelled import LabelledDataError, read_conll, read_labelled_texts
-from analyzer.models import ModelSpec, load_folder_or_id
+from analyzer.labels.read import LabelledDataError, read_conll, read_labelled_texts
+from analyzer.models.spec import ModelSpec, load_folder_or_id
 
 MIN_TEXTS = 20
 MIN_SENTENCES = 10
@@ -141,7 +141,7 @@ def train(request: TrainRequest, log: Callable[[str], None] = print) -> TrainRep
 
 
 def _device(requested: str) -> str:
-    from analyzer.runtime import choose_runtime
+    from analyzer.models.runtime import choose_runtime
 
     return choose_runtime(requested).device
 
@@ -149,11 +149,11 @@ def _device(requested: str) -> str:
 def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callable[[list[str]], list[str]],
           log: Callable[[str], None]) -> tuple[Any, Any, str, list[str]]:
     """Base tokenizer + model, and how its head starts: "kept" when the base head has exactly
-    the user's labels; otherwise a new head (for text labels started by `analyzer.heads`)."""
+    the user's labels; otherwise a new head (for text labels started by `analyzer.finetune.heads`)."""
     import transformers
 
-    from analyzer.finetune import load_tokenizer_for_training, new_head_model
-    from analyzer.runtime import quiet_transformers
+    from analyzer.finetune.loop import load_tokenizer_for_training, new_head_model
+    from analyzer.models.runtime import quiet_transformers
 
     quiet_transformers()
     source = load_folder_or_id(request.base)
@@ -169,8 +169,8 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
         log(f"base head kept: labels {base_labels}")
         return tokenizer, model, "kept", base_labels
     if kind == "sequence":
-        from analyzer.heads import final_linear, init_head
-        from analyzer.textnorm import model_normalisation, normaliser
+        from analyzer.finetune.heads import final_linear, init_head
+        from analyzer.text.normalise import model_normalisation, normaliser
 
         model = classes[kind].from_pretrained(source, use_safetensors=True)
         if final_linear(model) is not None:
@@ -189,10 +189,10 @@ def _load(request: TrainRequest, kind: str, labels: list[str], canonical: Callab
 def _train_text_labels(request: TrainRequest, canonical: Callable[[list[str]], list[str]],
                        log: Callable[[str], None]) -> TrainReport:
     """One label per text (TSV or JSONL), any label set; the loss class-weighted unless --balance none."""
-    from analyzer.finetune import encode_texts, predict_logits
-    from analyzer.labelled import require_single_labels
-    from analyzer.metrics import classification_scores, per_class_scores
-    from analyzer.textnorm import model_normalisation, normaliser
+    from analyzer.finetune.loop import encode_texts, predict_logits
+    from analyzer.labels.metrics import classification_scores, per_class_scores
+    from analyzer.labels.read import require_single_labels
+    from analyzer.text.normalise import model_normalisation, normaliser
 
     data = read_labelled_texts(request.file)
     require_single_labels(data, request.file)
@@ -267,7 +267,7 @@ def check_label_set(labels: list[str], line_numbers: list[int], path: Path) -> N
     """Refuse, before any model work, a label set that cannot be a set of classes: more than MAX_CLASSES
     labels, or labels holding control characters (they end up in the model's config, printed by every
     report: an ESC sequence there would drive the reader's terminal)."""
-    from analyzer.safe_output import has_controls
+    from analyzer.text.safe_output import has_controls
 
     bad = [n for label, n in zip(labels, line_numbers, strict=True) if has_controls(label)]
     if bad:
@@ -282,8 +282,8 @@ def check_label_set(labels: list[str], line_numbers: list[int], path: Path) -> N
 
 def confusion_counts(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, Any]:
     """The validation confusion (rows: the data's label, columns: the model's) as reports read it to correct
-    their shares (`analyzer.shares`; kept in the model folder's opinions.json)."""
-    from analyzer.shares import confusion_matrix
+    their shares (`analyzer.labels.shares`; kept in the model folder's opinions.json)."""
+    from analyzer.labels.shares import confusion_matrix
 
     return {"labels": list(labels), "counts": {"validation": confusion_matrix(gold, predicted, labels)},
             "weighting": "each set equally"}
@@ -292,9 +292,9 @@ def confusion_counts(gold: list[str], predicted: list[str], labels: list[str]) -
 def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], list[str]],
                       log: Callable[[str], None]) -> TrainReport:
     """BIO tags per word (CoNLL); the tag transitions of the training data are learned for decoding."""
-    from analyzer import bio
-    from analyzer.finetune import encode_tagged, predict_logits, word_tags
-    from analyzer.metrics import entity_scores
+    from analyzer.finetune.loop import encode_tagged, predict_logits, word_tags
+    from analyzer.labels.metrics import entity_scores
+    from analyzer.tasks import bio
 
     data = read_conll(request.file)
     if len(data.tokens) < MIN_SENTENCES:
@@ -315,7 +315,7 @@ def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], li
     tag2id = {t: i for i, t in enumerate(order)}
     device = _device(request.device)
     model.to(device)
-    from analyzer.casing import uses_case_types
+    from analyzer.text.casing import uses_case_types
 
     cased = uses_case_types(model.config)  # a model trained with letter case keeps getting it
     features, _ = encode_tagged(tokenizer, train_tokens, request.max_length, train_tags, tag2id, case_types=cased)
@@ -348,7 +348,7 @@ def _fit_and_save(request: TrainRequest, tokenizer: Any, model: Any, features: l
     `metric`, score again, write the folder."""
     import time
 
-    from analyzer.finetune import TrainConfig, fit
+    from analyzer.finetune.loop import TrainConfig, fit
 
     def summary(m: Any) -> dict[str, Any]:  # per-epoch lines stay short: the per-class detail is before/after
         return summary_of(evaluate(m))
@@ -405,7 +405,7 @@ def _save(request: TrainRequest, tokenizer: Any, model: Any, report: TrainReport
         "val_examples": report.n_val, "train_counts": report.train_counts, "class_weights": report.class_weights,
         "head": report.head, "epochs": report.epochs, "before": report.before,
         "after": {k: v for k, v in report.after.items() if k != "confusion"},
-        # reports correct class shares with the validation confusion (analyzer.shares)
+        # reports correct class shares with the validation confusion (analyzer.labels.shares)
         **({"confusion": report.after["confusion"]} if "confusion" in report.after else {}),
     }, indent=2, default=str))
     balance = (f"class-weighted loss ({', '.join(f'{k} {v:g}' for k, v in report.class_weights.items())})"

@@ -78,26 +78,26 @@ TWITTER = Preset(
     thread=["$.conversation_id"], score=["$.favorite_count", "$.public_metrics.like_count"], lang=["$.lang"],
 )
 MASTODON = Preset(
-    # Mastodon API statuses; ActivityPub outboxes are turned into this shape by analyzer.containers
+    # Mastodon API statuses; ActivityPub outboxes are turned into this shape by analyzer.sources.containers
     name="mastodon", platform="mastodon", text=["$.reblog.content", "$.content"], id=["$.id", "$.url"],
     time=["$.created_at"], author=["$.account.acct", "$.account.username"], tags="$.tags",
     parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang=["$.language"],
 )
 YOUTUBE = Preset(
     # youtube-comment-downloader records (`cid`, `text`), then YouTube Data API comments, which
-    # analyzer.containers takes out of their `commentThreads` pages (`snippet` fields, `id`, `parentId`)
+    # analyzer.sources.containers takes out of their `commentThreads` pages (`snippet` fields, `id`, `parentId`)
     name="youtube", platform="youtube", text=["$.text", "$.textOriginal", "$.textDisplay"], id=["$.cid", "$.id"],
     time=["$.time_parsed", "$.publishedAt"], author=["$.author", "$.authorDisplayName"],
     topic=["$.video_id", "$.videoId"], score=["$.votes", "$.likeCount"], parent=["$.parentId"],
     topic_from_source=True,
 )
 TELEGRAM = Preset(
-    # Telegram Desktop messages as analyzer.containers gives them: text joined, ids `<chat id>/<message id>`
+    # Telegram Desktop messages as analyzer.sources.containers gives them: text joined, ids `<chat id>/<message id>`
     name="telegram", platform="telegram", text=["$.text"], id=["$.id"], time=["$.date_unixtime", "$.date"],
     author=["$.from", "$.from_id"], topic=["$.chat"], parent=["$.reply_to_message_id"],
 )
 BLUESKY = Preset(
-    # app.bsky.feed.post records with their post's `uri` and `author`, as analyzer.containers takes them out
+    # app.bsky.feed.post records with their post's `uri` and `author`, as analyzer.sources.containers takes them out
     # of feeds, threads and Jetstream events; a repost carries `repost_of`
     name="bluesky", platform="bluesky", text=["$.text"], id=["$.uri"], time=["$.createdAt"], author=["$.author"],
     tags="$.tags", parent=["$.reply.parent.uri"], thread=["$.reply.root.uri"], score=["$.likeCount"],
@@ -216,7 +216,7 @@ def with_overrides(preset: Preset, text: str | None = None, id: str | None = Non
 def mapping_params(preset: Preset, source_name: str, source_stem: str,
                    slash_formats: list[str] | tuple[str, ...] = ()) -> dict[str, object]:
     """The bound parameters of map_batch.sql for this preset and source. `slash_formats`: how
-    this source's numeric dates (`2/24/2015 11:35`) read, from `analyzer.dates`."""
+    this source's numeric dates (`2/24/2015 11:35`) read, from `analyzer.sources.dates`."""
 
     slices: dict[str, object] = {}
     all_paths: list[str] = []
@@ -244,7 +244,7 @@ HINT_KEYS = 12  # top-level keys named in a hint; the rest are counted
 
 
 def _top_key(path: str) -> str | None:
-    """The top-level record key a path starts at (None for the placeholder and for what analyzer.containers adds)."""
+    """The top-level record key a path starts at (None for the placeholder and for what analyzer.sources.containers adds)."""
     match = _TOP_KEY.match(path)
     if not match or path == NONE_PATH:
         return None

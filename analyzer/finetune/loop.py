@@ -60,7 +60,7 @@ def load_tokenizer_for_training(source: str) -> Any:
     """The tokenizer of the model folder or hub id `source`, as every trainer here loads it."""
     import transformers
 
-    from analyzer.runtime import quiet_transformers
+    from analyzer.models.runtime import quiet_transformers
 
     quiet_transformers()
     return transformers.AutoTokenizer.from_pretrained(source)
@@ -297,9 +297,9 @@ def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: in
                   label_subwords: str = "all", case_types: bool = False) -> tuple[list[dict[str, Any]], list[list[int | None]]]:
     """Features for token classification. `label_subwords="all"` labels continuations too
     (I-X); `"first"` labels only each word's first subword, the one inference reads a word's
-    tag from. `case_types` adds each subword's letter case as token type ids (analyzer.casing).
+    tag from. `case_types` adds each subword's letter case as token type ids (analyzer.text.casing).
     Returns features and word ids per sentence."""
-    from analyzer.casing import NONE, case_type
+    from analyzer.text.casing import NONE, case_type
 
     enc = tokenizer(list(sentences), is_split_into_words=True, truncation=True, max_length=max_length,
                     return_offsets_mapping=case_types)
@@ -330,10 +330,9 @@ def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: in
 def word_tags(logits: torch.Tensor, word_ids: list[int | None], n_words: int, id2tag: Sequence[str],
               learned: tuple[Any, Any] | None = None) -> list[str]:
     """Word-level BIO tags from token logits: each word is scored by its first subword, and the
-    sequence is the most probable valid one (`analyzer.bio`, with the model's `learned`
+    sequence is the most probable valid one (`analyzer.tasks.bio`, with the model's `learned`
     transitions), exactly as inference decodes."""
-    from analyzer import bio
-
+    from analyzer.tasks import bio
     probs = torch.softmax(logits.float(), dim=-1).numpy()
     tags = ["O"] * n_words  # words cut off by truncation stay O
     for wid, _, index in bio.decode_words(probs, word_ids, id2tag, learned):

@@ -36,7 +36,7 @@ BASE_SHA256 = {
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
 BASE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
-PACK_DIR = Path(__file__).resolve().parent / "pack"
+PACK_DIR = Path(__file__).resolve().parents[1] / "pack"
 
 
 class ModelIntegrityError(OpinionsError, RuntimeError):

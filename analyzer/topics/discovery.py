@@ -22,8 +22,8 @@ import duckdb
 import numpy as np
 
 from analyzer.config import keyword_patterns
-from analyzer.store import run_sql, transaction
-from analyzer.textnorm import prose_text
+from analyzer.store.database import run_sql, transaction
+from analyzer.text.normalise import prose_text
 
 DISCOVER_LIMIT = 20_000  # distinct texts read per discovery (bench/discover.py times it)
 
@@ -152,10 +152,10 @@ def embed_once(con: duckdb.DuckDBPyConnection, texts: list[str], stats: Discover
     current encoder are read back, the others are encoded and stored (every EMBED_CHUNK texts)."""
     import polars as pl
 
-    import analyzer.embeddings
+    import analyzer.models.embeddings
 
     stats = stats if stats is not None else DiscoveryStats()
-    encoder = analyzer.embeddings.default_encoder()
+    encoder = analyzer.models.embeddings.default_encoder()
     keys = [text_key(t) for t in texts]
     con.register("wanted", pl.DataFrame({"text_hash": keys}, schema={"text_hash": pl.String}))
     try:

@@ -20,7 +20,7 @@ import duckdb
 
 from analyzer.errors import OpinionsError
 from analyzer.reports.render import Section
-from analyzer.safe_output import csv_column, for_csv
+from analyzer.text.safe_output import csv_column, for_csv
 
 EXPORT_FORMATS = ("parquet", "csv")
 _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -60,7 +60,7 @@ def exportable_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def export_table(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str | None = None,
                  overwrite: bool = False, raw_cells: bool = False) -> ExportResult:
     """Every row of table or view `name`, streamed to `path` (CSV: formula-like cells neutralised
-    unless `raw_cells`, see `analyzer.safe_output`)."""
+    unless `raw_cells`, see `analyzer.text.safe_output`)."""
     names = exportable_tables(con)
     if name not in names:
         raise ExportError(f"no table or view named {name!r}; choose one of: {', '.join(names)}")

@@ -1,6 +1,6 @@
 """Summaries of topics: pick a topic's comments, summarise them, store the result.
 
-The default method is extractive key points (`analyzer.summarize.key_points`, MiniLM sentence
+The default method is extractive key points (`analyzer.topics.summarize.key_points`, MiniLM sentence
 embeddings, no generation): the comments as a reader sees them (`textnorm.prose_text`: no markup,
 URLs, entities, handles or hashtag runs), one sentence per group of near-duplicates, the most said
 first, each with how many comments say it and their sentiment:
@@ -27,9 +27,9 @@ from typing import Any
 
 import duckdb
 
-from analyzer.models import ModelSpec
-from analyzer.store import run_sql
-from analyzer.textnorm import prose_text
+from analyzer.models.spec import ModelSpec
+from analyzer.store.database import run_sql
+from analyzer.text.normalise import prose_text
 
 MAX_TEXTS = 3000  # distinct texts one summary reads (about a minute of MiniLM on 2 CPU cores)
 MIN_COMMENTS = 3
@@ -92,8 +92,7 @@ class Summarizer:
 
     def model_id(self) -> str:
         if self.spec.is_embedded:
-            from analyzer import modelpack
-
+            from analyzer.models import pack as modelpack
             return f"embedded/minilm@{modelpack.BASE_SHA256['model.safetensors'][:12]}"
         return self.spec.identity()
 
@@ -120,7 +119,7 @@ class Summarizer:
         return "\n\n".join(blocks), points
 
     def points(self, read: TopicComments) -> list[Point]:
-        from analyzer.summarize import default_encoder, key_points
+        from analyzer.topics.summarize import default_encoder, key_points
 
         # the summary quotes what a reader of the post sees: no entities, tags, handles, markers or URLs
         cleaned = [prose_text(text) for text in read.texts]
@@ -135,8 +134,8 @@ class Summarizer:
                 for p in found]
 
     def _abstractive(self, comments: list[str]) -> str:
-        from analyzer.models import load_folder_or_id
-        from analyzer.runtime import choose_runtime, load_model, load_tokenizer
+        from analyzer.models.runtime import choose_runtime, load_model, load_tokenizer
+        from analyzer.models.spec import load_folder_or_id
 
         if self._seq2seq is None:
             runtime = choose_runtime(self.device)

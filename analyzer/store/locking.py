@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from analyzer.errors import OpinionsError
-from analyzer.store import real_db_path
+from analyzer.store.database import real_db_path
 
 
 class LockedError(OpinionsError, RuntimeError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from analyzer.presets import BY_NAME, PRESETS, Preset
+from analyzer.sources.presets import BY_NAME, PRESETS, Preset
 
 ROLES = ("text", "id", "time", "author", "topic")
 _PART = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^.\[]+))|\[(\d+)\]')

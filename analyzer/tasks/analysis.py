@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from analyzer.models import ModelSpec
-from analyzer.runtime import Runtime
-from analyzer.store import Store, query_frame, run_sql, transaction
+from analyzer.models.runtime import Runtime
+from analyzer.models.spec import ModelSpec
+from analyzer.store.database import Store, query_frame, run_sql, transaction
 
 ANALYSIS_CHUNK = 2048  # texts per model call and per write transaction
 DTYPE_PRECISION = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
@@ -36,7 +36,7 @@ class AnalysisSettings:
 
     def quantize_for(self, task: str, device: str) -> str:
         """The resolved mode for one task on `device` (none off the CPU); an unknown mode is refused on any device."""
-        from analyzer.runtime import check_quantize_mode
+        from analyzer.models.runtime import check_quantize_mode
 
         check_quantize_mode(self.quantize)
         if device != "cpu":
@@ -54,7 +54,7 @@ class AnalysisSettings:
         the same weights at another precision give other answers, so their results never mix, and a
         change of precision re-analyses on the next run as a new model does."""
         if runtime is None:
-            from analyzer.runtime import choose_runtime
+            from analyzer.models.runtime import choose_runtime
 
             runtime = choose_runtime(self.device)
         from analyzer.tasks import task_class
@@ -93,10 +93,10 @@ class Predictor:
     """Columnar in, columnar out: {text_hash, text, lang} → per-task result columns."""
 
     def __init__(self, settings: AnalysisSettings) -> None:
-        from analyzer import langid
-        from analyzer.runtime import choose_runtime, set_cpu_threads
+        from analyzer.models.runtime import choose_runtime, set_cpu_threads
         from analyzer.tasks import task_class
         from analyzer.tasks.base import TaskOptions
+        from analyzer.text import langid
 
         langid.preload()  # in the background, overlapping the first model load
         self.settings = settings
@@ -104,7 +104,7 @@ class Predictor:
         self.quantized = {name: settings.quantize_for(name, self.runtime.device) for name in settings.tasks}
 
         def build(name: str) -> Any:
-            from analyzer.batching import default_budget  # imports torch
+            from analyzer.models.batching import default_budget  # imports torch
 
             if self.runtime.device == "cpu":
                 set_cpu_threads()  # here, not in choose_runtime: a run that loads no model never imports torch
@@ -120,7 +120,7 @@ class Predictor:
                  between_batches: Callable[[int], None] | None = None) -> dict[str, list[Any]]:
         """Each task's predictions for `batch`; `between_batches` runs before every model batch and may raise
         (`AnalysisStopped`) to abandon the call."""
-        from analyzer.langid import detect_languages
+        from analyzer.text.langid import detect_languages
 
         texts: list[str] = list(batch["text"])
         langs: list[str | None] = list(batch.get("lang") or [None] * len(texts))

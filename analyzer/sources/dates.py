@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from analyzer.errors import OpinionsError
-from analyzer.sources import SourceError
+from analyzer.sources.reader import SourceError
 
 _TIMES = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 _SHAPE = re.compile(r"^\s*\d{1,2}([/.-])\d{1,2}[/.-](\d{2,4})(\s+\d{1,2}:\d{2}(:\d{2})?)?")

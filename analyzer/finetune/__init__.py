@@ -1,0 +1,1 @@
+"""Training: the one fine-tuning loop, `opinions train` and `opinions evaluate`."""

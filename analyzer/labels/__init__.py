@@ -1,0 +1,1 @@
+"""Labelled data: reading it, scoring predictions against it, correcting class shares with it."""

@@ -1,0 +1,1 @@
+"""The DuckDB store: schema, writes, the ingest lock, exports."""

@@ -1,0 +1,1 @@
+"""Topics beyond a dump's own fields: keyword rules, discovered clusters, their summaries."""

@@ -21,6 +21,7 @@ import typer
 from analyzer import __version__
 from analyzer.reports.catalog import REPORTS, Report
 from analyzer.tasks import NAMES as TASK_NAMES
+from analyzer.tasks import default_ingest_tasks
 from analyzer.text.safe_output import for_terminal
 
 app = typer.Typer(
@@ -117,6 +118,7 @@ def _options(version: Annotated[bool, typer.Option("--version", help="Print the 
 
 
 TaskHelp = " | ".join(TASK_NAMES)
+DEFAULT_TASKS = default_ingest_tasks()
 
 
 def with_model_options(fn: F) -> F:
@@ -199,7 +201,8 @@ def ingest(
     topic: Annotated[str | None, typer.Option(help="One topic for every comment of this run (for files that have none).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter: one character, or tab (default: sniffed among , ; tab |).")] = None,
     no_header: Annotated[bool, typer.Option("--no-header", help="A CSV's first line is a row: columns are named 1, 2, ... (--text-field 6).")] = False,
-    tasks: Annotated[str, typer.Option(help=f"{','.join(TASK_NAMES)} | all | none: what to run on new texts.")] = "all",
+    tasks: Annotated[str, typer.Option(help=f"{','.join(TASK_NAMES)} | default | all | none: what to run on new "
+                                            f"texts (default: {','.join(DEFAULT_TASKS)}).")] = "default",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     batch_tokens: BatchTokensOption = None,
     profile: Annotated[str | None, typer.Option(help="Model profile: embedded (offline default) | hub.")] = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer import settings
 from analyzer.config import load_config
 from analyzer.models import pack as modelpack
-from analyzer.models.spec import MODEL_TASKS, ModelConfigError, ModelSpec, resolve
+from analyzer.models.spec import ModelConfigError, ModelSpec, model_tasks, resolve
 from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
 from analyzer.store.database import Store, open_store
 from analyzer.tasks import NAMES as TASK_NAMES
@@ -25,15 +25,20 @@ if TYPE_CHECKING:
 
 
 def parse_tasks(value: str) -> list[str]:
+    """`--tasks`: names joined by commas, `default` (the tasks whose folder says so), `all` or `none`."""
+    from analyzer.tasks import default_ingest_tasks
+
     value = (value or "").strip().lower()
-    if value in {"all", ""}:
+    if value in {"default", ""}:
+        return default_ingest_tasks()
+    if value == "all":
         return list(TASK_NAMES)
     if value == "none":
         return []
     chosen = [t.strip() for t in value.split(",") if t.strip()]
     unknown = [t for t in chosen if t not in TASK_NAMES]
     if unknown:
-        raise ModelConfigError(f"unknown task(s) {', '.join(unknown)}: use {','.join(TASK_NAMES)} | all | none")
+        raise ModelConfigError(f"unknown task(s) {', '.join(unknown)}: use {','.join(TASK_NAMES)} | default | all | none")
     return chosen
 
 
@@ -393,7 +398,7 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
 
     config = load_config(config_path)
     rows = []
-    for task in MODEL_TASKS:
+    for task in model_tasks():
         spec = resolve(task, None, config, profile)
         analysed = task in TASK_NAMES  # the summary model is English-only and runs at fp32
         rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if analysed else "en",
@@ -421,10 +426,12 @@ def _speed_paths(spec: ModelSpec) -> str:
 
 def show_settings(config_path: Path | None, flags: dict[str, str | None], fmt: str = "table") -> None:
     """`opinions config show`: each setting, its effective value, where it came from, and its variable."""
+    from analyzer.models.spec import model_defaults
     from analyzer.reports.render import Section, render
-    from analyzer.settings import BY_NAME, show
+    from analyzer.settings import lookup, show
 
-    rows = [(e.name, e.value, e.origin, BY_NAME[e.name].env) for e in show(load_config(config_path), flags)]
+    defaults = {task: model_defaults(task) for task in model_tasks()}
+    rows = [(e.name, e.value, e.origin, lookup(e.name).env) for e in show(defaults, load_config(config_path), flags)]
     columns = ["setting", "value", "from", "env"]
     sys.stdout.write(render([Section("settings", columns, rows, title="Settings in effect")], fmt))
 

@@ -14,23 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzer.errors import OpinionsError
-from analyzer.tasks import NAMES as ANALYSIS_TASKS
 
-MODEL_TASKS = (*ANALYSIS_TASKS, "summary")  # every task with a configurable model (summary: analyzer.topics.summarize)
-# the last layer of the rule for a task's model: what each profile runs
-PROFILES: dict[str, dict[str, str]] = {
-    "embedded": dict.fromkeys(MODEL_TASKS, "embedded"),
-    "hub": {
-        "sentiment": "cardiffnlp/twitter-roberta-base-sentiment-latest",
-        "ner": "dslim/bert-base-NER",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-    "hub-multilingual": {
-        "sentiment": "cardiffnlp/twitter-xlm-roberta-base-sentiment",
-        "ner": "Davlan/xlm-roberta-base-ner-hrl",
-        "summary": "sshleifer/distilbart-cnn-12-6",
-    },
-}
+# what `--profile` chooses from; each task's folder says which model a profile runs (analyzer.tasks.declaration),
+# and the summary model's are in analyzer.topics. Settings sit below the tasks: they know no task's name.
+PROFILE_NAMES = ("embedded", "hub", "hub-multilingual")
 
 
 class SettingError(OpinionsError, ValueError):
@@ -55,10 +42,7 @@ def _cache_default(env: Mapping[str, str]) -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "opinions.duckdb", "OPINIONS_DB", None, "The DuckDB database file (--db)."),
     Setting("profile", "embedded", "OPINIONS_PROFILE", ("models", "profile"),
-            "Model profile: embedded (offline), hub, hub-multilingual (--profile)."),
-    *(Setting(f"{task}_model", None, f"OPINIONS_{task.upper()}_MODEL", ("models", task),
-              f"The {task} model: embedded, a hub id, or a folder (default: the profile's).")
-      for task in MODEL_TASKS),
+            f"Model profile: {', '.join(PROFILE_NAMES)} (--profile; embedded is offline)."),
     Setting("cache", None, "OPINIONS_CACHE", None,
             "Where the materialised model pack and traces live (default: $XDG_CACHE_HOME/opinions, else "
             "~/.cache/opinions).", _cache_default),
@@ -77,11 +61,18 @@ class Effective:
     origin: str  # "flag", "env OPINIONS_DB", "config file [models] profile", "default", "profile hub"
 
 
+def model_setting(task: str) -> Setting:
+    """The setting that picks task `task`'s model (`--<task>-model`, OPINIONS_<TASK>_MODEL, [models] <task>)."""
+    return Setting(f"{task}_model", None, f"OPINIONS_{task.upper()}_MODEL", ("models", task),
+                   f"The {task} model: embedded, a hub id, or a folder (default: the profile's).")
+
+
 def lookup(name: str) -> Setting:
-    try:
+    if name in BY_NAME:
         return BY_NAME[name]
-    except KeyError:
-        raise SettingError(f"unknown setting {name!r}: choose one of {', '.join(BY_NAME)}") from None
+    if name.endswith("_model") and name.removesuffix("_model").isidentifier():
+        return model_setting(name.removesuffix("_model"))  # the caller knows whether that task exists
+    raise SettingError(f"unknown setting {name!r}: choose one of {', '.join(BY_NAME)}, or <task>_model")
 
 
 def effective(name: str, flag: str | None = None, config: Mapping[str, Any] | None = None,
@@ -134,14 +125,16 @@ def cpu_threads() -> int | None:
     return threads
 
 
-def show(config: Mapping[str, Any] | None = None, flags: Mapping[str, str | None] | None = None,
-         env: Mapping[str, str] | None = None) -> list[Effective]:
-    """Every setting's effective value; a task's model left to the profile names the profile's choice."""
+def show(model_defaults: Mapping[str, Mapping[str, str]], config: Mapping[str, Any] | None = None,
+         flags: Mapping[str, str | None] | None = None, env: Mapping[str, str] | None = None) -> list[Effective]:
+    """Every setting's effective value, then each task's model (`model_defaults`: task → profile → model);
+    a model left to the profile names the profile's choice."""
     flags = flags or {}
-    values = {s.name: effective(s.name, flags.get(s.name), config, env) for s in SETTINGS}
-    profile = values["profile"].value or "embedded"
-    for task in MODEL_TASKS:
-        chosen = values[f"{task}_model"]
-        if chosen.origin == "default" and profile in PROFILES:
-            values[chosen.name] = Effective(chosen.name, PROFILES[profile][task], f"profile {profile}")
-    return list(values.values())
+    values = [effective(s.name, flags.get(s.name), config, env) for s in SETTINGS]
+    profile = next(v.value for v in values if v.name == "profile") or "embedded"
+    for task, defaults in model_defaults.items():
+        chosen = effective(f"{task}_model", flags.get(f"{task}_model"), config, env)
+        if chosen.origin == "default" and profile in defaults:
+            chosen = Effective(chosen.name, defaults[profile], f"profile {profile}")
+        values.append(chosen)
+    return values

@@ -22,8 +22,13 @@ def load(name: str) -> str:
 
 
 def statements(name: str) -> list[str]:
-    """Split a multi-statement file on `;` at line ends (our files never put `;` in strings)."""
-    return [block.strip() for block in load(name).split(";\n") if _has_code(block)]
+    """The statements of a multi-statement file here."""
+    return split(load(name))
+
+
+def split(text: str) -> list[str]:
+    """Split SQL text on `;` at line ends (our files never put `;` in strings)."""
+    return [block.strip() for block in text.split(";\n") if _has_code(block)]
 
 
 def _has_code(block: str) -> bool:

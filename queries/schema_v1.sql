@@ -59,27 +59,8 @@ CREATE TABLE IF NOT EXISTS analyses (
     PRIMARY KEY (text_hash, task, model)
 );
 
-CREATE TABLE IF NOT EXISTS sentiment (
-    text_hash VARCHAR NOT NULL,
-    model VARCHAR NOT NULL,
-    label VARCHAR,                      -- negative | neutral | positive | NULL (unsupported)
-    score DOUBLE,
-    p_negative DOUBLE,
-    p_neutral DOUBLE,
-    p_positive DOUBLE,
-    reason VARCHAR,
-    PRIMARY KEY (text_hash, model)
-);
-
-CREATE TABLE IF NOT EXISTS entities (
-    text_hash VARCHAR NOT NULL,
-    model VARCHAR NOT NULL,
-    "start" INTEGER NOT NULL,           -- character offsets into comments.text
-    "end" INTEGER NOT NULL,
-    label VARCHAR NOT NULL,             -- PER ORG LOC PRODUCT WORK | HASHTAG MENTION CASHTAG
-    text VARCHAR NOT NULL,
-    score DOUBLE
-);
+-- Each task's result table (sentiment, entities, offensive, emotion) comes from its folder:
+-- analyzer/tasks/<name>/table.sql, created after this schema (analyzer.store.database).
 
 CREATE TABLE IF NOT EXISTS summaries (
     topic VARCHAR NOT NULL,

@@ -96,7 +96,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def tiny_env(tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Point both tasks at the stand-in models through the documented env variables."""
-    monkeypatch.setenv("OPINIONS_SENTIMENT_MODEL", str(tiny_models["sentiment"]))
-    monkeypatch.setenv("OPINIONS_NER_MODEL", str(tiny_models["ner"]))
+    """Point every task at the stand-in models through the documented env variables."""
+    for task, folder in tiny_models.items():
+        monkeypatch.setenv(f"OPINIONS_{task.upper()}_MODEL", str(folder))
     return tiny_models

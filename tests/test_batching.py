@@ -77,8 +77,8 @@ def test_long_text_ner_uses_strided_windows_with_exact_offsets(tiny_models, capl
     # every span's offsets are exact, and no "sequence length" warning appears
     from analyzer.models.runtime import Runtime
     from analyzer.models.spec import ModelSpec
-    from analyzer.tasks.ner import NerTask
-    from analyzer.tasks.sentiment import SentimentTask
+    from analyzer.tasks.ner.task import NerTask
+    from analyzer.tasks.sentiment.task import SentimentTask
 
     words = " ".join(f"Berlin{i} Apple phone review" for i in range(120)) + " end #Final @who"
     ner = NerTask(ModelSpec("ner", str(tiny_models["ner"])), Runtime("cpu", "float32"))
@@ -97,7 +97,7 @@ def test_long_text_ner_uses_strided_windows_with_exact_offsets(tiny_models, capl
 def test_sentiment_long_text_keeps_head_and_tail(tiny_models):
     from analyzer.models.runtime import Runtime
     from analyzer.models.spec import ModelSpec
-    from analyzer.tasks.sentiment import HEAD_SHARE, SentimentTask
+    from analyzer.tasks.sentiment.task import HEAD_SHARE, SentimentTask
 
     task = SentimentTask(ModelSpec("sentiment", str(tiny_models["sentiment"])), Runtime("cpu", "float32"))
     text = "phone " + "battery " * 300 + "camera"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.tasks import bio
+from analyzer.tasks.ner import bio
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 

@@ -46,7 +46,7 @@ def cased_ner(tiny_models, tmp_path_factory) -> Path:
 
 
 def _ner(folder: Path):
-    from analyzer.tasks.ner import NerTask
+    from analyzer.tasks.ner.task import NerTask
 
     return NerTask(ModelSpec("ner", str(folder)), CPU)
 

@@ -19,7 +19,7 @@ LONG = "The battery lasts all day but the camera app crashes every time I open i
 
 def _task(quantize: str, trimmed: bool, monkeypatch: pytest.MonkeyPatch, spec: ModelSpec | None = None):
     from analyzer.tasks.base import TaskOptions
-    from analyzer.tasks.sentiment import SentimentTask
+    from analyzer.tasks.sentiment.task import SentimentTask
 
     monkeypatch.setenv("OPINIONS_TRACE", "0")  # the eager models, compared as they are
     if not trimmed:
@@ -98,7 +98,7 @@ def test_a_trim_that_stops_working_says_why_once(tiny_models, monkeypatch, caplo
 def test_a_cached_trace_runs_the_trimmed_graph(tiny_models, monkeypatch, tmp_path):
     from analyzer.models import cls_only, traced
     from analyzer.tasks.base import TaskOptions
-    from analyzer.tasks.sentiment import SentimentTask
+    from analyzer.tasks.sentiment.task import SentimentTask
 
     monkeypatch.setenv("OPINIONS_CACHE", str(tmp_path))
     spec = ModelSpec("sentiment", str(tiny_models["sentiment"]))

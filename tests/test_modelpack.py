@@ -185,8 +185,8 @@ def test_quantize_auto_never_picks_batch_dependent_int8_and_records_the_precisio
 def test_an_embedded_ner_model_decoded_with_other_tag_transitions_is_another_model(monkeypatch, tmp_path):
     from analyzer.models.runtime import Runtime
     from analyzer.models.spec import ModelSpec
-    from analyzer.tasks import bio
     from analyzer.tasks.analysis import AnalysisSettings
+    from analyzer.tasks.ner import bio
 
     monkeypatch.setattr(modelpack, "pack_entry", lambda task: modelpack.PackEntry(task, tmp_path, {"sha256": "b" * 64}))
     spec = ModelSpec("ner", "embedded")

@@ -5,7 +5,7 @@ Pure functions over given tags and offsets (no model): the cases the demo data s
 
 from __future__ import annotations
 
-from analyzer.tasks.ner import _entities, _join_hyphenated, _trimmed, social_entities
+from analyzer.tasks.ner.task import _entities, _join_hyphenated, _trimmed, social_entities
 
 
 def words_of(text: str, tags: list[str]) -> list[dict]:

@@ -11,7 +11,8 @@ import pytest
 import analyzer
 from analyzer.cli import app
 from analyzer.models.spec import resolve
-from analyzer.settings import SETTINGS, effective
+from analyzer.settings import SETTINGS, effective, lookup
+from analyzer.tasks import NAMES
 
 
 def test_a_flag_beats_the_environment_which_beats_the_config_file_which_beats_the_default():
@@ -38,15 +39,16 @@ def test_every_setting_has_a_variable_and_help_and_a_unique_name():
 
 
 def test_config_show_prints_each_settings_value_and_where_it_came_from(runner, tmp_path, monkeypatch):
-    for setting in SETTINGS:
-        monkeypatch.delenv(setting.env, raising=False)
+    model_settings = {f"{task}_model" for task in (*NAMES, "summary")}
+    for name in [s.name for s in SETTINGS] + sorted(model_settings):
+        monkeypatch.delenv(lookup(name).env, raising=False)
     monkeypatch.setenv("OPINIONS_DB", str(tmp_path / "env.duckdb"))
     config = tmp_path / "opinions.toml"
     config.write_text('[models]\nprofile = "hub"\nsentiment = "my/sentiment"\n')
     result = runner.invoke(app, ["config", "show", "--config", str(config), "--format", "json"])
     assert result.exit_code == 0, result.output
     shown = {row["setting"]: (row["value"], row["from"]) for row in json.loads(result.stdout)}
-    assert set(shown) == {s.name for s in SETTINGS}
+    assert set(shown) == {s.name for s in SETTINGS} | model_settings  # every task's model, from the registry
     assert shown["db"] == (str(tmp_path / "env.duckdb"), "env OPINIONS_DB")
     assert shown["profile"] == ("hub", "config file [models] profile")
     assert shown["sentiment_model"] == ("my/sentiment", "config file [models] sentiment")

@@ -27,7 +27,7 @@ def test_every_registered_task_has_a_module_and_an_example_here():
 
 def test_an_unknown_task_name_is_refused_with_the_names_there_are():
     with pytest.raises(UnknownTask, match="sentiment, ner"):
-        task_class("emotion")
+        task_class("toxicity")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -65,7 +65,7 @@ def test_the_registry_and_the_error_base_import_nothing_heavy():
 
 @pytest.mark.parametrize("module", ["analyzer.ingest.options", "analyzer.ingest.progress", "analyzer.ingest.landing",
                                     "analyzer.ingest.local", "analyzer.ingest.ray", "analyzer.ingest.run",
-                                    "analyzer.tasks.sentiment", "analyzer.tasks.ner", "analyzer.models.spec"])
+                                    "analyzer.tasks.sentiment.task", "analyzer.tasks.ner.task", "analyzer.models.spec"])
 def test_each_module_imports_first_on_its_own(module):
     """An import cycle shows up as a module that cannot be the first one imported."""
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
@@ -118,7 +118,7 @@ def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(m
 
     import analyzer.cli as cli
 
-    monkeypatch.setattr(cli, "TASK_NAMES", (*NAMES, "emotion"))
+    monkeypatch.setattr(cli, "TASK_NAMES", (*NAMES, "sarcasm"))
     seen = {}
 
     @cli.with_model_options
@@ -129,6 +129,6 @@ def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(m
 
     app = typer.Typer()
     app.command()(command)
-    result = CliRunner().invoke(app, ["--emotion-model", "my/emotion", "--ner-model", "x"])
+    result = CliRunner().invoke(app, ["--sarcasm-model", "my/sarcasm", "--ner-model", "x"])
     assert result.exit_code == 0, result.output
-    assert seen == {"sentiment": None, "ner": "x", "emotion": "my/emotion"}
+    assert seen == {"sentiment": None, "ner": "x", "sarcasm": "my/sarcasm"}

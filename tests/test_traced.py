@@ -24,8 +24,8 @@ TEXTS = ["I absolutely love this phone", "Barack Obama met Angela Merkel in Berl
 
 def _task(kind: str, folder: Path, quantize: str = "none"):
     from analyzer.tasks.base import TaskOptions
-    from analyzer.tasks.ner import NerTask
-    from analyzer.tasks.sentiment import SentimentTask
+    from analyzer.tasks.ner.task import NerTask
+    from analyzer.tasks.sentiment.task import SentimentTask
 
     cls = SentimentTask if kind == "sentiment" else NerTask
     return cls(ModelSpec(kind, str(folder)), CPU, TaskOptions(quantize=quantize))
@@ -49,7 +49,7 @@ import os, sys, json
 os.environ["OPINIONS_CACHE"] = {str(tmp_path)!r}
 from analyzer.models.spec import ModelSpec
 from analyzer.models.runtime import Runtime
-from analyzer.tasks.ner import NerTask
+from analyzer.tasks.ner.task import NerTask
 task = NerTask(ModelSpec("ner", {str(tiny_models["ner"])!r}), Runtime("cpu", "float32"))
 out = task.predict(["Barack Obama met Angela Merkel in Berlin"])
 print(json.dumps({{"transformers": "transformers" in sys.modules, "traced": type(task.model).__name__}}))
@@ -128,7 +128,7 @@ def test_an_unwritable_cache_costs_no_tracing_and_the_run_goes_on(tiny_models, m
 def test_a_traced_ner_model_decodes_with_the_models_learned_tag_transitions(tiny_models, monkeypatch, tmp_path):
     import shutil
 
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
     folder = tmp_path / "ner-transitions"
     shutil.copytree(tiny_models["ner"], folder)
     config = json.loads((folder / "config.json").read_text())

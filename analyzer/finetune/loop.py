@@ -330,9 +330,9 @@ def encode_tagged(tokenizer: Any, sentences: Sequence[list[str]], max_length: in
 def word_tags(logits: torch.Tensor, word_ids: list[int | None], n_words: int, id2tag: Sequence[str],
               learned: tuple[Any, Any] | None = None) -> list[str]:
     """Word-level BIO tags from token logits: each word is scored by its first subword, and the
-    sequence is the most probable valid one (`analyzer.tasks.bio`, with the model's `learned`
+    sequence is the most probable valid one (`analyzer.tasks.ner.bio`, with the model's `learned`
     transitions), exactly as inference decodes."""
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
     probs = torch.softmax(logits.float(), dim=-1).numpy()
     tags = ["O"] * n_words  # words cut off by truncation stay O
     for wid, _, index in bio.decode_words(probs, word_ids, id2tag, learned):

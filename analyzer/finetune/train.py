@@ -294,7 +294,7 @@ def _train_token_tags(request: TrainRequest, canonical: Callable[[list[str]], li
     """BIO tags per word (CoNLL); the tag transitions of the training data are learned for decoding."""
     from analyzer.finetune.loop import encode_tagged, predict_logits, word_tags
     from analyzer.labels.metrics import entity_scores
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
 
     data = read_conll(request.file)
     if len(data.tokens) < MIN_SENTENCES:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analyzer.errors import OpinionsError
 from analyzer.models import pack as modelpack
-from analyzer.settings import MODEL_TASKS, PROFILES, effective
+from analyzer.settings import PROFILE_NAMES, effective
 
 # Languages of known hub models; None means "any language" (multilingual).
 KNOWN_LANGUAGES: dict[str, list[str] | None] = {
@@ -122,13 +122,33 @@ def folder_digest(folder: Path, names: tuple[str, ...] = MODEL_FILES) -> str:
     return digest.hexdigest()
 
 
+def model_tasks() -> tuple[str, ...]:
+    """Every task with a configurable model: the analysis tasks, and the summary model (analyzer.topics)."""
+    from analyzer import tasks
+
+    return (*tasks.NAMES, "summary")
+
+
+def model_defaults(task: str) -> dict[str, str]:
+    """The model each profile runs for `task`: its folder's `About.profiles` (analyzer.tasks), or the summary
+    model's (analyzer.topics). Asked late: the tasks sit above the models."""
+    if task == "summary":
+        from analyzer.topics import SUMMARY_MODELS
+        return dict(SUMMARY_MODELS)
+    from analyzer import tasks
+
+    if task not in tasks.NAMES:
+        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(model_tasks())}")
+    return tasks.model_defaults(task)
+
+
 def resolve(task: str, flag: str | None = None, config: dict | None = None, profile: str | None = None) -> ModelSpec:
-    if task not in MODEL_TASKS:
-        raise ModelConfigError(f"unknown task {task!r}: choose one of {', '.join(MODEL_TASKS)}")
+    """The model that runs `task`, by the settings rule: flag > env > config file > the profile's."""
+    defaults = model_defaults(task)
     profile = effective("profile", profile, config).value or "embedded"
-    if profile not in PROFILES:
-        raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
-    source = effective(f"{task}_model", flag, config).value or PROFILES[profile][task]
+    if profile not in PROFILE_NAMES:
+        raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILE_NAMES)}")
+    source = effective(f"{task}_model", flag, config).value or defaults[profile]
     return ModelSpec(task, str(source))
 
 

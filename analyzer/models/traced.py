@@ -38,7 +38,7 @@ from analyzer.models.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TRACEABLE_MODES = ("none", "bf16")
-OUR_CONFIG_PREFIX = "opinions_"  # config keys this project adds (analyzer.text.casing, analyzer.tasks.bio)
+OUR_CONFIG_PREFIX = "opinions_"  # config keys this project adds (analyzer.text.casing, analyzer.tasks.ner.bio)
 # texts the bare tokenizer must encode exactly as transformers does before a trace is kept
 PROBE_TEXTS = (
     "I LOVE the new iPhone!!! 😍 https://t.co/abc #apple @tim_cook $AAPL",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ import duckdb
 
 from analyzer import queries
 from analyzer.errors import OpinionsError
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 6  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their
@@ -262,13 +265,45 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(row[0]) if row else None
 
 
+def stale_task_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The registered tasks whose result table is missing or older than its folder's `table.sql`."""
+    from analyzer import tasks  # the registry (cheap); tasks sit above the store, so the call is made late
+
+    stored = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE 'table.%'").fetchall())
+    return [name for name in tasks.NAMES if stored.get(f"table.{name}") != tasks.table_digest(name)]
+
+
+def _ensure_task_tables(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Create each named task's table from its folder (`analyzer/tasks/<name>/table.sql`).
+
+    A task's schema is its folder's, not a global version: a table made by an older definition is
+    dropped with the task's cache markers, so its results (derived from the stored comments, which
+    stay) are computed again by the next ingest or `opinions analyze-stored`. A table that predates
+    the digests (sentiment and entities were in schema_v1, same definition) is adopted as it is."""
+    from analyzer import tasks
+
+    for name in names:
+        table = tasks.about(name).table
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $t",
+                             {"t": table}).fetchone()[0]
+        if exists and get_meta(con, f"table.{name}") is not None:
+            log.warning("the %s task's table changed in this version of opinions: its results are dropped and "
+                        "computed again for every stored comment by the next ingest", name)
+            con.execute(f'DROP TABLE "{table}"')  # our own table name (About.table), never a user value
+            con.execute("DELETE FROM analyses WHERE task = $task", {"task": name})
+        for statement in queries.split(tasks.sql(name, "table")):
+            con.execute(statement)
+        set_meta(con, f"table.{name}", tasks.table_digest(name))
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     version = schema_version(con)
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
             f"database {path} has schema version {version}, newer than this opinions ({SCHEMA_VERSION}); upgrade opinions"
         )
-    if version == SCHEMA_VERSION:
+    stale = stale_task_tables(con) if version is not None else None
+    if version == SCHEMA_VERSION and not stale:
         return
     con.execute("BEGIN TRANSACTION")
     try:
@@ -278,6 +313,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         for step in range((version or 1) + 1, SCHEMA_VERSION + 1):
             for statement in queries.statements(f"migrate_v{step}"):
                 con.execute(statement)
+        _ensure_task_tables(con, stale_task_tables(con))
         for statement in queries.statements("views"):
             con.execute(statement)
         con.execute(
@@ -343,6 +379,11 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
     if version < SCHEMA_VERSION:
         con.close()
         raise StoreError(f"database {path} has schema version {version}: run any `opinions ingest` to migrate it")
+    stale = stale_task_tables(con)
+    if stale:
+        con.close()
+        raise StoreError(f"database {path} has no current table for task(s) {', '.join(stale)} (made by an older "
+                         "opinions): run any `opinions ingest` to add them")
     return con
 
 

@@ -236,7 +236,9 @@ def add_counters(con: duckdb.DuckDBPyConnection, run_id: int, delta: dict[str, i
 def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], model_ids: dict[str, str],
                   run_id: int, need_sets: dict[str, set[str]], counters: dict[str, int] | None = None) -> None:
     """Land one chunk of predictions in one transaction: each task's rows (through its own
-    `queries/tasks/<task>.sql`), the cache markers and the detected languages."""
+    `analyzer/tasks/<task>/land.sql`), the cache markers and the detected languages."""
+    from analyzer import queries
+    from analyzer.tasks import sql as task_sql
     from analyzer.tasks import task_class
 
     hashes = result["text_hash"]
@@ -263,7 +265,8 @@ def write_results(con: duckdb.DuckDBPyConnection, result: dict[str, list[Any]], 
         for task, rows in task_rows.items():
             con.register("task_rows", pl.DataFrame(rows, schema=task_class(task).row_schema))
             try:
-                run_sql(con, f"tasks/{task}", {})
+                for statement in queries.split(task_sql(task, "land")):
+                    con.execute(statement)
             finally:
                 con.unregister("task_rows")
         run_sql(con, "ingest/write_results", {"run_id": run_id})

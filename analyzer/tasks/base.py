@@ -6,7 +6,7 @@ turns texts into token sequences (cut or windowed) plus whatever postprocess nee
 the outputs back; forward is the one batched runner (`batching.run_batched`: sorting,
 token budgets, inference mode, out-of-memory back-off); postprocess turns logits into one
 prediction per text. Besides predicting, a task says how its predictions travel and land:
-`rows()` for its store table (through its own `queries/tasks/<name>.sql`), `json_line()`
+`rows()` for its store table (through its folder's `land.sql`), `json_line()`
 for `opinions analyze`, and `to_columns()` / `from_columns()` for the Ray engine's flat
 result blocks. Nothing outside a task's module knows what its predictions look like.
 
@@ -24,6 +24,7 @@ from analyzer.models import pack as modelpack
 from analyzer.models import traced
 from analyzer.models.runtime import Runtime, load_model, load_tokenizer, quantize
 from analyzer.models.spec import ModelSpec, load_folder_or_id
+from analyzer.tasks.declaration import About
 
 Prediction = Any  # one text's result: a task's own shape (a dict for sentiment, a list of spans for NER)
 
@@ -48,9 +49,10 @@ class Encoded:
 class Task:
     """Base: holds tokenizer + model, and the shared forward."""
 
+    about: ClassVar[About]  # the task folder's ABOUT
     name: ClassVar[str]
     model_kind: ClassVar[str]  # "sequence" | "token" (runtime.load_model)
-    # the store: the frame `rows()` fills, registered as `task_rows` for queries/tasks/<name>.sql
+    # the store: the frame `rows()` fills, registered as `task_rows` for its folder's land.sql
     row_schema: ClassVar[dict[str, Any]]
     # `opinions evaluate`: settings it scores the model with, and its per-class tables (name: title, columns)
     evaluation_settings: ClassVar[dict[str, Any]] = {}

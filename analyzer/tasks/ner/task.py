@@ -2,7 +2,7 @@
 
 Long texts are cut into overlapping windows (each token takes its probabilities from the
 window where it is most central); word-level BIO tags are decoded with the model's tag
-transitions (`analyzer.tasks.bio`), hyphenated compounds are joined and edge punctuation trimmed.
+transitions (`analyzer.tasks.ner.bio`), hyphenated compounds are joined and edge punctuation trimmed.
 Rule-based social tokens (#hashtags, @mentions, $CASHTAGS) replace the model's entities they
 overlap. Results land in `entities`.
 """
@@ -20,6 +20,7 @@ import polars as pl
 from analyzer.models.runtime import Runtime
 from analyzer.models.spec import ModelSpec
 from analyzer.tasks.base import Encoded, Prediction, Task, TaskOptions
+from analyzer.tasks.ner import ABOUT
 from analyzer.text.casing import NONE as CASE_NONE
 from analyzer.text.casing import token_case_types, uses_case_types
 from analyzer.text.normalise import URL_PATTERN, mask_markup
@@ -79,6 +80,7 @@ def canonical_entity_type(name: str) -> str:
 
 
 class NerTask(Task):
+    about = ABOUT
     name = "ner"
     model_kind = "token"
     row_schema: ClassVar[dict[str, Any]] = {
@@ -90,7 +92,7 @@ class NerTask(Task):
         "per_type": ("per entity type", ["type", "precision", "recall", "f1", "support"])}
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
-        from analyzer.tasks import bio
+        from analyzer.tasks.ner import bio
         super().__init__(spec, runtime, options)
         self.tags = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
         self.transitions = bio.transition_scores(self.model.config, self.tags)  # None: plain BIO constraint
@@ -101,9 +103,9 @@ class NerTask(Task):
 
     @classmethod
     def decoding_id(cls, spec: ModelSpec) -> str:
-        """Decoding with other tag transitions (analyzer.tasks.bio) gives other entities from the same weights.
+        """Decoding with other tag transitions (analyzer.tasks.ner.bio) gives other entities from the same weights.
         Read from the pack's config, which is what decoding reads; a local folder's digest covers its config."""
-        from analyzer.tasks.bio import CONFIG_KEY
+        from analyzer.tasks.ner.bio import CONFIG_KEY
 
         weight = (spec.shipped_config().get(CONFIG_KEY) or {}).get("weight")
         return f"+transitions{weight:g}" if weight else ""
@@ -158,7 +160,7 @@ class NerTask(Task):
 
     def _spans(self, text: str, word_ids: list[int | None], offsets: list[tuple[int, int]],
                token_probs: Any) -> list[dict[str, Any]]:
-        from analyzer.tasks import bio
+        from analyzer.tasks.ner import bio
         last = {wid: k for k, wid in enumerate(word_ids) if wid is not None}  # a word ends at its last subword
         words = [{"tag": self.tags[tag], "score": float(token_probs[position, tag]),
                   "start": offsets[position][0], "end": offsets[last[wid]][1]}

@@ -1,12 +1,18 @@
-"""Sentiment: one label (negative / neutral / positive) and its probabilities per text.
+"""A sentence classifier: one label, its probability and the whole distribution per text.
 
-Long texts keep their head and tail (`HEAD_SHARE`); the text is normalised the way the
-model was trained (its config's `opinions_normalisation`). Results land in `sentiment`.
+Sentiment, offensive and emotion are this class with their own `About` (labels, table) and
+label aliases. Long texts keep their head and tail (`HEAD_SHARE`); the text is normalised the
+way the model was trained (its config's `opinions_normalisation`); the head reads [CLS] only, so
+the last layer runs for that row alone (`analyzer.models.cls_only`, same logits).
+
+Rows: `label`, `score` (the label's probability), a `p_<label>` column per label the task's
+reports count (`prob_labels`), and `reason` when the text was not analysed (its language).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,43 +22,56 @@ import polars as pl
 from analyzer.models.runtime import Runtime
 from analyzer.models.spec import ModelSpec
 from analyzer.tasks.base import Encoded, Prediction, Task, TaskOptions
+from analyzer.tasks.declaration import About
 from analyzer.text.normalise import model_normalisation, normaliser
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
 HEAD_SHARE = 0.25  # long texts keep the first quarter and the last three quarters of the budget
-NUMERIC_SENTIMENT = {"0": "negative", "1": "neutral", "2": "positive"}  # TweetEval's convention
 
 
-def canonical_sentiment_labels(raw: list[str]) -> list[str]:
-    """Map a model's label names onto negative/neutral/positive where they mean that."""
-    lowered = [r.lower() for r in raw]
-    aliases = {"neg": "negative", "pos": "positive", "neu": "neutral"}
-    lowered = [aliases.get(r, r) for r in lowered]
-    if all(r.startswith("label_") for r in lowered) and len(raw) in (2, 3):
-        return ["negative", "positive"] if len(raw) == 2 else list(SENTIMENT_LABELS)
-    return lowered
+def prob_column(label: str) -> str:
+    """The store column of a label's probability: `p_negative`, `p_not_offensive`."""
+    return "p_" + re.sub(r"\W", "_", label.lower())
 
 
-class SentimentTask(Task):
-    name = "sentiment"
+def row_schema(prob_labels: tuple[str, ...]) -> dict[str, Any]:
+    return {"text_hash": pl.String, "model": pl.String, "label": pl.String, "score": pl.Float64,
+            **{prob_column(label): pl.Float64 for label in prob_labels}, "reason": pl.String}
+
+
+class SentenceClassifier(Task):
+    about: ClassVar[About]
     model_kind = "sequence"
-    row_schema: ClassVar[dict[str, Any]] = {
-        "text_hash": pl.String, "model": pl.String, "label": pl.String, "score": pl.Float64,
-        "p_negative": pl.Float64, "p_neutral": pl.Float64, "p_positive": pl.Float64, "reason": pl.String}
+    prob_labels: ClassVar[tuple[str, ...]]  # the labels with a p_ column (default: every label of `about`)
+    # what other models call our labels (lower-cased name → ours); "label_i" names of a head with as many
+    # labels as ours are taken to be ours in order
+    aliases: ClassVar[dict[str, str]] = {}
     metric_tables: ClassVar[dict[str, tuple[str, list[str]]]] = {
         "per_label": ("per label", ["label", "recall", "f1", "support"])}
-    canonical_labels = staticmethod(canonical_sentiment_labels)
     speed_path_names: ClassVar[tuple[str, ...]] = ("[CLS]-only last layer",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "about" in cls.__dict__:
+            cls.name = cls.about.name
+            cls.prob_labels = cls.__dict__.get("prob_labels", cls.about.labels)
+            cls.row_schema = row_schema(cls.prob_labels)
+
+    @classmethod
+    def canonical_labels(cls, raw: list[str]) -> list[str]:
+        """A model's or a labelled file's label names as this task spells them."""
+        lowered = [cls.aliases.get(r.lower(), r.lower()) for r in raw]
+        if all(r.startswith("label_") for r in lowered) and len(raw) == len(cls.about.labels):
+            return list(cls.about.labels)
+        return lowered
 
     def __init__(self, spec: ModelSpec, runtime: Runtime, options: TaskOptions | None = None) -> None:
         super().__init__(spec, runtime, options)
         raw = [str(self.model.config.id2label[i]) for i in range(self.model.config.num_labels)]
-        self.labels = canonical_sentiment_labels(raw)
+        self.labels = self.canonical_labels(raw)
         # the text is normalised the way the model was trained (config `opinions_normalisation`); unknown: refused
         self.normalise = normaliser(model_normalisation(self.model.config))
 
     def prepare(self, model: Any) -> Any:
-        """The head reads [CLS] only: the last layer runs for that row alone (analyzer.models.cls_only, same logits)."""
         from analyzer.models import cls_only
         model, state = cls_only.trim(model)
         self.speed_paths[self.speed_path_names[0]] = "on" if state.active else f"off ({state.reason})"
@@ -85,8 +104,7 @@ class SentimentTask(Task):
         return [{"text_hash": text_hash, "model": model,
                  "label": prediction["label"] if prediction else None,
                  "score": prediction["score"] if prediction else None,
-                 "p_negative": scores.get("negative"), "p_neutral": scores.get("neutral"),
-                 "p_positive": scores.get("positive"),
+                 **{prob_column(label): scores.get(label) for label in cls.prob_labels},
                  "reason": None if prediction else f"unsupported language: {lang}"}]
 
     @classmethod
@@ -118,9 +136,11 @@ class SentimentTask(Task):
         require_single_labels(data, path)
         gold = data.labels
         model_labels = set(predictor.tasks[cls.name].labels)
-        if set(gold) <= set(NUMERIC_SENTIMENT) and set(SENTIMENT_LABELS) <= model_labels:
-            gold = [NUMERIC_SENTIMENT[g] for g in gold]
-        gold = [g.lower() if g.lower() in model_labels else g for g in gold]
+        numbered = {str(i): label for i, label in enumerate(cls.about.labels)}  # TweetEval's 0, 1, 2 convention
+        if set(gold) <= set(numbered) and set(cls.about.labels) <= model_labels:
+            gold = [numbered[g] for g in gold]
+        gold = [cls.aliases.get(g.lower(), g.lower()) if cls.aliases.get(g.lower(), g.lower()) in model_labels else g
+                for g in gold]
         started = time.perf_counter()
         result = predictor({"text_hash": [str(i) for i in range(len(data.texts))], "text": data.texts})
         seconds = time.perf_counter() - started
@@ -135,6 +155,3 @@ class SentimentTask(Task):
         unlabelled = sum(1 for p in predicted if p is None)
         return {"file": str(path), "model": spec.source, **scores, "unsupported_language": unlabelled,
                 "texts_per_second": round(len(data.texts) / max(seconds, 1e-9), 1), "per_label": per_label}
-
-
-TASK = SentimentTask

@@ -92,7 +92,7 @@ def render(task: str, folder: Path | None = None) -> str:
         lines[-2:-2] = [
             f"Decoding adds learned tag transitions, weight {learned['weight']}: the log ratio of how often a tag "
             f"follows another in the {learned['sentences']:,} BTC + WNUT-17 train sentences to how often it "
-            "occurs at all (`analyzer/tasks/bio.py`), stored in `config.json` "
+            "occurs at all (`analyzer/tasks/ner/bio.py`), stored in `config.json` "
             f"(`{learned['command']}`; the weight was chosen on the dev sets). Without them: "
             f"{json.dumps(learned.get('scores_without', {}))}.", "",
         ]

@@ -1,7 +1,7 @@
 """Give a NER pack entry learned tag transitions: `python -m training.ner_transitions FOLDER --weight 0.2`.
 
 The scores are log ratios of how often a tag follows another in the BTC + WNUT-17 train
-tag sequences (`analyzer.tasks.bio.learned_transitions`), added times the weight when decoding.
+tag sequences (`analyzer.tasks.ner.bio.learned_transitions`), added times the weight when decoding.
 They go into the entry's `config.json` (so a traced model's cache key changes too), the
 manifest records the command, and the entry is scored again as stored (`training.pack_check`).
 
@@ -32,7 +32,7 @@ def train_tag_sequences() -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
     from analyzer.text.casing import uses_case_types
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -213,7 +213,7 @@ def measure_ner(trunks: dict, cache: Path, args: argparse.Namespace) -> dict[str
     import torch
 
     from analyzer.labels.metrics import entity_scores
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
 
     btc_tokens, btc_tags = ner_split("btc", "train")
     wnut_tokens, wnut_tags = ner_split("wnut17", "train")

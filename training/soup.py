@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from analyzer.tasks import bio
+from analyzer.tasks.ner import bio
 from analyzer.text.casing import CONFIG_FLAG
 from training import pack_check
 from training.datasets import DatasetsMissing

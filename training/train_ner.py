@@ -34,7 +34,7 @@ def dev_evaluator(tokenizer: Any, max_length: int, dev: dict | None = None, case
     """evaluate(model) -> strict entity F1 (seqeval) on wnut17 dev and btc dev, overall and per type."""
     from analyzer.finetune.loop import encode_tagged, predict_logits, word_tags
     from analyzer.labels.metrics import entity_scores
-    from analyzer.tasks import bio
+    from analyzer.tasks.ner import bio
 
     dev = dev or {name: ner_split(name, "dev") for name in ("wnut17", "btc")}
     dev_encoded = {name: encode_tagged(tokenizer, toks, max_length, case_types=case_types) for name, (toks, _) in dev.items()}

@@ -81,6 +81,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "sentiment": _build_tiny(root / "sentiment", "sequence", ["negative", "neutral", "positive"]),
         "ner": _build_tiny(root / "ner", "token", tags),
+        "offensive": _build_tiny(root / "offensive", "sequence", ["not-offensive", "offensive"]),
     }
 
 

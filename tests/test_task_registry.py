@@ -16,6 +16,7 @@ SAMPLES = {
     "sentiment": [{"label": "positive", "score": 0.9, "scores": {"negative": 0.05, "neutral": 0.05, "positive": 0.9}},
                   None],
     "ner": [[{"text": "Apple", "label": "ORG", "start": 0, "end": 5, "score": 0.8}], [], None],
+    "offensive": [{"label": "offensive", "score": 0.7, "scores": {"not-offensive": 0.3, "offensive": 0.7}}, None],
 }
 
 
@@ -26,7 +27,7 @@ def test_every_registered_task_has_a_module_and_an_example_here():
 
 
 def test_an_unknown_task_name_is_refused_with_the_names_there_are():
-    with pytest.raises(UnknownTask, match="sentiment, ner"):
+    with pytest.raises(UnknownTask, match="sentiment, ner, offensive"):
         task_class("toxicity")
 
 
@@ -109,6 +110,10 @@ def test_every_task_trains_with_the_trainer_of_its_model_kind_and_names_labels_i
     assert task_class("sentiment").canonical_labels(["NEG", "Neu", "pos", "Billing"]) == [
         "negative", "neutral", "positive", "billing"]
     assert task_class("ner").canonical_labels(["B-PER", "O"]) == ["B-PER", "O"]
+    # OffensEval's NOT/OFF, a toxicity model's neutral/toxic, a numbered head: all ours
+    offensive = task_class("offensive").canonical_labels
+    assert offensive(["NOT", "OFF"]) == offensive(["neutral", "toxic"]) == offensive(["LABEL_0", "LABEL_1"]) == [
+        "not-offensive", "offensive"]
 
 
 def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(monkeypatch):
@@ -131,4 +136,4 @@ def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(m
     app.command()(command)
     result = CliRunner().invoke(app, ["--sarcasm-model", "my/sarcasm", "--ner-model", "x"])
     assert result.exit_code == 0, result.output
-    assert seen == {"sentiment": None, "ner": "x", "sarcasm": "my/sarcasm"}
+    assert seen == {"sentiment": None, "ner": "x", "offensive": None, "sarcasm": "my/sarcasm"}

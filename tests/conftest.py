@@ -82,6 +82,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "sentiment": _build_tiny(root / "sentiment", "sequence", ["negative", "neutral", "positive"]),
         "ner": _build_tiny(root / "ner", "token", tags),
         "offensive": _build_tiny(root / "offensive", "sequence", ["not-offensive", "offensive"]),
+        "emotion": _build_tiny(root / "emotion", "sequence",
+                               ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"]),
     }
 
 

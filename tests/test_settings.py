@@ -53,6 +53,7 @@ def test_config_show_prints_each_settings_value_and_where_it_came_from(runner, t
     assert shown["profile"] == ("hub", "config file [models] profile")
     assert shown["sentiment_model"] == ("my/sentiment", "config file [models] sentiment")
     assert shown["ner_model"] == ("dslim/bert-base-NER", "profile hub")
+    assert shown["emotion_model"] == ("j-hartmann/emotion-english-distilroberta-base", "profile hub")
     flagged = runner.invoke(app, ["config", "show", "--config", str(config), "--db", "x.duckdb", "--profile",
                                   "embedded", "--format", "json"])
     rows = {row["setting"]: (row["value"], row["from"]) for row in json.loads(flagged.stdout)}

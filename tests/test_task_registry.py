@@ -17,6 +17,8 @@ SAMPLES = {
                   None],
     "ner": [[{"text": "Apple", "label": "ORG", "start": 0, "end": 5, "score": 0.8}], [], None],
     "offensive": [{"label": "offensive", "score": 0.7, "scores": {"not-offensive": 0.3, "offensive": 0.7}}, None],
+    "emotion": [{"label": "joy", "score": 0.6, "scores": {"anger": 0.05, "disgust": 0.05, "fear": 0.05, "joy": 0.6,
+                                                          "neutral": 0.15, "sadness": 0.05, "surprise": 0.05}}, None],
 }
 
 
@@ -27,7 +29,7 @@ def test_every_registered_task_has_a_module_and_an_example_here():
 
 
 def test_an_unknown_task_name_is_refused_with_the_names_there_are():
-    with pytest.raises(UnknownTask, match="sentiment, ner, offensive"):
+    with pytest.raises(UnknownTask, match="sentiment, ner, offensive, emotion"):
         task_class("toxicity")
 
 
@@ -114,6 +116,7 @@ def test_every_task_trains_with_the_trainer_of_its_model_kind_and_names_labels_i
     offensive = task_class("offensive").canonical_labels
     assert offensive(["NOT", "OFF"]) == offensive(["neutral", "toxic"]) == offensive(["LABEL_0", "LABEL_1"]) == [
         "not-offensive", "offensive"]
+    assert task_class("emotion").canonical_labels(["Happiness", "SAD", "anger"]) == ["joy", "sadness", "anger"]
 
 
 def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(monkeypatch):
@@ -136,4 +139,4 @@ def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(m
     app.command()(command)
     result = CliRunner().invoke(app, ["--sarcasm-model", "my/sarcasm", "--ner-model", "x"])
     assert result.exit_code == 0, result.output
-    assert seen == {"sentiment": None, "ner": "x", "offensive": None, "sarcasm": "my/sarcasm"}
+    assert seen == {"sentiment": None, "ner": "x", "offensive": None, "emotion": None, "sarcasm": "my/sarcasm"}

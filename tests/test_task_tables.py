@@ -18,6 +18,8 @@ def test_a_new_database_has_every_registered_tasks_table_from_its_folder(db):
     con = open_store(db)
     assert {tasks.about(name).table for name in tasks.NAMES} <= _tables(con)
     assert all(get_meta(con, f"table.{name}") == tasks.table_digest(name) for name in tasks.NAMES)
+    columns = [row[0] for row in con.execute("DESCRIBE emotion").fetchall()]  # the whole distribution is kept
+    assert columns[4:11] == [f"p_{label}" for label in tasks.about("emotion").labels]
     con.close()
 
 

@@ -29,7 +29,7 @@ from analyzer.errors import OpinionsError
 if TYPE_CHECKING:
     from analyzer.tasks.declaration import About
 
-NAMES: tuple[str, ...] = ("sentiment", "ner", "offensive")
+NAMES: tuple[str, ...] = ("sentiment", "ner", "offensive", "emotion")
 
 FOLDER = Path(__file__).resolve().parent
 

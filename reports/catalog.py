@@ -93,7 +93,7 @@ TOPICS = Report(
     "Every topic: volume, sentiment shares, net sentiment, change against the previous period.",
     (SectionSpec("topics", "reports/topics", "Topics by volume",
                  table_columns=("topic", "comments", "positive", "neutral", "negative", "negative_margin",
-                                "net_sentiment", "volume_change", "net_change"), shares="counts"),),
+                                "net_sentiment", "volume_change", "net_change", "offensive"), shares="counts"),),
     (SINCE, UNTIL, NO_RETWEETS, RAW),
     limit=50,
 )
@@ -137,8 +137,8 @@ ENTITIES = Report(
     "An entity is its lower-cased text under the type the model gives it most often, so a name the model "
     "sometimes calls an ORG and sometimes a PRODUCT stays one row. Its topics are listed by mentions, most first.",
     (SectionSpec("entities", "reports/entities", "Entities by mentions",
-                 table_columns=("entity", "label", "mentions", "positive", "negative", "net_sentiment", "topics"),
-                 shares="counts"),),
+                 table_columns=("entity", "label", "mentions", "positive", "negative", "net_sentiment", "offensive",
+                                "topics"), shares="counts"),),
     (SINCE, UNTIL, RAW,
      Param("label", "Only this label: PER ORG LOC PRODUCT WORK HASHTAG MENTION CASHTAG.", names="label"),
      Param("topic", "Only comments of this topic.", names="topic")),
@@ -158,7 +158,8 @@ TREND = Report(
 
 ALERTS = Report(
     "alerts",
-    "Topics and entities whose volume or negative share just jumped (robust z-score against their history).",
+    "Topics and entities whose volume, negative share, offensive share or anger share just jumped (robust z-score "
+    "against their history; offensive and anger where those tasks ran).",
     (SectionSpec("alerts", "reports/alerts",
                  "Alerts: each name's latest {period} {until_or_newest}, against up to {history} {period}s before it",
                  table_columns=("kind", "name", "period", "reasons"), bind={"status": "alert"}, shares="linear"),
@@ -179,6 +180,36 @@ ALERTS = Report(
     fail_flag="fail_on_alert",
 )
 
+TOPIC_FILTER = Param("topic", "Only comments of this topic.", names="topic")
+
+FLAGGED = Report(
+    "flagged",
+    "The moderation queue: comments the offensive model scores at or over --threshold, newest first, with author, "
+    "comment id, source file and line, and topic (--format csv or jsonl to hand it on).\n\n"
+    "Needs the offensive task: `opinions ingest --tasks all` (or add offensive to --tasks).",
+    (SectionSpec("flagged", "reports/flagged", "Flagged: offensive score ≥ {threshold}",
+                 table_columns=("created_at", "score", "topic", "author", "source", "line", "text")),),
+    (Param("threshold", "The offensive probability (calibrated) from which a comment is queued.", 0.5, kind="float",
+           low=0.0, high=1.0),
+     SINCE, UNTIL, TOPIC_FILTER),
+    limit=100,
+)
+
+EMOTIONS = Report(
+    "emotions",
+    "The emotion mix of each topic and entity: the share of its comments the emotion model gives each of anger, "
+    "disgust, fear, joy, neutral, sadness and surprise, and its most common emotion besides neutral.\n\n"
+    "Needs the emotion task: `opinions ingest --tasks all` (or add emotion to --tasks).",
+    (SectionSpec("topics", "reports/emotions", "Emotions by topic", bind={"of": "topic"},
+                 table_columns=("name", "comments", "anger", "disgust", "fear", "joy", "neutral", "sadness",
+                                "surprise", "top_emotion")),
+     SectionSpec("entities", "reports/emotions", "Emotions by entity", bind={"of": "entity"}, limit=20,
+                 table_columns=("name", "comments", "anger", "disgust", "fear", "joy", "neutral", "sadness",
+                                "surprise", "top_emotion"))),
+    (SINCE, UNTIL, TOPIC_FILTER),
+    limit=30,
+)
+
 REJECTS = Report(
     "rejects",
     "Rejected rows by reason, and the rows themselves with source and line number.",
@@ -188,7 +219,8 @@ REJECTS = Report(
     limit=50,
 )
 
-REPORTS: dict[str, Report] = {r.name: r for r in (TOPIC, TOPICS, ENTITIES, TREND, ALERTS, RUNS, REJECTS)}
+REPORTS: dict[str, Report] = {r.name: r for r in (TOPIC, TOPICS, ENTITIES, EMOTIONS, FLAGGED, TREND, ALERTS, RUNS,
+                                                   REJECTS)}
 
 
 def report(name: str) -> Report:

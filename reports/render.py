@@ -26,7 +26,10 @@ from analyzer.text.safe_output import for_csv, for_markdown, for_terminal
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 MACHINE_FORMATS = ("json", "jsonl", "csv")
-SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "unsupported"}
+SHARE_COLUMNS = {"positive", "neutral", "negative", "share", "unsupported", "offensive",
+                 "anger", "disgust", "fear", "joy", "sadness", "surprise"}
+# a task's column that is empty in every row when that task has not run: the terminal table leaves it out
+HIDDEN_WHEN_EMPTY = {"offensive", "top_emotion"}
 WHOLE_COLUMNS = {"summary", "reasons"}  # never cut, in any format
 CUT_AT = 200  # characters of other long texts (a comment, a raw row) in the human formats
 SIGNED_COLUMNS = {"net_sentiment", "net", "change", "net_change", "volume_change"}
@@ -35,7 +38,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 TABLE_HEADERS = {"comments": "n", "net_sentiment": "net", "negative_margin": "±neg", "volume_change": "Δn", "net_change": "Δnet",
                  "analysed": "scored", "positive": "pos", "neutral": "neu", "negative": "neg",
                  "run_id": "run", "started_at": "started", "rows_read": "read", "rows_rejected": "rejected",
-                 "texts_analysed": "analysed", "rows_new": "new", "usual_volume": "usual", "engagement": "likes"}
+                 "texts_analysed": "analysed", "rows_new": "new", "usual_volume": "usual", "engagement": "likes",
+                 "offensive": "off", "top_emotion": "top emotion"}
 
 
 @dataclass
@@ -202,7 +206,8 @@ def _rich_tables(sections: list[Section], wide: bool = False) -> str:
     for section in sections:
         table = Table(title=_escape(for_terminal(section.title or section.name)), title_justify="left", expand=False)
         shown = [i for i, c in enumerate(section.columns)
-                 if wide or section.table_columns is None or c in section.table_columns]
+                 if (wide or section.table_columns is None or c in section.table_columns)
+                 and not (c in HIDDEN_WHEN_EMPTY and section.rows and all(row[i] is None for row in section.rows))]
         for i in shown:
             column = section.columns[i]
             name = for_terminal(TABLE_HEADERS.get(column, column))  # PIVOT makes column names from data

@@ -31,7 +31,7 @@ from analyzer.errors import OpinionsError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
+SCHEMA_VERSION = 7  # queries/schema_v1.sql, then queries/migrate_v<N>.sql up to this
 # Between chunks a writer waits this long for readers to close the file. Reports stop at their
 # --timeout (default 60 s), so only a reader from outside opinions (the duckdb CLI) can hold it longer.
 READER_WAIT_SECONDS = 600.0

@@ -1,8 +1,8 @@
 -- The second half of landing one mapped batch: the new rows (`new_rows`, from new_rows.sql) and their topics.
 INSERT INTO comments (platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text,
-                      text_hash, run_id, is_retweet, retweet_of, quote_of)
+                      text_hash, run_id, is_retweet, retweet_of, quote_of, line_no)
 SELECT platform, id, source, created_at, author, topic, parent_id, thread_id, score, lang, text, text_hash, $run_id,
-       is_retweet, retweet_of, quote_of
+       is_retweet, retweet_of, quote_of, line_no
 FROM mapped SEMI JOIN new_rows USING (row);
 
 -- new comments only, and topics are distinct per comment: no duplicates. Their own topic is comments.topic

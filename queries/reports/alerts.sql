@@ -1,5 +1,6 @@
--- Topics and entities whose volume or negative share in their latest period is anomalous against
--- their own preceding periods: robust z-score = (x - median) / scale, scale = 1.4826 * MAD, floored.
+-- Topics and entities whose volume, negative share, offensive share or anger share in their latest period is
+-- anomalous against their own preceding periods: robust z-score = (x - median) / scale, scale = 1.4826 * MAD,
+-- floored. The offensive and anger shares are scored where those tasks ran (as their models label them).
 --
 -- * Each name has its own latest period: the last one in which it has comments (before $until when
 --   given). A database that holds 2015 and 2024 data alerts on 2015 names too, and says which period.
@@ -13,16 +14,21 @@
 --         $min_volume, $threshold, $adj_negative_{negative,neutral,positive} (the share correction).
 -- Rows: status ('alert' | 'new') and the columns of both; reporting splits them into two sections.
 WITH models AS (
-    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
+           max(value) FILTER (key = 'model.offensive') AS offensive_model,
+           max(value) FILTER (key = 'model.emotion') AS emotion_model
     FROM meta
 ),
 step AS (
     SELECT CASE $period WHEN 'week' THEN INTERVAL 7 DAY ELSE INTERVAL 1 DAY END AS length
 ),
 labelled AS (
-    SELECT c.platform, c.id, c.text_hash, date_trunc($period, c.created_at) AS period_start, s.label
+    SELECT c.platform, c.id, c.text_hash, date_trunc($period, c.created_at) AS period_start, s.label,
+           o.label AS offensive_label, m.label AS emotion_label
     FROM comments c
     LEFT JOIN sentiment s ON s.text_hash = c.text_hash AND s.model = (SELECT sentiment_model FROM models)
+    LEFT JOIN offensive o ON o.text_hash = c.text_hash AND o.model = (SELECT offensive_model FROM models)
+    LEFT JOIN emotion m ON m.text_hash = c.text_hash AND m.model = (SELECT emotion_model FROM models)
     WHERE $until IS NULL OR c.created_at < $until::TIMESTAMPTZ
 ),
 keyed AS (
@@ -34,7 +40,7 @@ keyed AS (
 ),
 counts AS (  -- the negative share corrected for the model's measured confusion: the linear part of
             -- analyzer.labels.shares ($adj_negative_*: a row of (Cᵀ)⁻¹, the identity with --raw), clipped to [0, 1]
-    SELECT kind, name, period_start, volume, analysed,
+    SELECT kind, name, period_start, volume, analysed, offensive, offensive_analysed, anger, emotion_analysed,
            CASE WHEN analysed > 0 THEN  -- greatest() skips NULLs: nothing analysed must stay NULL, not 0
                least(1.0, greatest(0.0, $adj_negative_negative * q_neg + $adj_negative_neutral * q_neu
                                         + $adj_negative_positive * q_pos)) END AS negative
@@ -42,7 +48,11 @@ counts AS (  -- the negative share corrected for the model's measured confusion:
         SELECT kind, name, period_start, count(*) AS volume, count(label) AS analysed,
                count(*) FILTER (label = 'negative') / nullif(count(label), 0) AS q_neg,
                count(*) FILTER (label = 'neutral') / nullif(count(label), 0) AS q_neu,
-               count(*) FILTER (label = 'positive') / nullif(count(label), 0) AS q_pos
+               count(*) FILTER (label = 'positive') / nullif(count(label), 0) AS q_pos,
+               count(offensive_label) AS offensive_analysed,
+               count(*) FILTER (offensive_label = 'offensive') / nullif(count(offensive_label), 0) AS offensive,
+               count(emotion_label) AS emotion_analysed,
+               count(*) FILTER (emotion_label = 'anger') / nullif(count(emotion_label), 0) AS anger
         FROM keyed GROUP BY ALL
     )
 ),
@@ -53,7 +63,7 @@ names AS (  -- the window of each name: its latest period and up to $history per
 ),
 series AS (  -- every name × every period of its window, zero volume where nothing was said
     SELECT n.kind, n.name, n.latest, n.first_seen, g.period_start, coalesce(c.volume, 0) AS volume, c.analysed,
-           c.negative
+           c.negative, c.offensive, c.offensive_analysed, c.anger, c.emotion_analysed
     FROM names n
     CROSS JOIN LATERAL (
         SELECT unnest(generate_series(n.window_start, n.latest, (SELECT length FROM step))) AS period_start
@@ -65,12 +75,16 @@ past AS (
 ),
 baseline AS (
     SELECT kind, name, count(*) AS history_periods, median(volume) AS volume_median,
-           median(negative) AS negative_median, count(negative) AS periods_with_sentiment
+           median(negative) AS negative_median, count(negative) AS periods_with_sentiment,
+           median(offensive) AS offensive_median, count(offensive) AS periods_with_offensive,
+           median(anger) AS anger_median, count(anger) AS periods_with_emotion
     FROM past GROUP BY kind, name
 ),
 spread AS (  -- median absolute deviation; NULL negatives (nothing analysed) are ignored
     SELECT p.kind, p.name, median(abs(p.volume - b.volume_median)) AS volume_mad,
-           median(abs(p.negative - b.negative_median)) AS negative_mad
+           median(abs(p.negative - b.negative_median)) AS negative_mad,
+           median(abs(p.offensive - b.offensive_median)) AS offensive_mad,
+           median(abs(p.anger - b.anger_median)) AS anger_mad
     FROM past p JOIN baseline b USING (kind, name)
     GROUP BY p.kind, p.name
 ),
@@ -84,7 +98,19 @@ scored AS (
             (cur.negative - h.negative_median)
                 / greatest(1.4826 * coalesce(sp.negative_mad, 0),
                            sqrt(h.negative_median * (1 - h.negative_median) / cur.analysed), 0.05)
-        END AS negative_z
+        END AS negative_z,
+        cur.offensive, h.offensive_median,
+        CASE WHEN h.periods_with_offensive >= least($min_history, 3) AND cur.offensive IS NOT NULL THEN
+            (cur.offensive - h.offensive_median)
+                / greatest(1.4826 * coalesce(sp.offensive_mad, 0),
+                           sqrt(h.offensive_median * (1 - h.offensive_median) / cur.offensive_analysed), 0.05)
+        END AS offensive_z,
+        cur.anger, h.anger_median,
+        CASE WHEN h.periods_with_emotion >= least($min_history, 3) AND cur.anger IS NOT NULL THEN
+            (cur.anger - h.anger_median)
+                / greatest(1.4826 * coalesce(sp.anger_mad, 0),
+                           sqrt(h.anger_median * (1 - h.anger_median) / cur.emotion_analysed), 0.05)
+        END AS anger_z
     FROM series cur
     LEFT JOIN baseline h USING (kind, name)
     LEFT JOIN spread sp USING (kind, name)
@@ -101,6 +127,12 @@ SELECT
     negative AS negative_share,
     CASE WHEN new_status IS NULL THEN negative_median END AS usual_negative,
     CASE WHEN new_status IS NULL THEN round(negative_z, 1) END AS negative_z,
+    offensive AS offensive_share,
+    CASE WHEN new_status IS NULL THEN offensive_median END AS usual_offensive,
+    CASE WHEN new_status IS NULL THEN round(offensive_z, 1) END AS offensive_z,
+    anger AS anger_share,
+    CASE WHEN new_status IS NULL THEN anger_median END AS usual_anger,
+    CASE WHEN new_status IS NULL THEN round(anger_z, 1) END AS anger_z,
     CASE WHEN new_status IS NOT NULL THEN
         format('new: first seen {}, {} earlier {}(s) of history (fewer than {})', first_seen, history_periods,
                $period, $min_history)
@@ -108,10 +140,17 @@ SELECT
         CASE WHEN volume_z >= $threshold THEN
             format('volume {} vs usual {:g} (z={:.1f})', volume, volume_median, volume_z) END,
         CASE WHEN negative_z >= $threshold THEN
-            format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END
+            format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END,
+        CASE WHEN offensive_z >= $threshold THEN
+            format('offensive {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * offensive, 100 * offensive_median,
+                   offensive_z) END,
+        CASE WHEN anger_z >= $threshold THEN
+            format('anger {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * anger, 100 * anger_median, anger_z) END
     ) END AS reasons
 FROM classified
 -- one section at a time: $status is 'alert' (scored and anomalous) or 'new' (too little history to score)
 WHERE CASE WHEN $status = 'new' THEN new_status IS NOT NULL
-           ELSE new_status IS NULL AND (volume_z >= $threshold OR negative_z >= $threshold) END
-ORDER BY greatest(coalesce(volume_z, 0), coalesce(negative_z, 0)) DESC, volume DESC, kind DESC, name
+           ELSE new_status IS NULL AND (volume_z >= $threshold OR negative_z >= $threshold
+                                        OR offensive_z >= $threshold OR anger_z >= $threshold) END
+ORDER BY greatest(coalesce(volume_z, 0), coalesce(negative_z, 0), coalesce(offensive_z, 0), coalesce(anger_z, 0)) DESC,
+         volume DESC, kind DESC, name

@@ -3,7 +3,8 @@
 -- with the most mentions of it, most first; _total: how many entities there are.
 -- Params: $since, $until, $label (NULL = all), $topic (NULL = all), $limit.
 WITH models AS (
-    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model
+    SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
+           max(value) FILTER (key = 'model.offensive') AS offensive_model
     FROM meta
 ),
 mentions AS (
@@ -31,6 +32,8 @@ SELECT
     NULL::DOUBLE AS negative,
     NULL::DOUBLE AS negative_margin,
     NULL::DOUBLE AS net_sentiment,
+    -- the share the offensive model flags, as it labels them (NULL where that task has not run)
+    count(*) FILTER (o.label = 'offensive') / nullif(count(o.label), 0) AS offensive,
     array_to_string(list_slice(any_value(t.topics), 1, 5), ', ') AS topics,
     NULL::DOUBLE AS negative_low,
     NULL::DOUBLE AS negative_high,
@@ -41,6 +44,7 @@ SELECT
 FROM mentions m
 LEFT JOIN topic_mentions t ON t.entity = m.entity AND t.label = m.label
 LEFT JOIN sentiment s ON s.text_hash = m.text_hash AND s.model = (SELECT sentiment_model FROM models)
+LEFT JOIN offensive o ON o.text_hash = m.text_hash AND o.model = (SELECT offensive_model FROM models)
 GROUP BY m.entity, m.label
 ORDER BY mentions DESC, m.entity
 LIMIT $limit

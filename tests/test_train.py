@@ -361,3 +361,28 @@ def test_a_label_set_that_cannot_be_classes_is_refused_before_any_model_work(run
     assert "labels with control characters" in result.output and "line 31" in result.output
     assert "\x1b" not in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_a_teams_own_moderation_labels_train_an_offensive_model_that_ingest_and_flagged_use(runner, tmp_path,
+                                                                                           tiny_models):
+    """`opinions train --task offensive` on OffensEval-style OFF/NOT labels (plumbing: the tiny stand-in model):
+    the labels are read as the task's own, and ingest lands the new model's results where `report flagged` reads
+    them."""
+    data = labelled_file(tmp_path / "mod.tsv", labels=("NOT", "OFF"))
+    out = tmp_path / "moderation"
+    result = runner.invoke(app, ["train", str(data), "--task", "offensive", "--base", str(tiny_models["offensive"]),
+                                 "--epochs", "1", "--out", str(out), "--device", "cpu", "--batch-size", "8"])
+    assert result.exit_code == 0, result.output
+    assert "base head kept" in result.stderr  # NOT/OFF are the base's not-offensive/offensive
+    assert json.loads((out / "opinions.json").read_text())["labels"] == ["not-offensive", "offensive"]
+    records = tmp_path / "c.jsonl"
+    records.write_text("".join(json.dumps({"id": str(i), "text": t, "topic": "x"}) + "\n"
+                               for i, t in enumerate(["love it", "you are an idiot", "a phone"])))
+    db = tmp_path / "t.duckdb"
+    ingested = runner.invoke(app, ["ingest", str(records), "--db", str(db), "--offensive-model", str(out),
+                                   "--tasks", "offensive", "--device", "cpu", "--quiet"])
+    assert ingested.exit_code == 0, ingested.output
+    assert sql(db, "SELECT count(*), count(p_offensive) FROM offensive") == [(3, 3)]
+    queue = runner.invoke(app, ["report", "flagged", "--db", str(db), "--threshold", "0", "--format", "json"])
+    assert queue.exit_code == 0, queue.output
+    assert len(json.loads(queue.stdout)) == 3

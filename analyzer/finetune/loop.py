@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,105 +136,146 @@ def fit(
     log: Callable[[str], None] | None = None,
     device: str = "cpu",
 ) -> TrainResult:
-    """Train `model` in place on pre-tokenised `features` and return the history."""
+    """Train `model` in place on pre-tokenised `features` and return the history: epochs of length-bucketed
+    batches, each scored by `evaluate`; then the best epoch kept (`select_metric`) or the last ones averaged."""
     log = log or (lambda message: print(message, flush=True))
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
     freeze_lower(model, config.frozen_layers, config.freeze_embeddings)
     model.to(device)
-    rng = random.Random(config.seed)
-    lengths = [len(f["input_ids"]) for f in features]
-    steps_per_epoch = math.ceil(len(features) / config.batch_size)
-    total_steps = max(1, int(steps_per_epoch * config.epochs))
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.lr,
-    )
-    warmup = max(1, int(total_steps * config.warmup))
-
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return step / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    if config.class_weights is not None and config.label_groups:
-        raise ValueError("class_weights and label_groups cannot be combined")
-    weight = torch.tensor(config.class_weights, dtype=torch.float32, device=device) if config.class_weights else None
-    loss_fn = (nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing, ignore_index=-100)
-               if not config.label_groups
-               else PartialLabelLoss(config.label_groups, model.config.num_labels, config.label_smoothing).to(device))
-    result = TrainResult()
-    snapshots: list[dict[str, torch.Tensor]] = []
+    total_steps = max(1, int(math.ceil(len(features) / config.batch_size) * config.epochs))
+    step = _Stepper(model, config, total_steps, device)
+    batches = _Batches(features, config, pad_id)
+    result, snapshots, keeper = TrainResult(), [], _BestEpoch(config, log)
     started = time.perf_counter()
-    step = 0
     epoch = 0
-    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
-    stale = 0
-    while step < total_steps:
+    while step.done < total_steps:
         epoch += 1
         model.train()
         running = 0.0
-        for batch_ids in length_bucketed_batches(lengths, config.batch_size, rng):
-            if step >= total_steps:
+        for batch in batches.epoch():
+            if step.done >= total_steps:
                 break
-            batch = pad_batch([features[i] for i in batch_ids], pad_id)
-            labels = batch.pop("labels").to(device)
-            teacher = batch.pop("teacher").to(device) if "teacher" in batch else None
-            batch = {k: v.to(device) for k, v in batch.items()}
-            with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=config.bf16):
-                logits = model(**batch).logits
-            logits = logits.float()
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
-            if teacher is not None:
-                loss = (1 - config.distill_weight) * loss + config.distill_weight * distillation_loss(logits, teacher)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            running += loss.item()
-            if step % config.log_every == 0:
-                rate = step / (time.perf_counter() - started)
-                log(f"epoch {epoch} step {step}/{total_steps} loss {running / config.log_every:.4f} ({rate:.2f} steps/s)")
+            running += step(batch)
+            if step.done % config.log_every == 0:
+                rate = step.done / (time.perf_counter() - started)
+                log(f"epoch {epoch} step {step.done}/{total_steps} loss {running / config.log_every:.4f} "
+                    f"({rate:.2f} steps/s)")
                 running = 0.0
         snapshots.append(trainable_state(model))
-        entry: dict[str, Any] = {"epoch": epoch, "step": step, "seconds": round(time.perf_counter() - started, 1)}
-        if evaluate is not None:
-            model.eval()
-            entry.update(evaluate(model))
+        entry: dict[str, Any] = {"epoch": epoch, "step": step.done, "seconds": round(time.perf_counter() - started, 1)}
+        entry.update(_scores(model, evaluate))
         result.history.append(entry)
         log(f"epoch {epoch} done: {entry}")
-        if config.select_metric and config.select_metric in entry:
-            value = float(entry[config.select_metric])
-            if best is None or value > best[0]:
-                best, stale = (value, epoch, snapshots[-1]), 0
-            else:
-                stale += 1
-                if stale >= config.patience and step < total_steps:
-                    log(f"early stop: {config.select_metric} has not improved for {stale} epoch(s)")
-                    break
-    if best is not None:
-        model.load_state_dict(best[2], strict=False)
-        result.history.append({"epoch": f"best ({best[1]})", config.select_metric: best[0]})
-        log(f"kept epoch {best[1]}: {config.select_metric} = {best[0]}")
+        if keeper.stop_after(entry, snapshots[-1], can_stop=step.done < total_steps):
+            break
+    if keeper.best is not None:
+        result.history.append(keeper.restore(model))
     elif config.average_last > 1 and len(snapshots) > 1:
         last = snapshots[-config.average_last :]
-        averaged = {k: sum(s[k] for s in last) / len(last) for k in last[0]}
-        model.load_state_dict(averaged, strict=False)
-        entry = {"epoch": f"avg last {len(last)}", "step": step}
-        if evaluate is not None:
-            model.eval()
-            entry.update(evaluate(model))
+        model.load_state_dict({k: sum(s[k] for s in last) / len(last) for k in last[0]}, strict=False)
+        entry = {"epoch": f"avg last {len(last)}", "step": step.done, **_scores(model, evaluate)}
         result.history.append(entry)
         log(f"averaged: {entry}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _scores(model: nn.Module, evaluate: Callable[[nn.Module], dict[str, float]] | None) -> dict[str, float]:
+    if evaluate is None:
+        return {}
+    model.eval()
+    return evaluate(model)
+
+
+class _Batches:
+    """Each epoch's length-bucketed, padded batches of `features` (one seeded order for the whole run)."""
+
+    def __init__(self, features: list[dict[str, Any]], config: TrainConfig, pad_id: int) -> None:
+        self.features, self.config, self.pad_id = features, config, pad_id
+        self.lengths = [len(f["input_ids"]) for f in features]
+        self.rng = random.Random(config.seed)
+
+    def epoch(self) -> Iterator[dict[str, torch.Tensor]]:
+        for batch_ids in length_bucketed_batches(self.lengths, self.config.batch_size, self.rng):
+            yield pad_batch([self.features[i] for i in batch_ids], self.pad_id)
+
+
+class _Stepper:
+    """One optimisation step: AdamW (no decay on biases and norms), linear warm-up then decay, the task's loss
+    (label-smoothed cross-entropy, class-weighted or over label sets) plus distillation where a teacher is given."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, total_steps: int, device: str) -> None:
+        self.model, self.config, self.device = model, config, device
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": [p for p in self.params if p.ndim >= 2], "weight_decay": config.weight_decay},
+             {"params": [p for p in self.params if p.ndim < 2], "weight_decay": 0.0}], lr=config.lr)
+        warmup = max(1, int(total_steps * config.warmup))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: step / warmup if step < warmup
+            else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+        self.loss_fn = _loss_function(model, config, device)
+        self.done = 0
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> float:
+        labels = batch.pop("labels").to(self.device)
+        teacher = batch.pop("teacher").to(self.device) if "teacher" in batch else None
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        with torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16, enabled=self.config.bf16):
+            logits = self.model(**batch).logits
+        logits = logits.float()
+        loss = self.loss_fn(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        if teacher is not None:
+            weight = self.config.distill_weight
+            loss = (1 - weight) * loss + weight * distillation_loss(logits, teacher)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.done += 1
+        return loss.item()
+
+
+def _loss_function(model: nn.Module, config: TrainConfig, device: str) -> nn.Module:
+    if config.class_weights is not None and config.label_groups:
+        raise ValueError("class_weights and label_groups cannot be combined")
+    if config.label_groups:
+        return PartialLabelLoss(config.label_groups, model.config.num_labels, config.label_smoothing).to(device)
+    weight = torch.tensor(config.class_weights, dtype=torch.float32, device=device) if config.class_weights else None
+    return nn.CrossEntropyLoss(weight=weight, label_smoothing=config.label_smoothing, ignore_index=-100)
+
+
+class _BestEpoch:
+    """Early stopping on `config.select_metric`: remembers the best epoch's weights, says when to stop."""
+
+    def __init__(self, config: TrainConfig, log: Callable[[str], None]) -> None:
+        self.config, self.log = config, log
+        self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+        self.stale = 0
+
+    def stop_after(self, entry: dict[str, Any], weights: dict[str, torch.Tensor], can_stop: bool) -> bool:
+        metric = self.config.select_metric
+        if not metric or metric not in entry:
+            return False
+        value = float(entry[metric])
+        if self.best is None or value > self.best[0]:
+            self.best, self.stale = (value, int(entry["epoch"]), weights), 0
+            return False
+        self.stale += 1
+        if self.stale >= self.config.patience and can_stop:
+            self.log(f"early stop: {metric} has not improved for {self.stale} epoch(s)")
+            return True
+        return False
+
+    def restore(self, model: nn.Module) -> dict[str, Any]:
+        assert self.best is not None
+        value, epoch, weights = self.best
+        model.load_state_dict(weights, strict=False)
+        self.log(f"kept epoch {epoch}: {self.config.select_metric} = {value}")
+        return {"epoch": f"best ({epoch})", self.config.select_metric: value}
 
 
 def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:

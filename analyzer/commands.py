@@ -281,8 +281,11 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
         con.close()
     print(f"{stats.texts:,} distinct texts: {stats.reused:,} stored embeddings reused, {stats.embedded:,} embedded",
           file=sys.stderr)
-    rows = [(c.topic, c.size, ", ".join(c.terms)) for c in clusters]
-    sys.stdout.write(render([Section("clusters", ["topic", "texts", "terms"], rows, title="Discovered topics")], fmt))
+    rows = [(c.topic, c.size, c.cohesion, ", ".join(c.terms)) for c in clusters]
+    notes = ["cohesion: each cluster's mean silhouette (cosine) on the sentence embeddings; near 1 a tight group, "
+             "near 0 or below not a real one"]
+    sys.stdout.write(render([Section("clusters", ["topic", "texts", "cohesion", "terms"], rows,
+                                     title="Discovered topics", notes=notes)], fmt))
 
 
 def run_analyze(file: str, task: str, text_field: str, config_path: Path | None, model: str | None, device: str,

@@ -200,3 +200,42 @@ def test_topics_discover_says_how_many_embeddings_it_reused(runner, db, tmp_path
 
 def sql_rows(con, query: str) -> list[tuple]:
     return con.execute(query).fetchall()
+
+
+def _community(offset: float, seed: int = 0):
+    """Unit vectors: three groups of 300 close around one centre (one community), and 60 far from it."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    dims = 384
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    centre, far = unit(rng.normal(size=dims)), unit(rng.normal(size=dims))
+    groups = [centre + offset * unit(rng.normal(size=dims)) for _ in range(3)] + [far]
+    points = [g + 0.24 * rng.normal(size=(300 if k < 3 else 60, dims)) / np.sqrt(dims) for k, g in enumerate(groups)]
+    truth = np.repeat(np.arange(4), [300, 300, 300, 60])
+    return unit(np.vstack(points)), truth
+
+
+def test_a_corpus_dominated_by_one_community_is_split_into_its_groups(monkeypatch):
+    """HDBSCAN's most stable cut takes the whole community as one cluster (94% of the texts here); clustering
+    that cluster again on its own finds its three groups."""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from analyzer.topics import discovery
+
+    embeddings, truth = _community(offset=0.12)
+    monkeypatch.setattr(discovery, "SPLIT_DEPTH", 0)
+    unsplit = discovery.cluster_embeddings(embeddings, 5)
+    assert np.bincount(unsplit[unsplit >= 0]).max() == 900  # the failure: one cluster of 900 of 960
+    monkeypatch.undo()
+    split = discovery.cluster_embeddings(embeddings, 5)
+    assert len(set(split[split >= 0])) == 4
+    assert adjusted_rand_score(truth, split) > 0.95
+    quality = discovery.cohesion(embeddings, split)
+    assert min(quality.values()) > 0.15  # real groups (the three of the community are close to each other)
+    shuffled = np.random.default_rng(1).permutation(split)
+    assert np.mean(list(discovery.cohesion(embeddings, shuffled).values())) < 0  # arbitrary groups are not

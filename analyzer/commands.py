@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer import settings
 from analyzer.config import load_config
 from analyzer.models import pack as modelpack
+from analyzer.models.pack import ModelNotFoundError
 from analyzer.models.spec import ModelConfigError, ModelSpec, model_tasks, resolve
 from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
 from analyzer.store.database import Store, open_store
@@ -404,8 +405,11 @@ def list_models(config_path: Path | None, profile: str | None, fmt: str = "table
     for task in model_tasks():
         spec = resolve(task, None, config, profile)
         analysed = task in TASK_NAMES  # the summary model is English-only and runs at fp32
-        rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if analysed else "en",
-                     _on_cpu(spec) if analysed else "fp32", _speed_paths(spec) if analysed else ""))
+        try:
+            rows.append((task, spec.source, spec.where(), ",".join(spec.languages() or ["any"]) if analysed else "en",
+                         _on_cpu(spec) if analysed else "fp32", _speed_paths(spec) if analysed else ""))
+        except ModelNotFoundError as exc:  # one missing model is that task's row, not the end of the listing
+            rows.append((task, spec.source, f"missing: {exc}", "", "", ""))
     columns = ["task", "model", "from", "languages", "on_cpu", "speed_paths"]
     sys.stdout.write(render([Section("models", columns, rows, title="Models in use")], fmt))
 

@@ -122,7 +122,9 @@ def pack_entry(task: str) -> PackEntry:
     folder = PACK_DIR / task
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
-        raise ModelNotFoundError(f"the embedded pack has no trained {task} model (run training/train_{task}.py)")
+        raise ModelNotFoundError(f"the embedded pack has no trained {task} model ({folder} is missing; the task's "
+                                 f"ABOUT.recipe in analyzer/tasks/{task}/ trains it), or choose a model with "
+                                 f"--{task}-model or --profile hub")
     return PackEntry(task, folder, json.loads(manifest_path.read_text()))
 
 

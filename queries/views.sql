@@ -31,9 +31,26 @@ SELECT DISTINCT m.text_hash, m.entity, t.type
 FROM current_model m
 JOIN types t USING (entity);
 
--- comment_topics: every topic of every comment. Its own field topic lives in comments.topic, the others
--- (more field topics such as hashtags, keyword and cluster topics) in extra_topics (migrate_v6.sql).
-CREATE OR REPLACE VIEW comment_topics AS
+-- topic_spellings: every topic of every comment as stored. Its own field topic lives in comments.topic, the
+-- others (more field topics such as hashtags, keyword and cluster topics) in extra_topics (migrate_v6.sql).
+CREATE OR REPLACE VIEW topic_spellings AS
 SELECT platform, id, topic, 'field' AS origin FROM comments WHERE topic <> ''
 UNION ALL
 SELECT platform, id, topic, origin FROM extra_topics;
+
+-- topic_names: topic names are case-insensitive (`Brexit`, `brexit` and `BREXIT` are one topic): each
+-- lower-cased name (`key`) with the spelling shown for it, its most common one (ties: the first in order).
+CREATE OR REPLACE VIEW topic_names AS
+SELECT key, first(topic ORDER BY n DESC, topic) AS topic
+FROM (SELECT lower(topic) AS key, topic, count(*) AS n FROM topic_spellings GROUP BY topic)
+GROUP BY key;
+
+-- comment_topics: every topic of every comment, once, under its shown spelling (topic_names). A comment
+-- filed under one topic twice (its field and a keyword rule, `United` and `#united`) is one row, with its
+-- first origin of field, keyword, cluster.
+CREATE OR REPLACE VIEW comment_topics AS
+SELECT s.platform, s.id, n.topic,
+       arg_min(s.origin, CASE s.origin WHEN 'field' THEN 0 WHEN 'keyword' THEN 1 ELSE 2 END) AS origin
+FROM topic_spellings s
+JOIN topic_names n ON n.key = lower(s.topic)
+GROUP BY s.platform, s.id, n.topic;

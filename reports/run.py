@@ -35,6 +35,7 @@ from analyzer.reports.catalog import (
 )
 from analyzer.reports.render import Section, sparkline
 from analyzer.store.database import explain_read_error, open_readonly, resolve_db_path, run_sql
+from analyzer.topics.names import shown_names
 
 TOTAL_COLUMN = "_total"
 
@@ -161,7 +162,14 @@ def _check_names(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str,
         if not param.names or not values.get(param.name):
             continue
         wanted = values[param.name] if isinstance(values[param.name], list) else [values[param.name]]
-        unknown = [row[0] for row in run_sql(con, "reports/unknown_names", {"kind": param.names, "names": wanted}).fetchall()]
+        if param.names == "topic":  # case-insensitive: the SQL gets the spelling the database shows
+            shown = shown_names(con, wanted)
+            unknown = [name for name in wanted if shown[name] is None]
+            resolved = [shown[name] or name for name in wanted]
+            values[param.name] = resolved if isinstance(values[param.name], list) else resolved[0]
+        else:
+            unknown = [row[0] for row in run_sql(con, "reports/unknown_names",
+                                                 {"kind": param.names, "names": wanted}).fetchall()]
         if not unknown:
             continue
         quoted = ", ".join(repr(u) for u in unknown)

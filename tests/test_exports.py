@@ -327,3 +327,34 @@ def test_hostile_shapes_of_the_new_containers_are_counted_not_crashes(tmp_path, 
     counts(summary)  # exactly accounted: read = new + duplicate + rejected + skipped
     assert {r["text"] for r in rows(db).values()} >= {"replies that are not a listing", "odd facets"}
     assert [t for t in containers._bsky_tags({"tags": "abc", "facets": 5})] == []
+
+
+def test_9_topic_names_are_case_insensitive_shown_in_their_most_common_spelling(runner, db, tiny_env):
+    import json
+
+    survey = REAL / "survey_store_names.csv"  # staff typed the store as Leeds, leeds and LEEDS
+    result = runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store",
+                                 "--time-field", "submitted_at"])
+    assert result.exit_code == 0, result.output
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 4, "York": 2}  # a tie: the first in order
+    for name in ("leeds", "LEEDS", "Leeds"):
+        detail = runner.invoke(app, ["report", "topic", name, "--db", str(db), "--format", "json"])
+        assert detail.exit_code == 0, detail.output
+        assert sum(p["comments"] for p in json.loads(detail.stdout)["trend"]) == 4
+    trend = json.loads(runner.invoke(app, ["report", "trend", "york", "LEEDS", "--db", str(db), "--format", "json"]).stdout)
+    assert {p["topic"] for p in trend} == {"York", "Leeds"}
+    assert runner.invoke(app, ["report", "topic", "Bradford", "--db", str(db)]).exit_code == 1
+    summary = runner.invoke(app, ["summarize", "lEEDS", "--db", str(db), "--format", "json"])
+    assert summary.exit_code == 0, summary.output
+    assert json.loads(summary.stdout)[0]["topic"] == "Leeds" and json.loads(summary.stdout)[0]["n_comments"] == 4
+    detail = json.loads(runner.invoke(app, ["report", "topic", "leeds", "--db", str(db), "--format", "json"]).stdout)
+    assert detail["summary"][0]["n_comments"] == 4
+    # a comment filed under one topic twice (its field and a hashtag, `Leeds` and `#leeds`) counts once
+    tweet = {"id_str": "9001", "full_text": "Leeds store closed early again #leeds #Leeds", "user": {"screen_name": "bo"},
+             "created_at": "Mon Oct 10 08:00:00 +0000 2022", "entities": {"hashtags": [{"text": "leeds"}]}}
+    (tmp := db.parent / "t.jsonl").write_text(json.dumps(tweet) + "\n")
+    runner.invoke(app, ["ingest", str(tmp), "--db", str(db), "--tasks", "none"])
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 5, "York": 2}
+

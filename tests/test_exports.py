@@ -358,3 +358,29 @@ def test_9_topic_names_are_case_insensitive_shown_in_their_most_common_spelling(
     topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
     assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 5, "York": 2}
 
+def test_8_retweets_keep_the_hashtags_of_the_tweet_they_retweet(db):
+    v1, v2 = REAL / "twitter_v1_retweets.jsonl", REAL / "twarc2_retweets.jsonl"
+    run(db, v1, v2)
+    topics = dict(sql(db, "SELECT topic, count(*) FROM comment_topics GROUP BY topic"))
+    # every one of the 7 tweets says #Brexit, 3 of them (an original and its two retweets) #PeoplesVote:
+    # before, the retweets' own cut copies ("... #Pe…") lost it (brexit 6, peoplesvote 1, bercow 1)
+    assert topics == {"brexit": 7, "peoplesvote": 3, "bercow": 2, "backstop": 1}
+    mentions = sql(db, "SELECT count(*) FROM comments WHERE text ILIKE '%#brexit%'")[0][0]
+    assert mentions == 6  # the seventh is the cut v2 copy ("... coming #…"): its topics are its stored original's
+    cut = "1106000000000000031"
+    assert sql(db, "SELECT text LIKE '%#…', retweet_of FROM comments WHERE id = $id", {"id": cut}) == [
+        (True, "1106000000000000030")]
+    assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = $id", {"id": cut})} == {"brexit", "bercow"}
+    # a cut hashtag is no topic, nor is an escape, an anchor or a number
+    assert not {"pe", "bre", "x200b", "2019"} & set(topics)
+
+
+def test_8_a_cut_retweet_gets_its_original_s_topics_when_the_original_comes_later(db):
+    pages = (REAL / "twarc2_retweets.jsonl").read_text().splitlines()
+    (first := db.parent / "p1.jsonl").write_text(pages[0] + "\n")
+    (second := db.parent / "p2.jsonl").write_text(pages[1] + "\n")
+    run(db, first)
+    assert sql(db, "SELECT count(*) FROM comment_topics WHERE id = '1106000000000000031'") == [(0,)]
+    run(db, second)
+    assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = '1106000000000000031'")} == {
+        "brexit", "bercow"}

@@ -139,6 +139,8 @@ def _run_engine(store: Store, sources: list[Source], options: IngestOptions, pre
 
 def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: Progress) -> None:
     """Finish a run the engine came back from: interrupted, failed (nothing ingested) or completed."""
+    with store.connect() as con, transaction(con):
+        run_sql(con, "ingest/retweet_topics", {"run_id": summary.run_id})
     for note in summary.conclude_sources():
         summary.notes.append(note)
         progress.log(note)

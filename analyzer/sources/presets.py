@@ -54,6 +54,7 @@ class Preset:
     reddit_ids: bool = False
     topic_from_source: bool = False  # youtube-comment-downloader files are one video each
     lower_topics: bool = False  # subreddit names are case-insensitive
+    retweet_text_tags: bool = False  # a retweet's hashtags are read from its text (the original's), not its own
     topic_literal: str | None = None  # --topic: one topic for every record of the run
     author_literal: str | None = None  # --author: the author of records that name none (a Twitter archive)
     time_format: str | None = None  # --time-format: strptime format tried first
@@ -74,7 +75,7 @@ TWITTER = Preset(
     author=["$._opinions.author", "$.user.screen_name", "$.author.username", "$.username", "$.author_id"],
     tags="$.entities.hashtags",
     parent=["$.in_reply_to_status_id_str"], references="$.referenced_tweets",
-    retweet_of=["$.retweeted_status.id_str"], quote_of=["$.quoted_status_id_str"],
+    retweet_of=["$.retweeted_status.id_str"], quote_of=["$.quoted_status_id_str"], retweet_text_tags=True,
     thread=["$.conversation_id"], score=["$.favorite_count", "$.public_metrics.like_count"], lang=["$.lang"],
 )
 MASTODON = Preset(
@@ -231,6 +232,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "platform": preset.platform, "source": source_name, "lower_topics": preset.lower_topics,
         "source_topic": source_stem if preset.topic_from_source else preset.topic_literal,
         "references_path": preset.references, "author_literal": preset.author_literal,
+        "retweet_text_tags": preset.retweet_text_tags and preset.tags != NONE_PATH,
         # never empty (DuckDB refuses an empty format list); the placeholder is tried again later anyway
         "time_formats": ([preset.time_format] if preset.time_format else []) + list(slash_formats) or ["%Y-%m-%d"],
         "max_chars": MAX_TEXT_CHARS, "max_topics": MAX_TOPICS_PER_COMMENT, "min_time": MIN_TIME, "deleted_texts": DELETED_TEXTS,

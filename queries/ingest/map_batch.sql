@@ -174,5 +174,14 @@ FROM (
     SELECT *, CASE WHEN len(tags_v) > 0 THEN list_filter(
         ([field_topic] || list_transform(tags_v[1:10 * $max_topics], lambda t: lower(t))),
         lambda t: t IS NOT NULL AND t <> '') END AS head
-    FROM judged
+    FROM (
+        -- a retweet's own hashtags are those of its "RT @x: " copy, cut at 140 characters: its topics are the
+        -- hashtags of its text too, the retweeted tweet's full text where the dump has it. A hashtag cut by the
+        -- copy's `…` is no hashtag (`#bre…`), nor is `&#x200B;`, `/#anchor` or `#2024` (a hashtag has a letter)
+        SELECT * REPLACE (CASE WHEN $retweet_text_tags AND retweet_of IS NOT NULL AND text IS NOT NULL THEN
+            tags_v || regexp_extract_all(regexp_replace(text, '#[\p{L}\p{N}_]*…\s*$', ''),
+                               '(?:^|[^\p{L}\p{N}_&/#])[#＃]([\p{L}\p{N}_]*[\p{L}_][\p{L}\p{N}_]*)', 1)
+            ELSE tags_v END AS tags_v)
+        FROM judged
+    )
 )  -- no ORDER BY: landing orders by line_no where order matters (sorting cost ~12%)

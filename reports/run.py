@@ -35,7 +35,11 @@ from analyzer.reports.catalog import (
 )
 from analyzer.reports.render import Section, sparkline
 from analyzer.store.database import explain_read_error, open_readonly, resolve_db_path, run_sql
+from analyzer.text.normalise import display_text
 from analyzer.topics.names import shown_names
+
+# comment texts and entity names are shown decoded (`display_text`); the stored text is never changed
+DISPLAY_TEXT_COLUMNS = ("text", "entity")
 
 TOTAL_COLUMN = "_total"
 
@@ -193,6 +197,10 @@ def _section(con: duckdb.DuckDBPyConnection, spec: SectionSpec, values: dict[str
         rows = [row[:index] + row[index + 1:] for row in rows]
     else:  # a SQL file without $limit: cut here
         rows = rows[:limit]
+    shown = {i for i, c in enumerate(columns) if c in DISPLAY_TEXT_COLUMNS}
+    if shown:  # as a reader of the post sees it: `&amp;` is `&`, `&#x200B;` nothing (every format)
+        rows = [tuple(display_text(v) if i in shown and isinstance(v, str) else v for i, v in enumerate(row))
+                for row in rows]
     return Section(spec.name, columns, rows, title=spec.title.format(**values, until_or_newest=_until_text(values)),
                    table_columns=list(spec.table_columns) if spec.table_columns else None, total=total)
 

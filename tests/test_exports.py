@@ -358,6 +358,29 @@ def test_9_topic_names_are_case_insensitive_shown_in_their_most_common_spelling(
     topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
     assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 5, "York": 2}
 
+
+def test_12_escapes_are_decoded_for_display_and_ner_and_html_escapes_once(runner, db, tiny_env):
+    import json
+
+    from analyzer.tasks.ner.task import social_entities
+
+    dump = REAL / "pushshift_markup.jsonl"  # Reddit bodies: `&amp;`, `&gt;` and a typed `&amp;#x200B;` blank line
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment,ner", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM comments WHERE text LIKE '%&amp;#x200B;%'") == [(1,)]  # stored as it came
+    # NER reads the escapes as their characters: `#x200B` is no hashtag, `#fail` is one
+    hashtags = {r[0] for r in sql(db, "SELECT text FROM entities WHERE label = 'HASHTAG'")}
+    assert hashtags == {"#fail"}
+    body = json.loads(dump.read_text().splitlines()[0])["body"]
+    assert [e["text"] for e in social_entities(body)] == []
+    detail = json.loads(runner.invoke(app, ["report", "topic", "tmobile", "--db", str(db), "--format", "json"]).stdout)
+    shown = {c["text"] for side in ("most_positive", "most_negative") for c in detail[side]}
+    assert shown == {"Switched from AT&T to T-Mobile last month. Coverage in the subway is actually better & the bill "
+                     "is lower.", "> Coverage in the subway Not on my line. Still one bar & dropped calls #fail"}
+    page = runner.invoke(app, ["report", "topic", "tmobile", "--db", str(db), "--format", "html"]).stdout
+    assert "AT&amp;T" in page and "&amp;amp;" not in page and "#x200B" not in page and "&amp;gt;" not in page
+
+
 def test_8_retweets_keep_the_hashtags_of_the_tweet_they_retweet(db):
     v1, v2 = REAL / "twitter_v1_retweets.jsonl", REAL / "twarc2_retweets.jsonl"
     run(db, v1, v2)

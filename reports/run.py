@@ -218,12 +218,34 @@ def _add_notes(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, A
     for section in sections:
         if "period" in section.columns and "comments" in section.columns and section.rows:
             _sparklines(section)
+        if {"topic", "comments", "analysed"} <= set(section.columns) and "period" not in section.columns:
+            _few_scored(section)
+        if spec.name == "runs" and "error" in section.columns:  # the table leaves `error` out: say it below
+            run_id, error = section.columns.index("run_id"), section.columns.index("error")
+            section.notes.extend(f"run {row[run_id]}: {row[error]}" for row in section.rows if row[error])
     if values.get("no_retweets"):
         left_out = run_sql(con, "reports/retweets_left_out",
                            {"since": values.get("since"), "until": values.get("until"),
                             "topic": values.get("topic")}).fetchone()[0]
         sections[0].notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, "
                                  "left out of the sentiment shares")
+
+
+FEW_SCORED_NAMED = 5
+
+
+def _few_scored(section: Section) -> None:
+    """Topics whose shares rest on under half of their comments (the rest in a language the model does not
+    support, or not analysed yet): the table shows shares and comments, not how few of them were scored."""
+    column = section.columns.index
+    few = [(row[column("topic")], row[column("analysed")], row[column("comments")]) for row in section.rows
+           if row[column("analysed")] and row[column("analysed")] * 2 < row[column("comments")]]
+    if not few:
+        return
+    named = ", ".join(f"{topic} {analysed:,} of {comments:,}" for topic, analysed, comments in few[:FEW_SCORED_NAMED])
+    more = f" and {len(few) - FEW_SCORED_NAMED} more" if len(few) > FEW_SCORED_NAMED else ""
+    section.notes.insert(0, f"shares of few scored comments: {named}{more} (the rest: a language the model does not "
+                            "support, or not analysed yet; `analysed` has each topic's count)")
 
 
 def _sparklines(section: Section) -> None:

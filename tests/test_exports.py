@@ -407,3 +407,85 @@ def test_8_a_cut_retweet_gets_its_original_s_topics_when_the_original_comes_late
     run(db, second)
     assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = '1106000000000000031'")} == {
         "brexit", "bercow"}
+
+def test_11_account_languages_are_checked_against_the_text_and_tags_are_bcp47(runner, db, tiny_env, tmp_path,
+                                                                               monkeypatch):
+    import json
+    import shutil
+
+    from analyzer.text.langid import check_hints
+
+    # Mastodon statuses whose `language` is the account's default: `de` on an English post and on a bare
+    # link, `zh-CN` on Chinese. The tiny sentiment model supports English only
+    dump = REAL / "mastodon_statuses_languages.jsonl"
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--quiet"])
+    assert result.exit_code == 0, result.output
+    langs = dict(sql(db, "SELECT right(id, 1), lang FROM comments"))
+    # the English post is `en` (was `de`, so unsupported); a link says too little: the hint stays
+    assert langs == {"1": "en", "2": "de", "3": "de", "4": "zh-cn", "5": "de", "6": "en"}
+    assert sql(db, "SELECT count(label) FROM comments c JOIN sentiment s USING (text_hash)") == [(2,)]
+    table = runner.invoke(app, ["report", "topics", "--db", str(db)]).stdout
+    assert "shares of few scored comments: bahn 2 of 6" in " ".join(table.split())
+    assert check_hints(["Made it to Hamburg four hours late, the staff were lovely"], ["de"]) == ["en"]
+    assert check_hints(["Der Zug fällt heute schon wieder aus"], ["de"]) == ["de"]
+    # a model that names `zh` reads `zh-cn` (a regional tag is its language's)
+    model = tmp_path / "sentiment-en-zh"
+    shutil.copytree(tiny_env["sentiment"], model)
+    (model / "opinions.json").write_text(json.dumps({"languages": ["en", "zh"]}))
+    monkeypatch.setenv("OPINIONS_SENTIMENT_MODEL", str(model))
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT c.lang FROM comments c JOIN sentiment s ON s.text_hash = c.text_hash "
+                   "AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment') WHERE s.label IS NOT NULL "
+                   "AND c.lang = 'zh-cn'") == [("zh-cn",)]
+
+
+def test_10_archive_without_account_says_authors_are_unknown_and_rt_tweets_are_retweets(runner, db):
+    import json
+
+    tweets = REAL / "archive_no_account" / "data" / "tweets.js"  # no account.js beside it
+    result = runner.invoke(app, ["ingest", str(tweets), "--db", str(db), "--tasks", "none", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    said = [n for n in summary["notes"] if "no account.js" in n]
+    assert len(said) == 1 and "--author NAME" in said[0]  # once, not once per batch
+    runs = runner.invoke(app, ["report", "runs", "--db", str(db)]).stdout
+    assert "no account.js beside this Twitter archive" in " ".join(runs.split())
+    stored = rows(db)
+    assert {r["author"] for r in stored.values()} == {None}
+    rt = stored["1712000000000000003"]
+    assert rt["is_retweet"] and rt["retweet_of"] == "@bo_speaks"
+    assert not stored["1712000000000000004"]["is_retweet"]
+    # the archive's `lang` is a hint: the German tweet it calls `en` is `de`
+    assert stored["1712000000000000004"]["lang"] == "de" and stored["1712000000000000005"]["lang"] == "en"
+    # with --author, or with account.js (the other fixture), nothing is said
+    result = runner.invoke(app, ["ingest", str(tweets), "--db", str(db.parent / "b.duckdb"), "--tasks", "none",
+                                 "--author", "me", "--json"])
+    assert not [n for n in json.loads(result.stdout)["notes"] if "account.js" in n]
+    result = runner.invoke(app, ["ingest", str(REAL / "archive" / "tweets.js"), "--db", str(db.parent / "c.duckdb"),
+                                 "--tasks", "none", "--json"])
+    assert not [n for n in json.loads(result.stdout)["notes"] if "account.js" in n]
+
+
+def test_9_views_made_by_an_older_version_are_replaced(runner, db):
+    import json
+
+    import duckdb
+
+    from analyzer.store.database import views_digest
+
+    survey = REAL / "survey_store_names.csv"
+    runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store"])
+    con = duckdb.connect(str(db))  # as the previous version left it: one topic per spelling
+    con.execute("""CREATE OR REPLACE VIEW comment_topics AS
+                   SELECT platform, id, topic, 'field' AS origin FROM comments WHERE topic <> ''
+                   UNION ALL SELECT platform, id, topic, origin FROM extra_topics""")
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'views'")
+    con.close()
+    # a report (read-only) reads through this version's views, without writing them
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 4, "York": 2}
+    assert sql(db, "SELECT value FROM meta WHERE key = 'views'") == [("older",)]
+    runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store"])
+    assert sql(db, "SELECT value FROM meta WHERE key = 'views'") == [(views_digest(),)]
+    assert sql(db, "SELECT count(*) FROM comment_topics") == [(6,)]

@@ -47,6 +47,9 @@ class Preset:
     thread: list[str] = field(default_factory=list)
     score: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
+    # a language given for the account, not the text (Mastodon's default posting language, a Twitter
+    # archive's): checked against the text at mapping (analyzer.text.langid.check_hints)
+    lang_hint: list[str] = field(default_factory=list)
     retweet_of: list[str] = field(default_factory=list)  # id of the retweeted (boosted) post: the record is a retweet
     quote_of: list[str] = field(default_factory=list)
     references: str = NONE_PATH  # path of an API v2 `referenced_tweets` array ({type, id})
@@ -75,14 +78,15 @@ TWITTER = Preset(
     author=["$._opinions.author", "$.user.screen_name", "$.author.username", "$.username", "$.author_id"],
     tags="$.entities.hashtags",
     parent=["$.in_reply_to_status_id_str"], references="$.referenced_tweets",
-    retweet_of=["$.retweeted_status.id_str"], quote_of=["$.quoted_status_id_str"], retweet_text_tags=True,
+    retweet_of=["$.retweeted_status.id_str", "$._opinions.retweet_of"], quote_of=["$.quoted_status_id_str"], retweet_text_tags=True,
     thread=["$.conversation_id"], score=["$.favorite_count", "$.public_metrics.like_count"], lang=["$.lang"],
+    lang_hint=["$._opinions.lang_hint"],
 )
 MASTODON = Preset(
     # Mastodon API statuses; ActivityPub outboxes are turned into this shape by analyzer.sources.containers
     name="mastodon", platform="mastodon", text=["$.reblog.content", "$.content"], id=["$.id", "$.url"],
     time=["$.created_at"], author=["$.account.acct", "$.account.username"], tags="$.tags",
-    parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang=["$.language"],
+    parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang_hint=["$.language"],
 )
 YOUTUBE = Preset(
     # youtube-comment-downloader records (`cid`, `text`), then YouTube Data API comments, which
@@ -221,7 +225,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
 
     slices: dict[str, object] = {}
     all_paths: list[str] = []
-    for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang",
+    for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang", "lang_hint",
                    "retweet_of", "quote_of"):
         candidates = getattr(preset, column) or [NONE_PATH]  # an empty slice needs a placeholder
         slices[f"{column}_lo"] = len(all_paths) + 1  # DuckDB lists are 1-based, slices inclusive
@@ -257,7 +261,7 @@ def _top_key(path: str) -> str | None:
 def _top_keys(preset: Preset) -> set[str]:
     """The top-level record keys any of the preset's paths starts at."""
     paths = [*preset.text, *preset.compose, *preset.id, *preset.time, *preset.author, *preset.topic, *preset.parent,
-             *preset.thread, *preset.score, *preset.lang, *preset.retweet_of, *preset.quote_of, preset.tags]
+             *preset.thread, *preset.score, *preset.lang, *preset.lang_hint, *preset.retweet_of, *preset.quote_of, preset.tags]
     return {key for path in paths if (key := _top_key(path))}
 
 

@@ -50,6 +50,10 @@ picked AS (
         CASE WHEN list_any_value(vn[$lang_lo:$lang_hi]) IS NOT NULL THEN list_filter(
             list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x IS NOT NULL AND NOT list_contains($no_language_codes, x)
         )[1] END AS lang_v,
+        -- a language the dump gives for the account, not the text (analyzer.text.langid.check_hints)
+        CASE WHEN list_any_value(vn[$lang_hint_lo:$lang_hint_hi]) IS NOT NULL THEN list_filter(
+            list_transform(vn[$lang_hint_lo:$lang_hint_hi], lambda x: x ->> '$'), lambda x: x IS NOT NULL AND NOT list_contains($no_language_codes, x)
+        )[1] END AS lang_hint_v,
         -- a Pushshift submission has a title and no body
         $reddit_ids AND list_any_value(vn[$text_lo:$text_hi]) IS NULL AND vn[$compose_lo] IS NOT NULL AS is_submission
     FROM (
@@ -164,7 +168,9 @@ SELECT
     parent_id,
     CASE WHEN is_submission THEN 't3_' || regexp_replace(raw_id, '^t[0-9]_', '') ELSE thread_v ->> '$' END AS thread_id,
     score,
-    lower(lang_v) AS lang,
+    -- BCP 47, lower case: `zh-CN` and `zh_CN` are `zh-cn`
+    replace(lower(trim(coalesce(lang_v, lang_hint_v))), '_', '-') AS lang,
+    lang_v IS NULL AND lang_hint_v IS NOT NULL AS lang_is_hint,
     text,
     md5(text) AS text_hash,
     retweet_of IS NOT NULL AS is_retweet,

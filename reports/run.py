@@ -94,6 +94,8 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
         given = {k: v for k, v in given.items() if k in {p.name for p in spec.params} | {"limit"}}
     values = checked(spec, given)
     _check_names(con, spec, values)
+    if spec.name == "alerts":
+        values = _alerts_span(con, values)
     adjustment, why_raw = None, None
     if any(section.shares for section in spec.sections):
         # shares corrected for the sentiment model's measured confusion (analyzer.labels.shares), or as counted
@@ -220,6 +222,8 @@ def _add_notes(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, A
             _sparklines(section)
         if {"topic", "comments", "analysed"} <= set(section.columns) and "period" not in section.columns:
             _few_scored(section)
+        if spec.name == "alerts" and section is sections[0]:
+            section.notes[:0] = _span_notes(values)
         if spec.name == "runs" and "error" in section.columns:  # the table leaves `error` out: say it below
             run_id, error = section.columns.index("run_id"), section.columns.index("error")
             section.notes.extend(f"run {row[run_id]}: {row[error]}" for row in section.rows if row[error])
@@ -229,6 +233,47 @@ def _add_notes(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, A
                             "topic": values.get("topic")}).fetchone()[0]
         sections[0].notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, "
                                  "left out of the sentiment shares")
+
+
+# a last period the data covers less of than this (by its usual profile) is left out, not compared by its rate;
+# one it covers this much of is whole (a day whose newest comment is at 23:57)
+MIN_COVERED = 0.1
+WHOLE_COVERED = 0.99
+
+
+def _alerts_span(con: duckdb.DuckDBPyConnection, values: dict[str, Any], leave_out: bool = True) -> dict[str, Any]:
+    """The alerts report's values with where its data ends (queries/reports/alerts_span.sql): the last period's
+    start and how much of a usual period it covers, for its volume to be compared by rate; a last period
+    covered under `MIN_COVERED` is left out (the report ends where it starts); `_span_notes` say which."""
+    span = run_sql(con, "reports/alerts_span", {k: values[k] for k in ("period", "until", "history")}).fetchone()
+    last_start, newest, data_periods, covered = span or (None, None, 0, 1.0)
+    covered = 1.0 if covered is None or covered >= WHOLE_COVERED else float(covered)
+    values = {**values, "last_start": last_start, "covered": covered, "data_periods": data_periods or 0,
+              "_newest": newest, "_left_out": None}
+    if leave_out and last_start is not None and values["covered"] < MIN_COVERED and data_periods:
+        left_out = (last_start, newest, values["covered"])
+        return {**_alerts_span(con, {**values, "until": last_start}, leave_out=False), "_left_out": left_out}
+    asked = values.get("_min_history_asked", values["min_history"])
+    if last_start is not None and values["data_periods"] < asked:  # scored on what the data has, and titled so
+        values = {**values, "min_history": max(values["data_periods"], 1)}
+    return {**values, "_min_history_asked": asked}
+
+
+def _span_notes(values: dict[str, Any]) -> list[str]:
+    """What the alerts report did with where its data ends: a partial last period, a short history."""
+    notes, period = [], values["period"]
+    if values.get("_left_out"):
+        start, newest, covered = values["_left_out"]
+        notes.append(f"the last {period} ({start:%Y-%m-%d}) is left out: the data ends at {newest:%Y-%m-%d %H:%M}, "
+                     f"where a {period} usually holds {covered:.0%} of its comments: too little to compare")
+    elif values.get("last_start") is not None and values["covered"] < 1:
+        notes.append(f"the last {period} ({values['last_start']:%Y-%m-%d}) is partial: the data ends at "
+                     f"{values['_newest']:%Y-%m-%d %H:%M}, where a {period} usually holds {values['covered']:.0%} of "
+                     "its comments; its volume is compared with that part of the usual volume")
+    if values.get("last_start") is not None and values["data_periods"] < values["_min_history_asked"]:
+        notes.append(f"the data holds {values['data_periods']} {period}(s) before its last: names are scored on "
+                     f"that history, shorter than --min-history {values['_min_history_asked']}")
+    return notes
 
 
 FEW_SCORED_NAMED = 5

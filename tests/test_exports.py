@@ -408,6 +408,7 @@ def test_8_a_cut_retweet_gets_its_original_s_topics_when_the_original_comes_late
     assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = '1106000000000000031'")} == {
         "brexit", "bercow"}
 
+
 def test_11_account_languages_are_checked_against_the_text_and_tags_are_bcp47(runner, db, tiny_env, tmp_path,
                                                                                monkeypatch):
     import json

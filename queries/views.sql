@@ -38,19 +38,19 @@ SELECT platform, id, topic, 'field' AS origin FROM comments WHERE topic <> ''
 UNION ALL
 SELECT platform, id, topic, origin FROM extra_topics;
 
--- topic_names: topic names are case-insensitive (`Brexit`, `brexit` and `BREXIT` are one topic): each
--- lower-cased name (`key`) with the spelling shown for it, its most common one (ties: the first in order).
+-- topic_names: topic names are case-insensitive (`Brexit`, `brexit` and `BREXIT` are one topic): each stored
+-- spelling, its lower-cased name (`key`) and the spelling shown for that name, its most common one (ties: the
+-- first in order). One row per spelling: a small table, joined by equality.
 CREATE OR REPLACE VIEW topic_names AS
-SELECT key, first(topic ORDER BY n DESC, topic) AS topic
-FROM (SELECT lower(topic) AS key, topic, count(*) AS n FROM topic_spellings GROUP BY topic)
-GROUP BY key;
+SELECT spelling, lower(spelling) AS key,
+       first_value(spelling) OVER (PARTITION BY lower(spelling) ORDER BY n DESC, spelling) AS topic
+FROM (SELECT topic AS spelling, count(*) AS n FROM topic_spellings GROUP BY topic);
 
--- comment_topics: every topic of every comment, once, under its shown spelling (topic_names). A comment
--- filed under one topic twice (its field and a keyword rule, `United` and `#united`) is one row, with its
--- first origin of field, keyword, cluster.
+-- comment_topics: every topic of every comment under its shown spelling (topic_names). A comment's field topics
+-- are distinct (the mapping lower-cases hashtags), and a keyword topic is not added to a comment that has it as
+-- a field topic in any spelling (land_batch.sql, apply_keywords.sql): a comment counts once under each name.
+-- (Left out at read time instead, with an anti-join, the view took 1.4 s instead of 0.2 s on 1.7M topic rows.)
 CREATE OR REPLACE VIEW comment_topics AS
-SELECT s.platform, s.id, n.topic,
-       arg_min(s.origin, CASE s.origin WHEN 'field' THEN 0 WHEN 'keyword' THEN 1 ELSE 2 END) AS origin
+SELECT s.platform, s.id, n.topic, s.origin
 FROM topic_spellings s
-JOIN topic_names n ON n.key = lower(s.topic)
-GROUP BY s.platform, s.id, n.topic;
+JOIN topic_names n ON n.spelling = s.topic;

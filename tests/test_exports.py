@@ -357,6 +357,14 @@ def test_9_topic_names_are_case_insensitive_shown_in_their_most_common_spelling(
     runner.invoke(app, ["ingest", str(tmp), "--db", str(db), "--tasks", "none"])
     topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
     assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 5, "York": 2}
+    # a keyword rule `Leeds` is not added again where a comment has the name as a field topic: of the 3 texts
+    # it matches (the tills, the Leeds tweet, self checkout), only the York one gets it
+    config = db.parent / "opinions.toml"
+    config.write_text('[topics]\nLeeds = ["leeds", "the tills", "self checkout"]\n')
+    result = runner.invoke(app, ["topics", "apply", "--db", str(db), "--config", str(config), "--format", "json"])
+    assert json.loads(result.stdout) == [{"topic": "Leeds", "comments": 1}]
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 6, "York": 2}
 
 
 def test_12_escapes_are_decoded_for_display_and_ner_and_html_escapes_once(runner, db, tiny_env):

@@ -35,6 +35,11 @@ from analyzer.reports.catalog import (
 )
 from analyzer.reports.render import Section, sparkline
 from analyzer.store.database import explain_read_error, open_readonly, resolve_db_path, run_sql
+from analyzer.text.normalise import display_text
+from analyzer.topics.names import shown_names
+
+# comment texts and entity names are shown decoded (`display_text`); the stored text is never changed
+DISPLAY_TEXT_COLUMNS = ("text", "entity")
 
 TOTAL_COLUMN = "_total"
 
@@ -89,6 +94,8 @@ def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any])
         given = {k: v for k, v in given.items() if k in {p.name for p in spec.params} | {"limit"}}
     values = checked(spec, given)
     _check_names(con, spec, values)
+    if spec.name == "alerts":
+        values = _alerts_span(con, values)
     adjustment, why_raw = None, None
     if any(section.shares for section in spec.sections):
         # shares corrected for the sentiment model's measured confusion (analyzer.labels.shares), or as counted
@@ -161,7 +168,14 @@ def _check_names(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str,
         if not param.names or not values.get(param.name):
             continue
         wanted = values[param.name] if isinstance(values[param.name], list) else [values[param.name]]
-        unknown = [row[0] for row in run_sql(con, "reports/unknown_names", {"kind": param.names, "names": wanted}).fetchall()]
+        if param.names == "topic":  # case-insensitive: the SQL gets the spelling the database shows
+            shown = shown_names(con, wanted)
+            unknown = [name for name in wanted if shown[name] is None]
+            resolved = [shown[name] or name for name in wanted]
+            values[param.name] = resolved if isinstance(values[param.name], list) else resolved[0]
+        else:
+            unknown = [row[0] for row in run_sql(con, "reports/unknown_names",
+                                                 {"kind": param.names, "names": wanted}).fetchall()]
         if not unknown:
             continue
         quoted = ", ".join(repr(u) for u in unknown)
@@ -185,6 +199,10 @@ def _section(con: duckdb.DuckDBPyConnection, spec: SectionSpec, values: dict[str
         rows = [row[:index] + row[index + 1:] for row in rows]
     else:  # a SQL file without $limit: cut here
         rows = rows[:limit]
+    shown = {i for i, c in enumerate(columns) if c in DISPLAY_TEXT_COLUMNS}
+    if shown:  # as a reader of the post sees it: `&amp;` is `&`, `&#x200B;` nothing (every format)
+        rows = [tuple(display_text(v) if i in shown and isinstance(v, str) else v for i, v in enumerate(row))
+                for row in rows]
     return Section(spec.name, columns, rows, title=spec.title.format(**values, until_or_newest=_until_text(values)),
                    table_columns=list(spec.table_columns) if spec.table_columns else None, total=total)
 
@@ -202,12 +220,77 @@ def _add_notes(con: duckdb.DuckDBPyConnection, spec: Report, values: dict[str, A
     for section in sections:
         if "period" in section.columns and "comments" in section.columns and section.rows:
             _sparklines(section)
+        if {"topic", "comments", "analysed"} <= set(section.columns) and "period" not in section.columns:
+            _few_scored(section)
+        if spec.name == "alerts" and section is sections[0]:
+            section.notes[:0] = _span_notes(values)
+        if spec.name == "runs" and "error" in section.columns:  # the table leaves `error` out: say it below
+            run_id, error = section.columns.index("run_id"), section.columns.index("error")
+            section.notes.extend(f"run {row[run_id]}: {row[error]}" for row in section.rows if row[error])
     if values.get("no_retweets"):
         left_out = run_sql(con, "reports/retweets_left_out",
                            {"since": values.get("since"), "until": values.get("until"),
                             "topic": values.get("topic")}).fetchone()[0]
         sections[0].notes.append(f"--no-retweets: {left_out:,} retweets counted in the volume, "
                                  "left out of the sentiment shares")
+
+
+# a last period the data covers less of than this (by its usual profile) is left out, not compared by its rate;
+# one it covers this much of is whole (a day whose newest comment is at 23:57)
+MIN_COVERED = 0.1
+WHOLE_COVERED = 0.99
+
+
+def _alerts_span(con: duckdb.DuckDBPyConnection, values: dict[str, Any], leave_out: bool = True) -> dict[str, Any]:
+    """The alerts report's values with where its data ends (queries/reports/alerts_span.sql): the last period's
+    start and how much of a usual period it covers, for its volume to be compared by rate; a last period
+    covered under `MIN_COVERED` is left out (the report ends where it starts); `_span_notes` say which."""
+    span = run_sql(con, "reports/alerts_span", {k: values[k] for k in ("period", "until", "history")}).fetchone()
+    last_start, newest, data_periods, covered = span or (None, None, 0, 1.0)
+    covered = 1.0 if covered is None or covered >= WHOLE_COVERED else float(covered)
+    values = {**values, "last_start": last_start, "covered": covered, "data_periods": data_periods or 0,
+              "_newest": newest, "_left_out": None}
+    if leave_out and last_start is not None and values["covered"] < MIN_COVERED and data_periods:
+        left_out = (last_start, newest, values["covered"])
+        return {**_alerts_span(con, {**values, "until": last_start}, leave_out=False), "_left_out": left_out}
+    asked = values.get("_min_history_asked", values["min_history"])
+    if last_start is not None and values["data_periods"] < asked:  # scored on what the data has, and titled so
+        values = {**values, "min_history": max(values["data_periods"], 1)}
+    return {**values, "_min_history_asked": asked}
+
+
+def _span_notes(values: dict[str, Any]) -> list[str]:
+    """What the alerts report did with where its data ends: a partial last period, a short history."""
+    notes, period = [], values["period"]
+    if values.get("_left_out"):
+        start, newest, covered = values["_left_out"]
+        notes.append(f"the last {period} ({start:%Y-%m-%d}) is left out: the data ends at {newest:%Y-%m-%d %H:%M}, "
+                     f"where a {period} usually holds {covered:.0%} of its comments: too little to compare")
+    elif values.get("last_start") is not None and values["covered"] < 1:
+        notes.append(f"the last {period} ({values['last_start']:%Y-%m-%d}) is partial: the data ends at "
+                     f"{values['_newest']:%Y-%m-%d %H:%M}, where a {period} usually holds {values['covered']:.0%} of "
+                     "its comments; its volume is compared with that part of the usual volume")
+    if values.get("last_start") is not None and values["data_periods"] < values["_min_history_asked"]:
+        notes.append(f"the data holds {values['data_periods']} {period}(s) before its last: names are scored on "
+                     f"that history, shorter than --min-history {values['_min_history_asked']}")
+    return notes
+
+
+FEW_SCORED_NAMED = 5
+
+
+def _few_scored(section: Section) -> None:
+    """Topics whose shares rest on under half of their comments (the rest in a language the model does not
+    support, or not analysed yet): the table shows shares and comments, not how few of them were scored."""
+    column = section.columns.index
+    few = [(row[column("topic")], row[column("analysed")], row[column("comments")]) for row in section.rows
+           if row[column("analysed")] and row[column("analysed")] * 2 < row[column("comments")]]
+    if not few:
+        return
+    named = ", ".join(f"{topic} {analysed:,} of {comments:,}" for topic, analysed, comments in few[:FEW_SCORED_NAMED])
+    more = f" and {len(few) - FEW_SCORED_NAMED} more" if len(few) > FEW_SCORED_NAMED else ""
+    section.notes.insert(0, f"shares of few scored comments: {named}{more} (the rest: a language the model does not "
+                            "support, or not analysed yet; `analysed` has each topic's count)")
 
 
 def _sparklines(section: Section) -> None:

@@ -258,3 +258,52 @@ def test_every_float_option_refuses_nan_and_inf(runner):
                     assert result.exit_code == 2 and "finite" in result.stderr, (path, param.opts, result.output)
                 checked += 1
     assert checked >= 10  # --timeout of every report, query and export, --wait, --threshold, --lr, ...
+
+
+def _hourly_db(tmp_path, runner, series: dict[str, list[list[int]]]):
+    """Topics with, for each day from START, the hours of that day at which a comment was posted; no models."""
+    records, i = [], 0
+    for topic, days in series.items():
+        for day, hours in enumerate(days):
+            for k, hour in enumerate(hours):
+                records.append(reddit(i, body=f"{topic} note {day} {k}", sub=topic,
+                                      t=START + day * DAY + hour * 3600 + (k % 60) * 30 - i * 60))
+                i += 1
+    db = tmp_path / "h.duckdb"
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "h.jsonl", records)), "--db", str(db),
+                                 "--tasks", "none"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_a_last_day_the_dump_ends_inside_is_compared_by_its_rate(runner, tmp_path):
+    """Issue 32, point 13: a dump that stops at 09:00. 'steady' has its usual 9 comments by then (24 a day),
+    'surge' 40 (a rate of ~107 a day against 24): counted against whole days, 40 vs 24 was z=3.3, no alert."""
+    day = list(range(24))
+    db = _hourly_db(tmp_path, runner, {"steady": [day] * 10 + [list(range(9))],
+                                        "surge": [day] * 10 + [[h for h in range(9) for _ in range(4)] + [8] * 4]})
+    report = _alerts(runner, db)
+    alerts = {a["name"]: a for a in report["alerts"]}
+    assert set(alerts) == {"surge"}
+    assert alerts["surge"]["period_covered"] == 0.375 and alerts["surge"]["usual_volume"] == 9
+    assert "volume 40 vs usual 9 by this time of a day" in alerts["surge"]["reasons"]
+    table = " ".join(runner.invoke(app, ["report", "alerts", "--db", str(db)]).stdout.split())
+    assert "the last day (2025-10-11) is partial: the data ends at 2025-10-11 08:" in table
+    assert "a day usually holds 38% of its comments" in table
+    # cut at 00:30, the last day holds too little to compare: it is left out, and the report says so
+    (tmp_path / "early").mkdir()
+    early = _hourly_db(tmp_path / "early", runner, {"steady": [day] * 10 + [[0]] * 1})
+    table = " ".join(runner.invoke(app, ["report", "alerts", "--db", str(early), "--min-volume", "1"]).stdout.split())
+    assert "the last day (2025-10-11) is left out" in table and "before 2025-10-11" in table
+
+
+def test_a_dump_shorter_than_the_history_is_scored_on_what_it_has(runner, tmp_path):
+    """Four days of data: every name used to be `new` (fewer than 7 days), so a storm on day four went unscored."""
+    db = _volume_db(tmp_path, runner, {"calm": [(d, 20) for d in range(4)],
+                                        "storm": [(d, 20) for d in range(3)] + [(3, 150)]})
+    report = _alerts(runner, db)
+    assert [a["name"] for a in report["alerts"]] == ["storm"] and report["new"] == []
+    assert report["alerts"][0]["history_periods"] == 3
+    table = " ".join(runner.invoke(app, ["report", "alerts", "--db", str(db)]).stdout.split())
+    assert "the data holds 3 day(s) before its last: names are scored on that history, shorter than " \
+           "--min-history 7" in table

@@ -327,3 +327,174 @@ def test_hostile_shapes_of_the_new_containers_are_counted_not_crashes(tmp_path, 
     counts(summary)  # exactly accounted: read = new + duplicate + rejected + skipped
     assert {r["text"] for r in rows(db).values()} >= {"replies that are not a listing", "odd facets"}
     assert [t for t in containers._bsky_tags({"tags": "abc", "facets": 5})] == []
+
+
+def test_9_topic_names_are_case_insensitive_shown_in_their_most_common_spelling(runner, db, tiny_env):
+    import json
+
+    survey = REAL / "survey_store_names.csv"  # staff typed the store as Leeds, leeds and LEEDS
+    result = runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store",
+                                 "--time-field", "submitted_at"])
+    assert result.exit_code == 0, result.output
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 4, "York": 2}  # a tie: the first in order
+    for name in ("leeds", "LEEDS", "Leeds"):
+        detail = runner.invoke(app, ["report", "topic", name, "--db", str(db), "--format", "json"])
+        assert detail.exit_code == 0, detail.output
+        assert sum(p["comments"] for p in json.loads(detail.stdout)["trend"]) == 4
+    trend = json.loads(runner.invoke(app, ["report", "trend", "york", "LEEDS", "--db", str(db), "--format", "json"]).stdout)
+    assert {p["topic"] for p in trend} == {"York", "Leeds"}
+    assert runner.invoke(app, ["report", "topic", "Bradford", "--db", str(db)]).exit_code == 1
+    summary = runner.invoke(app, ["summarize", "lEEDS", "--db", str(db), "--format", "json"])
+    assert summary.exit_code == 0, summary.output
+    assert json.loads(summary.stdout)[0]["topic"] == "Leeds" and json.loads(summary.stdout)[0]["n_comments"] == 4
+    detail = json.loads(runner.invoke(app, ["report", "topic", "leeds", "--db", str(db), "--format", "json"]).stdout)
+    assert detail["summary"][0]["n_comments"] == 4
+    # a comment filed under one topic twice (its field and a hashtag, `Leeds` and `#leeds`) counts once
+    tweet = {"id_str": "9001", "full_text": "Leeds store closed early again #leeds #Leeds", "user": {"screen_name": "bo"},
+             "created_at": "Mon Oct 10 08:00:00 +0000 2022", "entities": {"hashtags": [{"text": "leeds"}]}}
+    (tmp := db.parent / "t.jsonl").write_text(json.dumps(tweet) + "\n")
+    runner.invoke(app, ["ingest", str(tmp), "--db", str(db), "--tasks", "none"])
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 5, "York": 2}
+    # a keyword rule `Leeds` is not added again where a comment has the name as a field topic: of the 3 texts
+    # it matches (the tills, the Leeds tweet, self checkout), only the York one gets it
+    config = db.parent / "opinions.toml"
+    config.write_text('[topics]\nLeeds = ["leeds", "the tills", "self checkout"]\n')
+    result = runner.invoke(app, ["topics", "apply", "--db", str(db), "--config", str(config), "--format", "json"])
+    assert json.loads(result.stdout) == [{"topic": "Leeds", "comments": 1}]
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 6, "York": 2}
+
+
+def test_12_escapes_are_decoded_for_display_and_ner_and_html_escapes_once(runner, db, tiny_env):
+    import json
+
+    from analyzer.tasks.ner.task import social_entities
+
+    dump = REAL / "pushshift_markup.jsonl"  # Reddit bodies: `&amp;`, `&gt;` and a typed `&amp;#x200B;` blank line
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment,ner", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM comments WHERE text LIKE '%&amp;#x200B;%'") == [(1,)]  # stored as it came
+    # NER reads the escapes as their characters: `#x200B` is no hashtag, `#fail` is one
+    hashtags = {r[0] for r in sql(db, "SELECT text FROM entities WHERE label = 'HASHTAG'")}
+    assert hashtags == {"#fail"}
+    body = json.loads(dump.read_text().splitlines()[0])["body"]
+    assert [e["text"] for e in social_entities(body)] == []
+    detail = json.loads(runner.invoke(app, ["report", "topic", "tmobile", "--db", str(db), "--format", "json"]).stdout)
+    shown = {c["text"] for side in ("most_positive", "most_negative") for c in detail[side]}
+    assert shown == {"Switched from AT&T to T-Mobile last month. Coverage in the subway is actually better & the bill "
+                     "is lower.", "> Coverage in the subway Not on my line. Still one bar & dropped calls #fail"}
+    page = runner.invoke(app, ["report", "topic", "tmobile", "--db", str(db), "--format", "html"]).stdout
+    assert "AT&amp;T" in page and "&amp;amp;" not in page and "#x200B" not in page and "&amp;gt;" not in page
+
+
+def test_8_retweets_keep_the_hashtags_of_the_tweet_they_retweet(db):
+    v1, v2 = REAL / "twitter_v1_retweets.jsonl", REAL / "twarc2_retweets.jsonl"
+    run(db, v1, v2)
+    topics = dict(sql(db, "SELECT topic, count(*) FROM comment_topics GROUP BY topic"))
+    # every one of the 7 tweets says #Brexit, 3 of them (an original and its two retweets) #PeoplesVote:
+    # before, the retweets' own cut copies ("... #Pe…") lost it (brexit 6, peoplesvote 1, bercow 1)
+    assert topics == {"brexit": 7, "peoplesvote": 3, "bercow": 2, "backstop": 1}
+    mentions = sql(db, "SELECT count(*) FROM comments WHERE text ILIKE '%#brexit%'")[0][0]
+    assert mentions == 6  # the seventh is the cut v2 copy ("... coming #…"): its topics are its stored original's
+    cut = "1106000000000000031"
+    assert sql(db, "SELECT text LIKE '%#…', retweet_of FROM comments WHERE id = $id", {"id": cut}) == [
+        (True, "1106000000000000030")]
+    assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = $id", {"id": cut})} == {"brexit", "bercow"}
+    # a cut hashtag is no topic, nor is an escape, an anchor or a number
+    assert not {"pe", "bre", "x200b", "2019"} & set(topics)
+
+
+def test_8_a_cut_retweet_gets_its_original_s_topics_when_the_original_comes_later(db):
+    pages = (REAL / "twarc2_retweets.jsonl").read_text().splitlines()
+    (first := db.parent / "p1.jsonl").write_text(pages[0] + "\n")
+    (second := db.parent / "p2.jsonl").write_text(pages[1] + "\n")
+    run(db, first)
+    assert sql(db, "SELECT count(*) FROM comment_topics WHERE id = '1106000000000000031'") == [(0,)]
+    run(db, second)
+    assert {r[0] for r in sql(db, "SELECT topic FROM comment_topics WHERE id = '1106000000000000031'")} == {
+        "brexit", "bercow"}
+
+
+def test_11_account_languages_are_checked_against_the_text_and_tags_are_bcp47(runner, db, tiny_env, tmp_path,
+                                                                               monkeypatch):
+    import json
+    import shutil
+
+    from analyzer.text.langid import check_hints
+
+    # Mastodon statuses whose `language` is the account's default: `de` on an English post and on a bare
+    # link, `zh-CN` on Chinese. The tiny sentiment model supports English only
+    dump = REAL / "mastodon_statuses_languages.jsonl"
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--quiet"])
+    assert result.exit_code == 0, result.output
+    langs = dict(sql(db, "SELECT right(id, 1), lang FROM comments"))
+    # the English post is `en` (was `de`, so unsupported); a link says too little: the hint stays
+    assert langs == {"1": "en", "2": "de", "3": "de", "4": "zh-cn", "5": "de", "6": "en"}
+    assert sql(db, "SELECT count(label) FROM comments c JOIN sentiment s USING (text_hash)") == [(2,)]
+    table = runner.invoke(app, ["report", "topics", "--db", str(db)]).stdout
+    assert "shares of few scored comments: bahn 2 of 6" in " ".join(table.split())
+    assert check_hints(["Made it to Hamburg four hours late, the staff were lovely"], ["de"]) == ["en"]
+    assert check_hints(["Der Zug fällt heute schon wieder aus"], ["de"]) == ["de"]
+    # a model that names `zh` reads `zh-cn` (a regional tag is its language's)
+    model = tmp_path / "sentiment-en-zh"
+    shutil.copytree(tiny_env["sentiment"], model)
+    (model / "opinions.json").write_text(json.dumps({"languages": ["en", "zh"]}))
+    monkeypatch.setenv("OPINIONS_SENTIMENT_MODEL", str(model))
+    result = runner.invoke(app, ["ingest", str(dump), "--db", str(db), "--tasks", "sentiment", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT c.lang FROM comments c JOIN sentiment s ON s.text_hash = c.text_hash "
+                   "AND s.model = (SELECT value FROM meta WHERE key = 'model.sentiment') WHERE s.label IS NOT NULL "
+                   "AND c.lang = 'zh-cn'") == [("zh-cn",)]
+
+
+def test_10_archive_without_account_says_authors_are_unknown_and_rt_tweets_are_retweets(runner, db):
+    import json
+
+    tweets = REAL / "archive_no_account" / "data" / "tweets.js"  # no account.js beside it
+    result = runner.invoke(app, ["ingest", str(tweets), "--db", str(db), "--tasks", "none", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    said = [n for n in summary["notes"] if "no account.js" in n]
+    assert len(said) == 1 and "--author NAME" in said[0]  # once, not once per batch
+    runs = runner.invoke(app, ["report", "runs", "--db", str(db)]).stdout
+    assert "no account.js beside this Twitter archive" in " ".join(runs.split())
+    stored = rows(db)
+    assert {r["author"] for r in stored.values()} == {None}
+    rt = stored["1712000000000000003"]
+    assert rt["is_retweet"] and rt["retweet_of"] == "@bo_speaks"
+    assert not stored["1712000000000000004"]["is_retweet"]
+    # the archive's `lang` is a hint: the German tweet it calls `en` is `de`
+    assert stored["1712000000000000004"]["lang"] == "de" and stored["1712000000000000005"]["lang"] == "en"
+    # with --author, or with account.js (the other fixture), nothing is said
+    result = runner.invoke(app, ["ingest", str(tweets), "--db", str(db.parent / "b.duckdb"), "--tasks", "none",
+                                 "--author", "me", "--json"])
+    assert not [n for n in json.loads(result.stdout)["notes"] if "account.js" in n]
+    result = runner.invoke(app, ["ingest", str(REAL / "archive" / "tweets.js"), "--db", str(db.parent / "c.duckdb"),
+                                 "--tasks", "none", "--json"])
+    assert not [n for n in json.loads(result.stdout)["notes"] if "account.js" in n]
+
+
+def test_9_views_made_by_an_older_version_are_replaced(runner, db):
+    import json
+
+    import duckdb
+
+    from analyzer.store.database import views_digest
+
+    survey = REAL / "survey_store_names.csv"
+    runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store"])
+    con = duckdb.connect(str(db))  # as the previous version left it: one topic per spelling
+    con.execute("""CREATE OR REPLACE VIEW comment_topics AS
+                   SELECT platform, id, topic, 'field' AS origin FROM comments WHERE topic <> ''
+                   UNION ALL SELECT platform, id, topic, origin FROM extra_topics""")
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'views'")
+    con.close()
+    # a report (read-only) reads through this version's views, without writing them
+    topics = json.loads(runner.invoke(app, ["report", "topics", "--db", str(db), "--format", "json"]).stdout)
+    assert {t["topic"]: t["comments"] for t in topics} == {"Leeds": 4, "York": 2}
+    assert sql(db, "SELECT value FROM meta WHERE key = 'views'") == [("older",)]
+    runner.invoke(app, ["ingest", str(survey), "--db", str(db), "--tasks", "none", "--topic-field", "store"])
+    assert sql(db, "SELECT value FROM meta WHERE key = 'views'") == [(views_digest(),)]
+    assert sql(db, "SELECT count(*) FROM comment_topics") == [(6,)]

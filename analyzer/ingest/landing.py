@@ -50,6 +50,10 @@ def source_mapping_params(source: Source, first: RecordBatch, options: IngestOpt
                                     author_literal=options.author, time_format=options.time_format)
     if table:
         preset = _table_columns(source, first, preset, options, summary)
+    if first.authors_unknown and not (options.author or options.author_field):
+        warning = "no account.js beside this Twitter archive: its tweets' author is unknown (--author NAME names it)"
+        first.notes.append(f"{source.name}: warning: {warning}")
+        summary.warnings[source.name] = warning
     summary.presets[source.name] = preset.name
     params = presets.mapping_params(preset, source.name, source.stem)
     plan = typed.plan(params, first.sample(typed.SAMPLE_RECORDS))
@@ -199,10 +203,30 @@ def concat_mapped(tables: list[pa.Table]) -> pa.Table:
 
 
 def _with_first_of_id(mapped: list[pa.Table]) -> pa.Table:
-    table = concat_mapped(mapped)
+    table = checked_languages(concat_mapped(mapped))
     # `row`: a key of the chunk's rows (container records share their line's number)
     return (table.append_column("first_of_id", first_of_id(table))
             .append_column("row", pl.int_range(0, table.num_rows, eager=True).to_arrow()))
+
+
+def checked_languages(mapped: pa.Table) -> pa.Table:
+    """`lang` where the dump gave a hint (`lang_is_hint`: an account's language) checked against each text
+    (`langid.check_hints`), in the mapping thread or Ray worker; the `lang_is_hint` column dropped."""
+    if "lang_is_hint" not in mapped.column_names:
+        return mapped
+    hinted = mapped.column("lang_is_hint").to_pylist()
+    at = mapped.column_names.index("lang_is_hint")
+    if any(hinted):
+        import pyarrow as pa
+
+        from analyzer.text.langid import check_hints
+
+        langs, texts = mapped.column("lang").to_pylist(), mapped.column("text").to_pylist()
+        rows = [i for i, hint in enumerate(hinted) if hint and texts[i]]
+        for i, lang in zip(rows, check_hints([texts[i] for i in rows], [langs[i] for i in rows]), strict=True):
+            langs[i] = lang
+        mapped = mapped.set_column(mapped.column_names.index("lang"), "lang", pa.array(langs, pa.string()))
+    return mapped.remove_column(at)
 
 
 def first_of_id(mapped: pa.Table) -> pa.Array:

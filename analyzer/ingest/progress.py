@@ -40,6 +40,8 @@ class RunSummary:
     device: str | None = None
     presets: dict[str, str] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
+    # what a source that was read lacks (an archive's authors): in `notes`, and with the run (`report runs`)
+    warnings: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # why a failed run stopped (its committed chunks are kept)
     # a source read as one record that was rejected: what it holds (presets.unread_hint), for the user to act on
@@ -93,6 +95,7 @@ class RunSummary:
         data = asdict(self)
         data.pop("source_counts")
         del data["topics_capped"]  # said in `notes`; the summary's keys are a documented interface
+        del data["warnings"]  # said in `notes` too
         data["seconds"] = round(self.seconds, 3)
         data["model_seconds"] = round(self.model_seconds, 3)
         return data

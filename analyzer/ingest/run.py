@@ -139,6 +139,8 @@ def _run_engine(store: Store, sources: list[Source], options: IngestOptions, pre
 
 def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: Progress) -> None:
     """Finish a run the engine came back from: interrupted, failed (nothing ingested) or completed."""
+    with store.connect() as con, transaction(con):
+        run_sql(con, "ingest/retweet_topics", {"run_id": summary.run_id})
     for note in summary.conclude_sources():
         summary.notes.append(note)
         progress.log(note)
@@ -150,8 +152,10 @@ def _conclude(store: Store, summary: RunSummary, stop: GracefulStop, progress: P
     # A re-run whose rows are all duplicates ingested them before, and an empty input has nothing to ingest.
     nothing_landed = not summary.rows_landed and (summary.rows_read or summary.failed_sources)
     summary.status = "failed" if nothing_landed else "completed"
+    # the run's `error` (what `report runs` shows): sources that failed, and what read ones lack
     _finish(store, summary, summary.failure() if summary.status == "failed" else
-            "; ".join(f"{k}: {v}" for k, v in summary.failed_sources.items()) or None)
+            "; ".join([f"{k}: {v}" for k, v in summary.failed_sources.items()]
+                      + [f"{k}: warning: {v}" for k, v in summary.warnings.items()]) or None)
 
 
 def _note_capped_topics(summary: RunSummary) -> None:

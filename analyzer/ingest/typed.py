@@ -65,9 +65,11 @@ class TypedPlan:
 def plan(params: dict[str, Any], sample: list[str]) -> TypedPlan | None:
     """The typed plan for a source mapped with `params` (from `presets.mapping_params`), its types read off
     `sample` (the first records); None where the fast path cannot give exactly what map_batch.sql gives."""
+    paths: list[str] = params["all_paths"]
     if params["tag_array_path"] != NONE_PATH or params["references_path"] != NONE_PATH:
         return None
-    paths: list[str] = params["all_paths"]
+    if any(path != NONE_PATH for path in paths[params["lang_hint_lo"] - 1: params["lang_hint_hi"]]):
+        return None  # a language hint is checked against the text after map_batch.sql
     roles: dict[str, tuple[str, ...]] = {}
     for role in _ROLES:
         keys = []
@@ -172,7 +174,8 @@ def _mapped(con: duckdb.DuckDBPyConnection, parsed: pl.DataFrame, params: dict[s
         author=pl.coalesce("author_v", pl.lit(params["author_literal"], dtype=pl.String)), topic=topic,
         topics=pl.when(topic.fill_null("") == "").then(pl.lit([], dtype=pl.List(pl.String)))
         .otherwise(pl.concat_list(topic)),
-        parent_id="parent_v", thread_id="thread_v", score="score", lang="lang", text="text_v", text_hash="text_hash",
+        parent_id="parent_v", thread_id="thread_v", score="score", lang="lang", lang_is_hint=pl.lit(False),
+        text="text_v", text_hash="text_hash",
         is_retweet=pl.col("retweet_v").is_not_null(), retweet_of="retweet_v", quote_of="quote_v", fast="fast")
     return mapped, mapped.get_column("fast")
 

@@ -20,6 +20,7 @@ stub, a Telegram service message, a Jetstream like).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -86,7 +87,7 @@ def records(doc: Any, author: str | None = None, seen: SeenPosts | None = None) 
         else:
             yield from _API_RECORDS[kind](doc)
     elif "tweet" in doc and len(doc) == 1:
-        yield _with_author(doc["tweet"], author) if author is not None else doc["tweet"]
+        yield archive_tweet(doc["tweet"], author)
     elif "data" in doc:
         yield from v2_page_tweets(doc)
     elif "meta" in doc:
@@ -97,6 +98,28 @@ def records(doc: Any, author: str | None = None, seen: SeenPosts | None = None) 
             items = doc["first"]["orderedItems"]
         for item in items:
             yield activity_status(item) if isinstance(item, dict) and "type" in item else item
+
+
+_ARCHIVE_RETWEET = re.compile(r"RT @(\w{1,50}):")
+
+
+def archive_tweet(tweet: Any, author: str | None) -> Any:
+    """A tweet of a Twitter archive (`tweets.js`) as a record: its author the archive's account (None: no
+    `account.js`), its `lang` a hint (the archive's, checked against the text: `langid.check_hints`), and a
+    `RT @user:` tweet, which the archive keeps as that text alone, a retweet of `@user` (the retweeted
+    tweet's id is not in the archive)."""
+    if not isinstance(tweet, dict):
+        return tweet
+    ours = dict(tweet.get(OURS) or {}) if isinstance(tweet.get(OURS), dict) else {}
+    record = {key: value for key, value in tweet.items() if key not in {OURS, "lang"}}
+    if author is not None:
+        ours["author"] = author
+    if isinstance(tweet.get("lang"), str):
+        ours["lang_hint"] = tweet["lang"]
+    text = tweet.get("full_text", tweet.get("text"))
+    if isinstance(text, str) and "retweeted_status" not in tweet and (match := _ARCHIVE_RETWEET.match(text)):
+        ours["retweet_of"] = "@" + match.group(1)
+    return {**record, OURS: ours} if ours else record
 
 
 def _with_author(record: Any, author: str) -> Any:

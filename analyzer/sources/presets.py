@@ -47,6 +47,9 @@ class Preset:
     thread: list[str] = field(default_factory=list)
     score: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
+    # a language given for the account, not the text (Mastodon's default posting language, a Twitter
+    # archive's): checked against the text at mapping (analyzer.text.langid.check_hints)
+    lang_hint: list[str] = field(default_factory=list)
     retweet_of: list[str] = field(default_factory=list)  # id of the retweeted (boosted) post: the record is a retweet
     quote_of: list[str] = field(default_factory=list)
     references: str = NONE_PATH  # path of an API v2 `referenced_tweets` array ({type, id})
@@ -54,6 +57,7 @@ class Preset:
     reddit_ids: bool = False
     topic_from_source: bool = False  # youtube-comment-downloader files are one video each
     lower_topics: bool = False  # subreddit names are case-insensitive
+    retweet_text_tags: bool = False  # a retweet's hashtags are read from its text (the original's), not its own
     topic_literal: str | None = None  # --topic: one topic for every record of the run
     author_literal: str | None = None  # --author: the author of records that name none (a Twitter archive)
     time_format: str | None = None  # --time-format: strptime format tried first
@@ -74,14 +78,15 @@ TWITTER = Preset(
     author=["$._opinions.author", "$.user.screen_name", "$.author.username", "$.username", "$.author_id"],
     tags="$.entities.hashtags",
     parent=["$.in_reply_to_status_id_str"], references="$.referenced_tweets",
-    retweet_of=["$.retweeted_status.id_str"], quote_of=["$.quoted_status_id_str"],
+    retweet_of=["$.retweeted_status.id_str", "$._opinions.retweet_of"], quote_of=["$.quoted_status_id_str"], retweet_text_tags=True,
     thread=["$.conversation_id"], score=["$.favorite_count", "$.public_metrics.like_count"], lang=["$.lang"],
+    lang_hint=["$._opinions.lang_hint"],
 )
 MASTODON = Preset(
     # Mastodon API statuses; ActivityPub outboxes are turned into this shape by analyzer.sources.containers
     name="mastodon", platform="mastodon", text=["$.reblog.content", "$.content"], id=["$.id", "$.url"],
     time=["$.created_at"], author=["$.account.acct", "$.account.username"], tags="$.tags",
-    parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang=["$.language"],
+    parent=["$.in_reply_to_id"], retweet_of=["$.reblog.id"], score=["$.favourites_count"], lang_hint=["$.language"],
 )
 YOUTUBE = Preset(
     # youtube-comment-downloader records (`cid`, `text`), then YouTube Data API comments, which
@@ -220,7 +225,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
 
     slices: dict[str, object] = {}
     all_paths: list[str] = []
-    for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang",
+    for column in ("text", "compose", "id", "time", "author", "topic", "parent", "thread", "score", "lang", "lang_hint",
                    "retweet_of", "quote_of"):
         candidates = getattr(preset, column) or [NONE_PATH]  # an empty slice needs a placeholder
         slices[f"{column}_lo"] = len(all_paths) + 1  # DuckDB lists are 1-based, slices inclusive
@@ -231,6 +236,7 @@ def mapping_params(preset: Preset, source_name: str, source_stem: str,
         "platform": preset.platform, "source": source_name, "lower_topics": preset.lower_topics,
         "source_topic": source_stem if preset.topic_from_source else preset.topic_literal,
         "references_path": preset.references, "author_literal": preset.author_literal,
+        "retweet_text_tags": preset.retweet_text_tags and preset.tags != NONE_PATH,
         # never empty (DuckDB refuses an empty format list); the placeholder is tried again later anyway
         "time_formats": ([preset.time_format] if preset.time_format else []) + list(slash_formats) or ["%Y-%m-%d"],
         "max_chars": MAX_TEXT_CHARS, "max_topics": MAX_TOPICS_PER_COMMENT, "min_time": MIN_TIME, "deleted_texts": DELETED_TEXTS,
@@ -255,7 +261,7 @@ def _top_key(path: str) -> str | None:
 def _top_keys(preset: Preset) -> set[str]:
     """The top-level record keys any of the preset's paths starts at."""
     paths = [*preset.text, *preset.compose, *preset.id, *preset.time, *preset.author, *preset.topic, *preset.parent,
-             *preset.thread, *preset.score, *preset.lang, *preset.retweet_of, *preset.quote_of, preset.tags]
+             *preset.thread, *preset.score, *preset.lang, *preset.lang_hint, *preset.retweet_of, *preset.quote_of, preset.tags]
     return {key for path in paths if (key := _top_key(path))}
 
 

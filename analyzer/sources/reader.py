@@ -186,6 +186,8 @@ class RecordBatch:
     bytes: int = 0  # size of the records, for closing the chunk at ReadLimits.chunk_bytes
     input_position: int | None = None  # bytes of the file (compressed, as stored) consumed so far; None: a pipe
     block: LineBlock | None = None  # JSONL records not split yet: then `line_no` and `record` are empty
+    # a Twitter archive's tweets.js without its account.js: the first batch says that no tweet names its author
+    authors_unknown: bool = False
 
     @property
     def records(self) -> int:
@@ -1038,7 +1040,8 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
 
     head = _peek(stream, 64).lstrip()
     author = None
-    if head.startswith(TWEETS_JS_PREFIX):
+    head_is_archive = head.startswith(TWEETS_JS_PREFIX)
+    if head_is_archive:
         stream = io.BufferedReader(_SkipPrefix(stream))
         head = _peek(stream, 64).lstrip()
         author = _archive_account(source)
@@ -1050,7 +1053,7 @@ def _json_document_batches(source: Source, stream: IO[bytes], batch_rows: int,
         values = _telegram_messages(stream)
     else:
         values = ijson.items(stream, "", use_float=True, multiple_values=True)
-    batch = RecordBatch(source)
+    batch = RecordBatch(source, authors_unknown=head_is_archive and author is None)
     index = 0
     seen = containers.SeenPosts()
     try:

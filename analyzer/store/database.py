@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -273,6 +274,18 @@ def stale_task_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for name in tasks.NAMES if stored.get(f"table.{name}") != tasks.table_digest(name)]
 
 
+def views_digest() -> str:
+    """A digest of queries/views.sql, comments and spacing left out: the store re-creates its views when
+    the definitions change, as it does a task's table (`stale_task_tables`)."""
+    code = "\n".join(line.split("--", 1)[0] for line in queries.load("views").splitlines())
+    return hashlib.sha256(" ".join(code.split()).encode()).hexdigest()[:16]
+
+
+def views_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """The database's views were made by another version of queries/views.sql."""
+    return get_meta(con, "views") != views_digest()
+
+
 def _ensure_task_tables(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     """Create each named task's table from its folder (`analyzer/tasks/<name>/table.sql`).
 
@@ -303,7 +316,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"database {path} has schema version {version}, newer than this opinions ({SCHEMA_VERSION}); upgrade opinions"
         )
     stale = stale_task_tables(con) if version is not None else None
-    if version == SCHEMA_VERSION and not stale:
+    if version == SCHEMA_VERSION and not stale and not views_stale(con):
         return
     con.execute("BEGIN TRANSACTION")
     try:
@@ -316,6 +329,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         _ensure_task_tables(con, stale_task_tables(con))
         for statement in queries.statements("views"):
             con.execute(statement)
+        set_meta(con, "views", views_digest())
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)", {"v": str(SCHEMA_VERSION)}
         )
@@ -384,6 +398,10 @@ def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0
         con.close()
         raise StoreError(f"database {path} has no current table for task(s) {', '.join(stale)} (made by an older "
                          "opinions): run any `opinions ingest` to add them")
+    if views_stale(con):  # views made by another version: this connection reads through its own, until an ingest
+        with _closed_on_failure(con, path):
+            for statement in queries.statements("views"):
+                con.execute(statement.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
     return con
 
 

@@ -120,7 +120,7 @@ class Predictor:
                  between_batches: Callable[[int], None] | None = None) -> dict[str, list[Any]]:
         """Each task's predictions for `batch`; `between_batches` runs before every model batch and may raise
         (`AnalysisStopped`) to abandon the call."""
-        from analyzer.text.langid import detect_languages
+        from analyzer.text.langid import detect_languages, primary
 
         texts: list[str] = list(batch["text"])
         langs: list[str | None] = list(batch.get("lang") or [None] * len(texts))
@@ -131,7 +131,9 @@ class Predictor:
         out: dict[str, list[Any]] = {"text_hash": list(batch["text_hash"]), "lang": langs}
         for name in tasks or self.settings.tasks:
             allowed = self.languages[name]
-            supported = [allowed is None or lang is None or lang in allowed for lang in langs]
+            # a regional tag is its language's (`zh-cn`, `pt-br`: a model names `zh`, `pt`)
+            supported = [allowed is None or lang is None or lang in allowed or primary(lang) in allowed
+                         for lang in langs]
             chosen = [i for i, ok in enumerate(supported) if ok]
             predictions = self.tasks[name].predict([texts[i] for i in chosen], between_batches) if chosen else []
             column: list[Any] = [None] * len(texts)

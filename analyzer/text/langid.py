@@ -53,6 +53,8 @@ import threading
 import unicodedata
 from typing import Any
 
+from analyzer.text.normalise import clean_markup
+
 # Languages we let the identifier choose from: widely used on social media, all with an ISO 639-1 code.
 LANGUAGES: frozenset[str] = frozenset(
     {
@@ -66,6 +68,7 @@ LANGUAGES: frozenset[str] = frozenset(
 _ALIASES: dict[str, str] = {"arz": "ar", "ary": "ar", "yue": "zh", "wuu": "zh"}
 
 MIN_CONFIDENCE = 0.3
+HINT_RATIO = 0.5  # a hinted language the text gives at least half its top probability is kept
 ENGLISH_FALLBACK_RATIO = 0.3
 SHORT_WORDS = 4  # texts this short need SHORT_MIN_CONFIDENCE for a non-English answer
 SHORT_MIN_CONFIDENCE = 0.6
@@ -86,8 +89,9 @@ _loading = threading.Lock()
 
 
 def clean_for_langid(text: str) -> str:
-    """The text the identifier sees: no @mentions, URLs (also cardiffnlp's `http` mask), RT or `#`."""
-    text = unicodedata.normalize("NFKC", html.unescape(text))
+    """The text the identifier sees: no markup (Mastodon's `<p>`, `<a href=...>`), @mentions, URLs (also
+    cardiffnlp's `http` mask), RT or `#`."""
+    text = unicodedata.normalize("NFKC", clean_markup(text) if "<" in text else html.unescape(text))
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _RETWEET.sub(" ", text)
@@ -115,11 +119,16 @@ def preload() -> threading.Thread:
     return thread
 
 
-def _decide(ranked: list[tuple[str, float]], words: int = 99) -> str | None:
+def _probs(ranked: list[tuple[str, float]]) -> dict[str, float]:
     probs: dict[str, float] = {}
     for label, prob in ranked:
         code = _ALIASES.get(label, label)
         probs[code] = probs.get(code, 0.0) + prob
+    return probs
+
+
+def _decide(ranked: list[tuple[str, float]], words: int = 99) -> str | None:
+    probs = _probs(ranked)
     top = max(probs, key=probs.__getitem__)
     if words <= SHORT_WORDS and top != "en" and probs[top] < SHORT_MIN_CONFIDENCE:
         # a few words, mostly names ("Angela Merkel likes Berlin" scores Norwegian): too little to say
@@ -143,4 +152,33 @@ def detect_languages(texts: list[str]) -> list[str | None]:
         if identifier is None:
             identifier = _get_identifier()
         out.append(_decide(identifier.rank(cleaned), len(cleaned.split())))
+    return out
+
+
+def primary(code: str) -> str:
+    """A BCP 47 tag's language (`zh-cn` → `zh`), what a model's supported languages name."""
+    return code.split("-", 1)[0]
+
+
+def check_hints(texts: list[str], hints: list[str | None]) -> list[str | None]:
+    """Each text's language where the dump gave one that is a hint, not a measurement: an account's
+    default posting language (Mastodon's `language`, an outbox's `contentMap`, a Twitter archive's
+    `lang`), which an English post from a German account carries as `de`. The hint is kept where the
+    text agrees (its language has at least `HINT_RATIO` of the top probability) or says too little to
+    tell (a link, an emoji); otherwise the text's own language as `detect_languages` decides it."""
+    out: list[str | None] = []
+    identifier = None
+    for text, hint in zip(texts, hints, strict=True):
+        cleaned = clean_for_langid(text or "")
+        if not _ENOUGH_LETTERS.search(cleaned):
+            out.append(hint)
+            continue
+        if identifier is None:
+            identifier = _get_identifier()
+        ranked = identifier.rank(cleaned)
+        probs = _probs(ranked)
+        if hint and probs.get(primary(hint), 0.0) >= HINT_RATIO * max(probs.values()):
+            out.append(hint)
+        else:
+            out.append(_decide(ranked, len(cleaned.split())))
     return out

@@ -33,8 +33,10 @@ from analyzer.errors import OpinionsError
 
 _ESCAPED_UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _SPACE = re.compile(r"\s+")
-_HTML_ESCAPE = re.compile(r"&(amp|lt|gt|quot|apos|#39|#x27);")
-_HTML_CHAR = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "#39": "'", "#x27": "'"}
+# the escapes dumps carry, once or twice escaped (Reddit's markdown writes a typed `&#x200B;` as `&amp;#x200B;`)
+_HTML_ESCAPE = re.compile(r"&(?:amp;)?(amp|lt|gt|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+# zero-width and other invisible format characters (U+200B, U+200C/D, U+2060, U+FEFF): nothing a reader sees
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 # a tag starts with a letter, so "<3" and "a < b" are text, not markup
 _BREAK_TAG = re.compile(r"<(?:br|/p|/div|/li|/h[1-6])\b[^<>]*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
@@ -227,14 +229,39 @@ def unescape_unicode(text: str) -> str:
     return _ESCAPED_UNICODE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
+def _escaped_char(name: str) -> str:
+    """The character `&name;` stands for; a space for an invisible one or one that is no character."""
+    try:
+        char = html.unescape(f"&{name};")
+    except (ValueError, OverflowError):
+        return " "
+    if len(char) != 1 or char.isspace() or _INVISIBLE.match(char) or not char.isprintable():
+        return " "
+    return char
+
+
 def mask_html_escapes(text: str) -> str:
     """`&amp;` → `&` plus spaces, and so on: the character a reader sees, at the same offsets.
 
     Reddit and Twitter dumps keep HTML escapes in the text ("Miles &amp; More"); read raw,
-    the model tags "Miles &" as a name. Padding with spaces instead of shortening keeps every
+    the model tags "Miles &" as a name. Numeric escapes are read too, and twice-escaped ones
+    (Reddit's `&amp;#x200B;`, a zero-width space typed to get an empty line): a space, so that
+    `#x200B` is never a hashtag. Padding with spaces instead of shortening keeps every
     character offset into the stored text exact.
     """
-    return _HTML_ESCAPE.sub(lambda m: _HTML_CHAR[m.group(1)].ljust(len(m.group(0))), text)
+    if "&" not in text:
+        return text
+    return _HTML_ESCAPE.sub(lambda m: _escaped_char(m.group(1)).ljust(len(m.group(0))), text)
+
+
+def display_text(text: str) -> str:
+    """A comment's text as a report shows it: what a reader of the post sees (`clean_markup`), with
+    twice-escaped entities (`&amp;#x200B;`) decoded too and zero-width characters dropped. Output
+    formats escape it once for their own syntax (HTML: `&` → `&amp;`)."""
+    if "&amp;" in text:
+        text = _DOUBLE_ESCAPE.sub(r"&\1", text)
+    text = clean_markup(text)
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip() if _INVISIBLE.search(text) else text
 
 
 def _blank(match: re.Match[str]) -> str:

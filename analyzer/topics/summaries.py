@@ -190,6 +190,10 @@ def summarise_topics(con: duckdb.DuckDBPyConnection, summarizer: Summarizer, top
     params = {"since": since, "until": until}
     if topics is None:
         topics = [row[0] for row in run_sql(con, "summaries/topics", {**params, "min_comments": MIN_COMMENTS}).fetchall()]
+    else:  # case-insensitive names: `summarize united` summarises `United`
+        from analyzer.topics.names import shown_names
+
+        topics = [shown or topic for topic, shown in shown_names(con, topics).items()]
     results = []
     for topic in topics:
         read = read_topic(con, topic, since, until)

@@ -18,3 +18,6 @@ SELECT DISTINCT n.platform, n.id, k.topic, 'keyword'
 FROM mapped n SEMI JOIN new_rows USING (row)
 JOIN (SELECT unnest($keyword_topics::VARCHAR[]) AS topic, unnest($keyword_patterns::VARCHAR[]) AS pattern) k
   ON regexp_matches(n.text, k.pattern)
+-- not a topic the comment already has from its fields, in any spelling (topic names are case-insensitive)
+WHERE lower(k.topic) IS DISTINCT FROM lower(n.topic)
+  AND NOT list_contains(list_transform(n.topics, lambda t: lower(t)), lower(k.topic))

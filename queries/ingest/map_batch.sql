@@ -50,6 +50,10 @@ picked AS (
         CASE WHEN list_any_value(vn[$lang_lo:$lang_hi]) IS NOT NULL THEN list_filter(
             list_transform(vn[$lang_lo:$lang_hi], lambda x: x ->> '$'), lambda x: x IS NOT NULL AND NOT list_contains($no_language_codes, x)
         )[1] END AS lang_v,
+        -- a language the dump gives for the account, not the text (analyzer.text.langid.check_hints)
+        CASE WHEN list_any_value(vn[$lang_hint_lo:$lang_hint_hi]) IS NOT NULL THEN list_filter(
+            list_transform(vn[$lang_hint_lo:$lang_hint_hi], lambda x: x ->> '$'), lambda x: x IS NOT NULL AND NOT list_contains($no_language_codes, x)
+        )[1] END AS lang_hint_v,
         -- a Pushshift submission has a title and no body
         $reddit_ids AND list_any_value(vn[$text_lo:$text_hi]) IS NULL AND vn[$compose_lo] IS NOT NULL AS is_submission
     FROM (
@@ -164,7 +168,9 @@ SELECT
     parent_id,
     CASE WHEN is_submission THEN 't3_' || regexp_replace(raw_id, '^t[0-9]_', '') ELSE thread_v ->> '$' END AS thread_id,
     score,
-    lower(lang_v) AS lang,
+    -- BCP 47, lower case: `zh-CN` and `zh_CN` are `zh-cn`
+    replace(lower(trim(coalesce(lang_v, lang_hint_v))), '_', '-') AS lang,
+    lang_v IS NULL AND lang_hint_v IS NOT NULL AS lang_is_hint,
     text,
     md5(text) AS text_hash,
     retweet_of IS NOT NULL AS is_retweet,
@@ -174,5 +180,14 @@ FROM (
     SELECT *, CASE WHEN len(tags_v) > 0 THEN list_filter(
         ([field_topic] || list_transform(tags_v[1:10 * $max_topics], lambda t: lower(t))),
         lambda t: t IS NOT NULL AND t <> '') END AS head
-    FROM judged
+    FROM (
+        -- a retweet's own hashtags are those of its "RT @x: " copy, cut at 140 characters: its topics are the
+        -- hashtags of its text too, the retweeted tweet's full text where the dump has it. A hashtag cut by the
+        -- copy's `…` is no hashtag (`#bre…`), nor is `&#x200B;`, `/#anchor` or `#2024` (a hashtag has a letter)
+        SELECT * REPLACE (CASE WHEN $retweet_text_tags AND retweet_of IS NOT NULL AND text IS NOT NULL THEN
+            tags_v || regexp_extract_all(regexp_replace(text, '#[\p{L}\p{N}_]*…\s*$', ''),
+                               '(?:^|[^\p{L}\p{N}_&/#])[#＃]([\p{L}\p{N}_]*[\p{L}_][\p{L}\p{N}_]*)', 1)
+            ELSE tags_v END AS tags_v)
+        FROM judged
+    )
 )  -- no ORDER BY: landing orders by line_no where order matters (sorting cost ~12%)

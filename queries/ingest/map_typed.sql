@@ -29,7 +29,7 @@ SELECT
     created_at,
     field_topic AS topic,
     CASE WHEN abs(score_num) < 9e18 THEN round(score_num)::BIGINT END AS score,
-    lower(lang_v) AS lang,
+    replace(lower(trim(lang_v)), '_', '-') AS lang,  -- BCP 47, lower case, as map_batch.sql
     md5(text_v) AS text_hash,
     -- the judgement of map_batch.sql, each clause leading to 'ok'
     NOT undecided

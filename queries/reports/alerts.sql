@@ -10,8 +10,13 @@
 -- * Scale floors: counts vary at least as a Poisson count does (sqrt of the usual volume, and 1), and a
 --   share at least as a binomial share of the latest period's analysed comments does (and 0.05), so a
 --   steady series with a lucky quiet history does not alert on ordinary noise.
+-- * A last period the data ends inside (a dump that stops at 09:00) is compared by its rate: its volume
+--   against the part of the usual volume that a period holds by then ($covered, from alerts_span.sql).
+-- * Data shorter than $min_history periods is scored on what it has: a name needs at least the periods the
+--   data holds before its last ($data_periods), and one.
 -- Params: $period ('day' | 'week'), $until (NULL = no end), $history (periods), $min_history,
---         $min_volume, $threshold, $adj_negative_{negative,neutral,positive} (the share correction).
+--         $min_volume, $threshold, $adj_negative_{negative,neutral,positive} (the share correction),
+--         $last_start, $covered, $data_periods (alerts_span.sql).
 -- Rows: status ('alert' | 'new') and the columns of both; reporting splits them into two sections.
 WITH models AS (
     SELECT max(value) FILTER (key = 'model.sentiment') AS sentiment_model,
@@ -88,41 +93,52 @@ spread AS (  -- median absolute deviation; NULL negatives (nothing analysed) are
     FROM past p JOIN baseline b USING (kind, name)
     GROUP BY p.kind, p.name
 ),
+partial AS (  -- the share of a usual period each name's latest one covers: 1 unless it is the data's last
+    SELECT kind, name,
+           CASE WHEN latest = $last_start::TIMESTAMPTZ THEN $covered::DOUBLE ELSE 1.0 END AS covered
+    FROM names
+),
 scored AS (
     SELECT cur.kind, cur.name, cur.period_start::DATE AS period, cur.first_seen::DATE AS first_seen,
-        coalesce(h.history_periods, 0) AS history_periods, cur.volume, h.volume_median,
-        (cur.volume - h.volume_median)
-            / greatest(1.4826 * sp.volume_mad, sqrt(greatest(h.volume_median, 1.0)), 1.0) AS volume_z,
+        coalesce(h.history_periods, 0) AS history_periods, cur.volume, pt.covered,
+        h.volume_median * pt.covered AS volume_median,
+        (cur.volume - h.volume_median * pt.covered)
+            / greatest(1.4826 * sp.volume_mad * pt.covered, sqrt(greatest(h.volume_median * pt.covered, 1.0)), 1.0)
+            AS volume_z,
         cur.negative, h.negative_median,
-        CASE WHEN h.periods_with_sentiment >= least($min_history, 3) AND cur.negative IS NOT NULL THEN
+        CASE WHEN h.periods_with_sentiment >= least($min_history, 3, greatest($data_periods, 1)) AND cur.negative IS NOT NULL THEN
             (cur.negative - h.negative_median)
                 / greatest(1.4826 * coalesce(sp.negative_mad, 0),
                            sqrt(h.negative_median * (1 - h.negative_median) / cur.analysed), 0.05)
         END AS negative_z,
         cur.offensive, h.offensive_median,
-        CASE WHEN h.periods_with_offensive >= least($min_history, 3) AND cur.offensive IS NOT NULL THEN
+        CASE WHEN h.periods_with_offensive >= least($min_history, 3, greatest($data_periods, 1)) AND cur.offensive IS NOT NULL THEN
             (cur.offensive - h.offensive_median)
                 / greatest(1.4826 * coalesce(sp.offensive_mad, 0),
                            sqrt(h.offensive_median * (1 - h.offensive_median) / cur.offensive_analysed), 0.05)
         END AS offensive_z,
         cur.anger, h.anger_median,
-        CASE WHEN h.periods_with_emotion >= least($min_history, 3) AND cur.anger IS NOT NULL THEN
+        CASE WHEN h.periods_with_emotion >= least($min_history, 3, greatest($data_periods, 1)) AND cur.anger IS NOT NULL THEN
             (cur.anger - h.anger_median)
                 / greatest(1.4826 * coalesce(sp.anger_mad, 0),
                            sqrt(h.anger_median * (1 - h.anger_median) / cur.emotion_analysed), 0.05)
         END AS anger_z
     FROM series cur
+    JOIN partial pt USING (kind, name)
     LEFT JOIN baseline h USING (kind, name)
     LEFT JOIN spread sp USING (kind, name)
     WHERE cur.period_start = cur.latest AND cur.volume >= $min_volume
 ),
 classified AS (
-    SELECT *, CASE WHEN history_periods < least($min_history, $history) THEN 'new' END AS new_status
+    SELECT *, CASE WHEN history_periods < least($min_history, $history, greatest($data_periods, 1)) THEN 'new' END
+        AS new_status
     FROM scored
 )
 SELECT
     kind, name, period, first_seen, history_periods, volume,
-    CASE WHEN new_status IS NULL THEN volume_median END AS usual_volume,
+    -- the usual volume by the point the latest period has reached (all of it unless the data ends inside it)
+    CASE WHEN new_status IS NULL THEN round(volume_median, 1) END AS usual_volume,
+    round(covered, 3) AS period_covered,
     CASE WHEN new_status IS NULL THEN round(volume_z, 1) END AS volume_z,
     negative AS negative_share,
     CASE WHEN new_status IS NULL THEN negative_median END AS usual_negative,
@@ -135,10 +151,11 @@ SELECT
     CASE WHEN new_status IS NULL THEN round(anger_z, 1) END AS anger_z,
     CASE WHEN new_status IS NOT NULL THEN
         format('new: first seen {}, {} earlier {}(s) of history (fewer than {})', first_seen, history_periods,
-               $period, $min_history)
+               $period, least($min_history, greatest($data_periods, 1)))
     ELSE concat_ws('; ',
         CASE WHEN volume_z >= $threshold THEN
-            format('volume {} vs usual {:g} (z={:.1f})', volume, volume_median, volume_z) END,
+            format('volume {} vs usual {:g}{} (z={:.1f})', volume, round(volume_median, 1),
+                   CASE WHEN covered < 1 THEN format(' by this time of a {}', $period) ELSE '' END, volume_z) END,
         CASE WHEN negative_z >= $threshold THEN
             format('negative {:.0f}% vs usual {:.0f}% (z={:.1f})', 100 * negative, 100 * negative_median, negative_z) END,
         CASE WHEN offensive_z >= $threshold THEN

@@ -1,1 +1,1 @@
-SELECT topic, count(*) AS comments FROM comment_topics WHERE origin = 'keyword' GROUP BY topic ORDER BY comments DESC, topic
+SELECT topic, count(*) AS comments FROM topic_spellings WHERE origin = 'keyword' GROUP BY topic ORDER BY comments DESC, topic

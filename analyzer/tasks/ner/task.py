@@ -44,13 +44,15 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def social_entities(text: str) -> list[dict[str, Any]]:
-    """#hashtags, @mentions and $CASHTAGS with exact character offsets (none inside links)."""
+    """#hashtags, @mentions and $CASHTAGS with exact character offsets (none inside links), read in the text
+    as NER reads it (`mask_markup`: `&amp;#x200B;` is a zero-width space, not the hashtag `#x200B`)."""
     links = url_spans(text)
+    masked = mask_markup(text)
     found = []
     for label, pattern in SOCIAL_PATTERNS:
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(masked):
             if not _overlaps(match.start(), match.end(), links):
-                found.append({"text": match.group(0), "label": label, "start": match.start(), "end": match.end(),
+                found.append({"text": text[match.start():match.end()], "label": label, "start": match.start(), "end": match.end(),
                               "score": 1.0})
     return sorted(found, key=lambda e: e["start"])
 

@@ -340,3 +340,24 @@ def test_sigint_during_analysis_is_acknowledged_at_once_and_stops_between_model_
     assert done.returncode == 0, done.stderr
     assert sql(db, "SELECT count(*), count(DISTINCT text_hash) FROM sentiment") == [(8_000, 8_000)]
     assert_accounting(db)
+
+
+def test_a_hard_link_to_the_database_shares_the_ingest_lock_of_its_file(tmp_path):
+    # a hard link is a second name, so a second `<name>.lock`: two ingests ran at once
+    from analyzer.store.locking import IngestLock, LockedError
+
+    dump = make_dump(tmp_path / "d.jsonl", 20)
+    db = tmp_path / "a.duckdb"
+    assert subprocess.run([*CLI, "ingest", str(dump), "--db", str(db), "--tasks", "none"]).returncode == 0
+    other = tmp_path / "other" / "b.duckdb"
+    other.parent.mkdir()
+    os.link(db, other)
+    with IngestLock(db, wait_seconds=0), pytest.raises(LockedError, match="hard link") as refused:
+        IngestLock(other, wait_seconds=0).acquire()
+    assert f"pid {os.getpid()}" in str(refused.value)
+    with IngestLock(db, wait_seconds=0):
+        cli = subprocess.run([*CLI, "ingest", str(dump), "--db", str(other), "--tasks", "none", "--wait", "0"],
+                             capture_output=True, text=True)
+    assert cli.returncode == 1 and "hard link" in cli.stderr
+    with IngestLock(other, wait_seconds=0):  # let go: the other name takes it
+        pass

@@ -4,6 +4,7 @@ folders, files that shrink while read. Each test failed on the code before its f
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,56 @@ def test_escapes_in_json_documents_read_as_in_json_lines(tmp_path, db):
         assert stored[f"{prefix}2"] == "odd \uffff char"
         assert stored[f"{prefix}4"] == "pair \U0001F600 ok"
         assert f"{prefix}3" not in stored and f"{prefix}5" not in stored
+
+
+def test_a_file_that_shrinks_while_it_is_read_is_a_failed_source(tmp_path):
+    # truncated mid-read, it ended `completed` with one malformed-JSON reject (issue 35, point 24)
+    from analyzer.sources.reader import ReadLimits, Source, SourceError, read_batches
+
+    path = tmp_path / "shrinking.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"comment {i} " * 8}) + "\n" for i in range(60_000)))
+    size = path.stat().st_size
+    batches = read_batches(Source(str(path), path), batch_rows=1000, limits=ReadLimits(read_bytes=65_536))
+    first = next(batches)
+    os.truncate(path, size // 2 + 7)  # mid-line
+    rows = first.rows_read
+    with pytest.raises(SourceError, match="shrank") as failed:
+        for batch in batches:
+            rows += batch.rows_read
+    assert f"{size:,}" in str(failed.value) and 1000 <= rows < 60_000
+
+
+def test_a_file_read_whole_is_not_taken_for_one_that_shrank(tmp_path):
+    from analyzer.sources.reader import Source, read_batches
+
+    path = tmp_path / "whole.json"
+    path.write_text(json.dumps([{"id": "1", "text": "one"}]) + " " * 3_000_000)  # trailing space the parser need not read
+    assert sum(b.rows_read for b in read_batches(Source(str(path), path))) == 1
+
+
+def test_an_unreadable_sub_folder_is_a_failed_source_as_an_unreadable_file_is(tmp_path, db, monkeypatch):
+    # it was skipped silently (pathlib's rglob swallows the PermissionError) (issue 35, point 23)
+    folder = tmp_path / "dumps"
+    locked = folder / "locked"
+    locked.mkdir(parents=True)
+    (folder / "good.jsonl").write_text(json.dumps({"id": "1", "text": "readable"}) + "\n")
+    (locked / "hidden.jsonl").write_text(json.dumps({"id": "2", "text": "unread"}) + "\n")
+    if os.geteuid() == 0:
+        # root reads a mode-000 folder: the kernel's refusal is simulated where os.walk lists folders
+        print("running as root, which reads mode-000 folders: os.scandir is made to refuse the folder instead")
+        real_scandir = os.scandir
+
+        def refusing(path="."):
+            if os.fspath(path) == str(locked):
+                raise PermissionError(13, "Permission denied", str(locked))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", refusing)
+    else:
+        locked.chmod(0)
+    try:
+        summary = run(db, folder)
+    finally:
+        locked.chmod(0o755)
+    assert summary.rows_new == 1 and accounted(summary)
+    assert summary.failed_sources.get(str(locked), "").startswith("permission denied"), summary.failed_sources

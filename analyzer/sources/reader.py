@@ -231,7 +231,7 @@ def expand_inputs(paths: list[str]) -> tuple[list[Source], list[SourceError]]:
         path = Path(raw)
         if path.is_dir():
             found = []
-            for entry in sorted(path.rglob("*")):
+            for entry in _folder_entries(path, errors):
                 if not _looks_like_dump(entry) or entry.is_dir():
                     continue
                 if entry.is_symlink() and not entry.exists():
@@ -255,6 +255,23 @@ def expand_inputs(paths: list[str]) -> tuple[list[Source], list[SourceError]]:
         else:
             errors.append(SourceError(raw, "no such file or folder"))
     return sources, errors
+
+
+def _folder_entries(folder: Path, errors: list[SourceError]) -> list[Path]:
+    """Every file and folder under `folder`, sorted (as `rglob("*")` lists them, symlinked folders not followed). A
+    folder that cannot be listed is an error, not an empty folder: rglob skipped it without a word."""
+
+    def refused(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else folder
+        if os.fspath(where) == os.fspath(folder):
+            return  # the folder itself: "holds no readable dump files", as before
+        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        errors.append(SourceError(os.fspath(where), f"{reason} (folder not read)"))
+
+    entries = []
+    for top, folders, files in os.walk(folder, onerror=refused):
+        entries += [Path(top, name) for name in folders + files]
+    return sorted(entries)
 
 
 def _looks_like_dump(path: Path) -> bool:
@@ -528,6 +545,7 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     """
     limits = limits or ReadLimits()
     raw = _open_raw(source, should_stop)
+    size_at_open = _regular_size(raw) if source.path is not None else None
     try:
         stream, head = _with_head(_decompressed(raw, limits.read_bytes), limits.read_bytes)
         fmt = sniff_format(head, source.name if source.path is not None else None)
@@ -555,6 +573,7 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
             # where the file's own bytes are: progress and an ETA by size, compressed files included
             batch.input_position = _position(raw) if source.path is not None else None
             yield batch
+        _check_not_shrunk(source, raw, size_at_open)
     except ReadStopped:
         return  # the run is stopping; the readers yielded what they had whole
     except (EOFError, OSError) as exc:
@@ -576,6 +595,29 @@ def read_batches(source: Source, batch_rows: int = BATCH_ROWS, delimiter: str | 
     finally:
         if source.path is not None:
             raw.close()
+
+
+def _regular_size(raw: IO[bytes]) -> int | None:
+    """The size of an open regular file (None: a FIFO, or not a file)."""
+    try:
+        info = os.fstat(raw.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _check_not_shrunk(source: Source, raw: IO[bytes], size_at_open: int | None) -> None:
+    """A file cut shorter while it was read (truncated, rewritten in place) ends early without a read error: its
+    last line read as a malformed record and the run said `completed`. It is a read error, as any other: what was
+    read before stays, and the file is a failed source. A file read to its end and cut later is not."""
+    if size_at_open is None:
+        return
+    size_now = _regular_size(raw)
+    position = _position(raw)
+    if size_now is not None and position is not None and size_now < size_at_open and position < size_at_open:
+        raise SourceError(source.name, f"the file shrank while it was read ({size_at_open:,} bytes when opened, "
+                                       f"{size_now:,} at the end): what was read before is kept; re-run once it is "
+                                       "whole")
 
 
 def _position(raw: IO[bytes]) -> int | None:

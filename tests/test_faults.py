@@ -252,7 +252,9 @@ def test_ingest_waits_for_a_slow_reader_between_chunks_instead_of_failing(tmp_pa
     reader.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started >= hold - 1.5  # it waited for the reader ...
-    assert f"waiting for pid {reader.pid}, which has {db} open" in done.stderr  # ... said so while waiting ...
+    # ... said so while waiting, naming the reader's command line (issue 35, point 30) ...
+    assert f"waiting for pid {reader.pid} ({sys.executable} -c import duckdb, sys, time con = " in done.stderr
+    assert f"which has {db} open" in done.stderr
     assert "completed" in done.stderr and "note: waited" in done.stderr  # ... and in the summary
     assert sql(db, "SELECT count(*) FROM comments") == [(200,)]
 

@@ -126,3 +126,65 @@ def test_an_unreadable_sub_folder_is_a_failed_source_as_an_unreadable_file_is(tm
         locked.chmod(0o755)
     assert summary.rows_new == 1 and accounted(summary)
     assert summary.failed_sources.get(str(locked), "").startswith("permission denied"), summary.failed_sources
+
+
+def test_a_second_signal_still_prints_the_runs_json_line(tmp_path, db, monkeypatch):
+    # the second Ctrl-C stops at once: with --json the cron log got no line for the run (issue 35, point 29)
+    from typer.testing import CliRunner
+
+    import analyzer.ingest.run as ingest_run
+    from analyzer.cli import app
+    from tests.helpers import reddit, write_jsonl
+
+    def second_signal(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_run, "_run_engine", second_signal)
+    result = CliRunner().invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(1)])), "--db", str(db),
+                                      "--tasks", "none", "--json"])
+    assert result.exit_code == 130, result.output
+    [line] = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert line["status"] == "interrupted" and line["run_id"] == 1
+    assert "interrupted" in result.stderr
+    assert sql(db, "SELECT status, error FROM runs") == [("interrupted", "interrupted by a second signal")]
+
+
+def test_a_hangup_stops_a_run_as_sigterm_does():
+    # SIGHUP (the terminal or ssh session went away) killed the run, left `running` until the next ingest
+    import signal
+
+    from analyzer.ingest.progress import GracefulStop
+
+    with GracefulStop() as stop:
+        assert signal.getsignal(signal.SIGHUP) == stop._handle
+
+
+def _slow(*args, **kwargs):
+    import time
+
+    end = time.monotonic() + 20
+    while time.monotonic() < end:  # a model at work: Python between short native calls
+        time.sleep(0.01)
+    raise AssertionError("not stopped by --timeout")
+
+
+@pytest.mark.parametrize("command", [["summarize", "--all"], ["topics", "discover"]])
+def test_summarize_and_topics_discover_stop_at_their_timeout(tmp_path, db, monkeypatch, command):
+    # they hold the database for writing while their model runs, with no bound: an ingest waiting for
+    # them gave up after 10 minutes (issue 35, point 30)
+    import time
+
+    from typer.testing import CliRunner
+
+    import analyzer.topics.discovery as discovery
+    import analyzer.topics.summaries as summaries
+    from analyzer.cli import app
+    from tests.helpers import reddit, write_jsonl
+
+    run(db, write_jsonl(tmp_path / "a.jsonl", [reddit(i) for i in range(5)]))
+    monkeypatch.setattr(summaries, "summarise_topics", _slow)
+    monkeypatch.setattr(discovery, "discover_topics", _slow)
+    started = time.monotonic()
+    result = CliRunner().invoke(app, [*command, "--db", str(db), "--timeout", "0.5"])
+    assert result.exit_code == 1, result.output
+    assert "--timeout 0.5s" in result.stderr and time.monotonic() - started < 15

@@ -235,13 +235,25 @@ def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str,
                 raise _locked(exc, path, time.monotonic() - started) from exc
             if on_wait and not told and time.monotonic() - started >= 1.0:
                 holder = _HOLDER_PID.search(str(exc))
-                on_wait(f"waiting for {'pid ' + holder.group(1) if holder else 'another process'}, which has "
-                        f"{path} open (a report or query?), to close it (up to {wait_seconds:.0f}s)")
+                who = f"pid {holder.group(1)}{_command_of(int(holder.group(1)))}" if holder else "another process"
+                on_wait(f"waiting for {who}, which has {path} open (a report or query?), to close it "
+                        f"(up to {wait_seconds:.0f}s)")
                 told = True
         except duckdb.Error as exc:
             raise _explain(exc, path) from exc
         # poll often: a writer frees the file only for a moment between chunks
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def _command_of(pid: int, limit: int = 160) -> str:
+    """` (the command line)` of process `pid`, from /proc (Linux; "" elsewhere or when not ours to read): a waiting
+    ingest names the report, query or duckdb CLI that holds the database, not just its pid."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return ""
+    line = "".join(ch if ch.isprintable() else " " for ch in " ".join(os.fsdecode(w) for w in words if w))
+    return f" ({line[:limit]}{'…' if len(line) > limit else ''})" if line else ""
 
 
 def _refuse_other_formats(real: Path, path: Path) -> None:

@@ -92,6 +92,11 @@ def time_format_flag(value: str | None) -> str | None:
 
 TimeoutOption = Annotated[float, typer.Option(
     "--timeout", callback=finite, help="Stop after this many seconds, so the database is never held for long (0 = no limit).")]
+# summarize and topics discover hold the database while their model runs: by default they stop before an ingest
+# waiting for them gives up (10 minutes)
+WriterTimeoutOption = Annotated[float, typer.Option(
+    "--timeout", callback=finite, help="Stop after this many seconds (model time included), so that an ingest waiting "
+                                       "for the database is not held off (0 = no limit).")]
 RawCellsOption = Annotated[bool, typer.Option(
     "--raw-cells", help="CSV: write cells that start with = + - @ TAB CR as they are (default: a leading ' keeps "
                         "spreadsheets from running them as formulas).")]
@@ -227,6 +232,7 @@ def ingest(
     from analyzer.commands import print_summary, run_ingest
     from analyzer.ingest import IngestOptions, Interrupted, RayOptions, RunFailed
     from analyzer.ingest.options import parse_delimiter
+    from analyzer.ingest.run import StoppedNow
 
     options = IngestOptions(
         preset=preset, text_field=text_field, id_field=id_field, time_field=time_field, author_field=author_field,
@@ -238,7 +244,7 @@ def ingest(
             paths, db, config, options, tasks=tasks, models=models or {},
             profile=profile, device=device, batch_tokens=batch_tokens, allow_pickle=allow_pickle, quantize=quantize,
             wait=wait, quiet=quiet or as_json)
-    except Interrupted as stopped:
+    except (Interrupted, StoppedNow) as stopped:  # StoppedNow: a second signal, the run marked and summarised
         typer.echo(json.dumps(stopped.summary.as_json())) if as_json else print_summary(stopped.summary)
         raise fail(str(stopped), 130) from None
     except RunFailed as failed:  # the summary of what was committed, then the error in one line
@@ -380,11 +386,13 @@ def summarize(
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N | mps.")] = "auto",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
     wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for another process's lock on the database.")] = 60.0,
+    timeout: WriterTimeoutOption = 540.0,
 ) -> None:
     """Summarise what a topic's comments say, store it in `summaries`, and print it."""
     from analyzer.commands import run_summarize
 
-    run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait, sides=sides)
+    run_summarize(topic, all_topics, db, config, since, until, max_words, model, device, fmt, wait, sides=sides,
+                  timeout=timeout)
 
 
 @topics_app.command("apply")
@@ -405,11 +413,12 @@ def topics_discover(
     min_cluster_size: Annotated[int | None, typer.Option(help="Smallest cluster (default: one text in 400, from 5 to 50).")] = None,
     fmt: FormatOption = "table",
     wait: Annotated[float, typer.Option(callback=finite, help="Seconds to wait for the database lock.")] = 60.0,
+    timeout: WriterTimeoutOption = 540.0,
 ) -> None:
     """Cluster comments by meaning (MiniLM + HDBSCAN) and store the clusters as topics labelled by their terms."""
     from analyzer.commands import run_topics_discover
 
-    run_topics_discover(db, since, until, limit, min_cluster_size, fmt, wait)
+    run_topics_discover(db, since, until, limit, min_cluster_size, fmt, wait, timeout=timeout)
 
 
 @app.command()

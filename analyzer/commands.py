@@ -6,17 +6,22 @@ Python users can call these, or the lower-level modules, directly.
 from __future__ import annotations
 
 import json
+import math
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from analyzer import settings
 from analyzer.config import load_config
 from analyzer.models import pack as modelpack
 from analyzer.models.pack import ModelNotFoundError
 from analyzer.models.spec import ModelConfigError, ModelSpec, model_tasks, resolve
-from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS
+from analyzer.reports.catalog import DEFAULT_TIMEOUT_SECONDS, ReportError
 from analyzer.store.database import Store, open_store
 from analyzer.tasks import NAMES as TASK_NAMES
 from analyzer.text.safe_output import for_terminal
@@ -221,9 +226,54 @@ def run_export_report(kind: str, path: Path, db: Path | None, fmt: str | None, o
     return export_section(by_name[section] if section else sections[0], path, fmt, overwrite, raw_cells=raw_cells)
 
 
+# summarize and topics discover hold the database open, for writing, while their model runs; an ingest waits for
+# them between chunks for up to 10 minutes (store.database.READER_WAIT_SECONDS), so by default they stop before that
+WRITER_TIMEOUT_SECONDS = 540.0
+
+
+@contextmanager
+def held_at_most(con: Any, seconds: float | None, command: str) -> Iterator[None]:
+    """Stop the work inside the block after `seconds` (None or 0: no limit): the running DuckDB statement is
+    interrupted, and so is Python code (a model between statements), which `--timeout` of the reports, bounding SQL
+    only, would not stop. A Ctrl-C of the user's is still a Ctrl-C."""
+    import _thread
+
+    if seconds is not None and (seconds < 0 or not math.isfinite(seconds)):
+        raise ReportError(f"--timeout {seconds:g}: give seconds ≥ 0 (0 = no limit)")
+    if not seconds:
+        yield
+        return
+    guard = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def expire() -> None:
+        with guard:
+            if state["done"]:
+                return
+            state["fired"] = True
+        con.interrupt()
+        _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+        if not state["fired"]:
+            raise
+        raise ReportError(f"{command} stopped after --timeout {seconds:g}s, so that an ingest is not held off: "
+                          "narrow it (a topic, --since/--until, --limit) or raise --timeout (0 = no limit); what "
+                          "it stored before stays") from exc
+    finally:
+        with guard:
+            state["done"] = True
+        timer.cancel()
+
+
 def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_path: Path | None, since: str | None,
                   until: str | None, max_words: int, model: str | None, device: str, fmt: str, wait: float,
-                  sides: bool = False) -> None:
+                  sides: bool = False, timeout: float | None = WRITER_TIMEOUT_SECONDS) -> None:
     from analyzer.reports.catalog import ReportError, parse_when
     from analyzer.reports.render import Section, render
     from analyzer.topics.summaries import Summarizer, summarise_topics
@@ -239,8 +289,9 @@ def run_summarize(topic: str | None, all_topics: bool, db: Path | None, config_p
     con = open_store(db, wait_seconds=wait)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        results = summarise_topics(con, summarizer, None if all_topics else [topic or ""],
-                                   parse_when(since, "since"), parse_when(until, "until"), sides=sides)
+        with held_at_most(con, timeout, "summarize"):
+            results = summarise_topics(con, summarizer, None if all_topics else [topic or ""],
+                                       parse_when(since, "since"), parse_when(until, "until"), sides=sides)
     finally:
         con.close()
     section = Section("summaries", ["topic", "summary", "n_comments", "points"],
@@ -267,7 +318,8 @@ def run_topics_apply(db: Path | None, config_path: Path | None, fmt: str, wait: 
 
 
 def run_topics_discover(db: Path | None, since: str | None, until: str | None, limit: int,
-                        min_cluster_size: int | None, fmt: str, wait: float) -> None:
+                        min_cluster_size: int | None, fmt: str, wait: float,
+                        timeout: float | None = WRITER_TIMEOUT_SECONDS) -> None:
     from analyzer.reports.catalog import parse_when
     from analyzer.reports.render import Section, render
     from analyzer.topics.discovery import DiscoveryStats, discover_topics
@@ -276,8 +328,9 @@ def run_topics_discover(db: Path | None, since: str | None, until: str | None, l
     stats = DiscoveryStats()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        clusters = discover_topics(con, parse_when(since, "since"), parse_when(until, "until"), limit, min_cluster_size,
-                                   stats)
+        with held_at_most(con, timeout, "topics discover"):
+            clusters = discover_topics(con, parse_when(since, "since"), parse_when(until, "until"), limit,
+                                       min_cluster_size, stats)
     finally:
         con.close()
     print(f"{stats.texts:,} distinct texts: {stats.reused:,} stored embeddings reused, {stats.embedded:,} embedded",

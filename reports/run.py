@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,8 +70,15 @@ def time_limit(con: duckdb.DuckDBPyConnection, seconds: float | None) -> Iterato
 def report_connection(db: Path | None, wait: float = 30.0, timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
                       allow_files: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """The sandboxed read-only connection reports, queries and exports run on, under their time limit;
-    an error that is the database's fault (a damaged block) is explained as such."""
-    con = open_readonly(db, wait_seconds=wait, allow_files=allow_files)
+    an error that is the database's fault (a damaged block) is explained as such. DuckDB spills to a
+    private folder of this connection, removed at the end: its default, `<db>.tmp/`, is a folder the
+    sandbox lets SQL write to and read from."""
+    spill = tempfile.TemporaryDirectory(prefix="opinions-spill-")
+    try:
+        con = open_readonly(db, wait_seconds=wait, allow_files=allow_files, temp_directory=spill.name)
+    except BaseException:
+        spill.cleanup()
+        raise
     try:
         with time_limit(con, timeout):
             yield con
@@ -84,6 +92,7 @@ def report_connection(db: Path | None, wait: float = 30.0, timeout: float | None
         raise explained from exc
     finally:
         con.close()
+        spill.cleanup()
 
 
 def run_report(con: duckdb.DuckDBPyConnection, name: str, given: dict[str, Any]) -> list[Section]:
@@ -304,8 +313,28 @@ def _sparklines(section: Section) -> None:
         section.notes.append(f"{name + ': ' if name else ''}volume {volume}   net sentiment {net}")
 
 
+# statements user SQL may not run, even with --allow-files: INSTALL, LOAD, UPDATE EXTENSIONS (which DuckDB's
+# Python API cannot even name) and CREATE EXTENSION REPOSITORY. Files are not extensions: an extension runs code
+# and INSTALL goes to the network.
+_EXTENSION_STATEMENTS = {duckdb.StatementType.LOAD, duckdb.StatementType.EXTENSION}
+
+
+def refuse_extensions(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse user SQL that installs, loads or updates a DuckDB extension, before any of it runs."""
+    try:
+        kinds = [statement.type for statement in con.extract_statements(sql)]
+    except ValueError:  # a statement type the Python API has no name for: UPDATE EXTENSIONS
+        kinds = [None]
+    except duckdb.Error:
+        return  # SQL that does not parse: running it says why
+    if any(kind is None or kind in _EXTENSION_STATEMENTS for kind in kinds):
+        raise ReportError("queries may not install, load or update DuckDB extensions, --allow-files or not "
+                          "(--allow-files lets SQL read and write files, nothing else)")
+
+
 def query_report(con: duckdb.DuckDBPyConnection, sql: str) -> list[Section]:
     """Run user SQL on the read-only connection."""
+    refuse_extensions(con, sql)
     cursor = con.execute(sql)
     if cursor.description is None:
         return [Section("query", [], [])]
@@ -318,6 +347,7 @@ QUERY_ROWS_PER_FETCH = 10_000
 def query_batches(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], Iterator[list[tuple]]]:
     """Run user SQL on the read-only connection; its columns and its rows, fetched a batch at a
     time (for output that is written as it comes: `query --format csv`)."""
+    refuse_extensions(con, sql)
     cursor = con.execute(sql)
     if cursor.description is None:
         return [], iter(())

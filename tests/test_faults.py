@@ -252,7 +252,9 @@ def test_ingest_waits_for_a_slow_reader_between_chunks_instead_of_failing(tmp_pa
     reader.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started >= hold - 1.5  # it waited for the reader ...
-    assert f"waiting for pid {reader.pid}, which has {db} open" in done.stderr  # ... said so while waiting ...
+    # ... said so while waiting, naming the reader's command line (issue 35, point 30) ...
+    assert f"waiting for pid {reader.pid} ({sys.executable} -c import duckdb, sys, time con = " in done.stderr
+    assert f"which has {db} open" in done.stderr
     assert "completed" in done.stderr and "note: waited" in done.stderr  # ... and in the summary
     assert sql(db, "SELECT count(*) FROM comments") == [(200,)]
 
@@ -340,3 +342,24 @@ def test_sigint_during_analysis_is_acknowledged_at_once_and_stops_between_model_
     assert done.returncode == 0, done.stderr
     assert sql(db, "SELECT count(*), count(DISTINCT text_hash) FROM sentiment") == [(8_000, 8_000)]
     assert_accounting(db)
+
+
+def test_a_hard_link_to_the_database_shares_the_ingest_lock_of_its_file(tmp_path):
+    # a hard link is a second name, so a second `<name>.lock`: two ingests ran at once
+    from analyzer.store.locking import IngestLock, LockedError
+
+    dump = make_dump(tmp_path / "d.jsonl", 20)
+    db = tmp_path / "a.duckdb"
+    assert subprocess.run([*CLI, "ingest", str(dump), "--db", str(db), "--tasks", "none"]).returncode == 0
+    other = tmp_path / "other" / "b.duckdb"
+    other.parent.mkdir()
+    os.link(db, other)
+    with IngestLock(db, wait_seconds=0), pytest.raises(LockedError, match="hard link") as refused:
+        IngestLock(other, wait_seconds=0).acquire()
+    assert f"pid {os.getpid()}" in str(refused.value)
+    with IngestLock(db, wait_seconds=0):
+        cli = subprocess.run([*CLI, "ingest", str(dump), "--db", str(other), "--tasks", "none", "--wait", "0"],
+                             capture_output=True, text=True)
+    assert cli.returncode == 1 and "hard link" in cli.stderr
+    with IngestLock(other, wait_seconds=0):  # let go: the other name takes it
+        pass

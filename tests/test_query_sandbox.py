@@ -137,3 +137,32 @@ def test_export_report_writes_the_rows_the_json_report_shows(runner, stored_db, 
     chosen = runner.invoke(app, ["export", "report", "rejects", str(tmp_path / "r.csv"), "--section", "reasons",
                                  "--db", str(stored_db)])
     assert chosen.exit_code == 0, chosen.output
+
+
+def test_the_spill_folder_is_out_of_reach_of_query(runner, stored_db):
+    # DuckDB allows its spill folder (`<db>.tmp/`) even with external access off: COPY dumped every comment there
+    spill = stored_db.with_name(stored_db.name + ".tmp")
+    spill.mkdir()
+    result = query(runner, stored_db, f"COPY (SELECT * FROM comments) TO '{spill}/x.csv'")
+    assert result.exit_code == 1, result.output
+    assert list(spill.iterdir()) == []
+    where = query(runner, stored_db, "SELECT current_setting('temp_directory') AS t")
+    assert where.exit_code == 0, where.output
+    private = json.loads(where.stdout)[0]["t"]
+    assert private != str(spill) and not str(private).startswith(str(stored_db))
+
+
+@pytest.mark.parametrize("statement", ["INSTALL httpfs", "LOAD httpfs", "FORCE INSTALL httpfs FROM core",
+                                       "SELECT 1; LOAD httpfs", "UPDATE EXTENSIONS"])
+def test_allow_files_allows_files_not_extensions(runner, stored_db, statement):
+    result = query(runner, stored_db, statement, "--allow-files")
+    assert result.exit_code == 1, result.output
+    assert "extension" in result.stderr and "--allow-files" in result.stderr
+    assert "is damaged" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_copy_to_a_missing_folder_says_so_and_not_that_the_database_is_damaged(runner, stored_db, tmp_path):
+    result = query(runner, stored_db, f"COPY comments TO '{tmp_path}/nowhere/x.parquet'", "--allow-files")
+    assert result.exit_code == 1
+    assert "is damaged" not in result.stderr and "backup" not in result.stderr
+    assert "No such file or directory" in result.stderr

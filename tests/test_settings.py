@@ -104,3 +104,32 @@ def test_an_unusable_thread_count_stops_ingest_before_anything_is_stored(runner,
     assert result.exit_code == 1, result.output
     assert f"OPINIONS_THREADS={threads}: give a whole number from 1 to 1024" in " ".join(result.stderr.split())
     assert not db.exists()  # no run recorded, no row stored
+
+
+@pytest.mark.parametrize("value", ['["a", "b"]', '"/dev/zero"', '"{empty}"', '"no such/folder/here"', "3"])
+def test_a_model_setting_of_the_wrong_type_or_target_stops_ingest_before_anything_is_stored(runner, tmp_path,
+                                                                                            monkeypatch, value):
+    """These failed after rows were stored, with a transformers message about repo ids (issue 35, point 27)."""
+    from tests.helpers import reddit, write_jsonl
+
+    monkeypatch.delenv("OPINIONS_SENTIMENT_MODEL", raising=False)
+    empty = tmp_path / "empty-model"
+    empty.mkdir()
+    config = tmp_path / "o.toml"
+    config.write_text("[models]\nsentiment = " + value.format(empty=empty) + "\n")
+    db = tmp_path / "t.duckdb"
+    result = runner.invoke(app, ["ingest", str(write_jsonl(tmp_path / "a.jsonl", [reddit(1)])), "--db", str(db),
+                                 "--tasks", "sentiment", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    message = " ".join(result.stderr.split())
+    assert "sentiment" in message and str(config) in message, message
+    assert "repo id" not in message and "Traceback" not in result.output
+    assert not db.exists()  # no run recorded, no row stored
+
+
+def test_a_model_flag_of_the_wrong_target_is_named_with_its_flag(tmp_path):
+    from analyzer.models.spec import ModelConfigError
+
+    with pytest.raises(ModelConfigError, match="from flag"):
+        resolve("sentiment", "/dev/zero", {})
+    assert resolve("sentiment", "cardiffnlp/twitter-roberta-base-sentiment-latest", {}).source.startswith("cardiff")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -295,3 +296,35 @@ def test_no_connection_installs_or_loads_an_extension_by_itself(tmp_path):
     con = open_readonly(tmp_path / "x.duckdb")
     assert [con.execute(f"SELECT current_setting('{s}')").fetchone()[0] for s in settings] == [False, False]
     con.close()
+
+
+def test_a_file_size_limit_is_named_not_called_damage(tmp_path):
+    # `ulimit -f`: DuckDB's write fails with EFBIG; that was "damaged ... restore it from a backup"
+    import resource
+
+    db = tmp_path / "limited.duckdb"
+    dump = write_jsonl(tmp_path / "big.jsonl", [reddit(i, body=f"comment {i} " * 20) for i in range(20_000)])
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+    done = subprocess.run([sys.executable, "-m", "analyzer.cli", "ingest", str(dump), "--db", str(db), "--tasks",
+                           "none", "--json"], capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 1
+    error = next(line for line in done.stderr.splitlines() if line.startswith("opinions: error:"))
+    assert os.strerror(errno.EFBIG) in error and "ulimit -f" in error
+    assert "is damaged" not in error and "backup" not in error
+    assert json.loads(done.stdout.splitlines()[-1])["status"] == "failed"
+
+
+@pytest.mark.parametrize("code", [errno.EMFILE, errno.ENFILE, errno.ENOENT])
+def test_system_errors_are_not_called_damage(tmp_path, code):
+    from analyzer.store.database import DamagedDatabaseError, _explain
+
+    db = tmp_path / "x.duckdb"
+    duckdb.connect(str(db)).close()
+    explained = _explain(duckdb.IOException(f'IO Error: Cannot open file "{db}.wal": {os.strerror(code)}'), db)
+    assert not isinstance(explained, DamagedDatabaseError)
+    assert os.strerror(code) in str(explained) and "backup" not in str(explained)
+    damaged = _explain(duckdb.IOException("IO Error: The file is not a valid DuckDB database file"), db)
+    assert isinstance(damaged, DamagedDatabaseError)

@@ -148,7 +148,7 @@ class InputMeter:
 
 
 class GracefulStop:
-    """SIGTERM / SIGINT ask the run to stop after the current model batch; a second one stops at once."""
+    """SIGTERM / SIGINT / SIGHUP ask the run to stop after the current model batch; a second one stops at once."""
 
     def __init__(self) -> None:
         self.requested: str | None = None
@@ -156,7 +156,8 @@ class GracefulStop:
 
     def __enter__(self) -> GracefulStop:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            # SIGHUP: the terminal or ssh session went away; by default it killed the run, left `running`
+            for sig in (signal.SIGTERM, signal.SIGINT, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])):
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 

@@ -35,6 +35,16 @@ class RunFailed(RuntimeError):
         self.error = error
 
 
+class StoppedNow(KeyboardInterrupt):
+    """A second signal stopped the run at once: still a KeyboardInterrupt, with the run's `summary` (marked
+    interrupted) for a caller that prints it (`opinions ingest --json`: the cron log gets its line)."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(f"run {summary.run_id} interrupted at once by a second signal after {summary.rows_read:,} rows; "
+                         "re-run the same command to continue (nothing is lost or doubled)")
+        self.summary = summary
+
+
 class Interrupted(RuntimeError):
     """The run stopped early on a signal; everything up to the last chunk is committed."""
 
@@ -67,8 +77,9 @@ def ingest(store: Store, paths: list[str], options: IngestOptions, progress: Pro
             _run_engine(store, sources, options, predictor, model_ids, summary, progress, stop)
         except KeyboardInterrupt:
             summary.status = "interrupted"
+            summary.seconds = time.perf_counter() - started
             _finish(store, summary, "interrupted by a second signal")
-            raise
+            raise StoppedNow(summary) from None
         except Exception as exc:
             summary.status = "failed"
             summary.error = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"

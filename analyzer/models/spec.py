@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analyzer.errors import OpinionsError
 from analyzer.models import pack as modelpack
@@ -148,8 +151,42 @@ def resolve(task: str, flag: str | None = None, config: dict | None = None, prof
     profile = effective("profile", profile, config).value or "embedded"
     if profile not in PROFILE_NAMES:
         raise ModelConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILE_NAMES)}")
-    source = effective(f"{task}_model", flag, config).value or defaults[profile]
-    return ModelSpec(task, str(source))
+    chosen = effective(f"{task}_model", flag, config)
+    spec = ModelSpec(task, str(chosen.value or defaults[profile]))
+    if chosen.value:
+        check_source(spec, _named(chosen.origin, config))
+    return spec
+
+
+# a Hugging Face repo id: a name, or namespace/name, of letters, digits, `-`, `_` and `.` (at most 96 each)
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
+
+
+def _named(origin: str, config: Mapping[str, Any] | None) -> str:
+    """Where a setting came from, for a message: the flag, the variable, or the config key and its file."""
+    path = getattr(config, "path", None)
+    return f"{origin} ({path})" if origin.startswith("config file") and path else origin
+
+
+def check_source(spec: ModelSpec, origin: str) -> None:
+    """Refuse a model setting that cannot name a model, before a run stores anything: a file (`/dev/zero`),
+    a folder that holds no model (no config.json), or text that is neither a folder nor a hub id. A hub id
+    that does not exist is only found when it is fetched."""
+    if spec.is_embedded:
+        return
+    source = spec.source
+    path = Path(source).expanduser()
+    where = f"{spec.task} model {source!r} (from {origin})"
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelConfigError(f"{where}: the folder holds no model (no config.json); give a folder that "
+                                   "`opinions train` or save_pretrained wrote, a Hugging Face id, or embedded")
+        return
+    if path.exists():
+        raise ModelConfigError(f"{where}: is a file, not a model folder; give a folder, a Hugging Face id, or embedded")
+    if source.startswith(("/", "./", "../", "~")) or ".." in source or "--" in source or not _HUB_ID.fullmatch(source):
+        raise ModelConfigError(f"{where}: no such folder, and not a Hugging Face id (namespace/name); give a "
+                               "folder, a Hugging Face id, or embedded")
 
 
 def load_folder_or_id(spec: ModelSpec) -> str:

@@ -156,10 +156,38 @@ def _explain(exc: duckdb.Error, path: Path) -> StoreError:
     if isinstance(exc, duckdb.PermissionException) or (
             isinstance(exc, duckdb.IOException) and any(os.strerror(code) in str(exc) for code in (errno.EROFS, errno.EACCES))):
         return StoreError(f"database {path} is not writable: {_first_line(exc)}")
+    system = _system_error(exc)
+    if system is not None:
+        return StoreError(f"database {path}: {_first_line(exc)} ({system}); the database is not damaged by this: "
+                          "fix that and re-run the same command")
     if _is_damage(exc, path):
         return DamagedDatabaseError(f"database {path} is damaged (truncated or corrupt) or not a DuckDB file: "
                                     f"{_first_line(exc)}; restore it from a backup. opinions neither reads nor writes it")
     return StoreError(f"database {path}: {_first_line(exc)}")
+
+
+# Write and open errors that say nothing about the database file: the OS's own words for them (os.strerror, as
+# DuckDB passes them on), and what to look at. They were reported as damage, with advice to restore a backup.
+_SYSTEM_ERRORS = {
+    errno.EFBIG: "a file size limit: `ulimit -f`, or the largest file the filesystem holds",
+    errno.EMFILE: "this process may open no more files: raise `ulimit -n`",
+    errno.ENFILE: "the system may open no more files",
+    errno.ENOENT: "a file or folder it names does not exist",
+    errno.ENOTDIR: "a folder it names is a file",
+    errno.EISDIR: "a file it names is a folder",
+    errno.ENAMETOOLONG: "a file name it names is too long",
+    errno.ENOMEM: "out of memory",
+    errno.EDQUOT: "the user's disk quota is used up",
+}
+
+
+def _system_error(exc: duckdb.Error) -> str | None:
+    """What failed, when a DuckDB error is the system's (a limit, a missing folder, a download) and not the file's."""
+    if isinstance(exc, duckdb.HTTPException):
+        return "a download failed: opinions never installs DuckDB extensions"
+    if not isinstance(exc, duckdb.IOException | duckdb.TransactionException | duckdb.FatalException):
+        return None  # a failed commit is a TransactionException, with the write's error in its message
+    return next((hint for code, hint in _SYSTEM_ERRORS.items() if os.strerror(code) in str(exc)), None)
 
 
 def _is_damage(exc: duckdb.Error, path: Path) -> bool:
@@ -208,13 +236,25 @@ def _connect(path: Path, read_only: bool, wait_seconds: float, config: dict[str,
                 raise _locked(exc, path, time.monotonic() - started) from exc
             if on_wait and not told and time.monotonic() - started >= 1.0:
                 holder = _HOLDER_PID.search(str(exc))
-                on_wait(f"waiting for {'pid ' + holder.group(1) if holder else 'another process'}, which has "
-                        f"{path} open (a report or query?), to close it (up to {wait_seconds:.0f}s)")
+                who = f"pid {holder.group(1)}{_command_of(int(holder.group(1)))}" if holder else "another process"
+                on_wait(f"waiting for {who}, which has {path} open (a report or query?), to close it "
+                        f"(up to {wait_seconds:.0f}s)")
                 told = True
         except duckdb.Error as exc:
             raise _explain(exc, path) from exc
         # poll often: a writer frees the file only for a moment between chunks
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def _command_of(pid: int, limit: int = 160) -> str:
+    """` (the command line)` of process `pid`, from /proc (Linux; "" elsewhere or when not ours to read): a waiting
+    ingest names the report, query or duckdb CLI that holds the database, not just its pid."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return ""
+    line = "".join(ch if ch.isprintable() else " " for ch in " ".join(os.fsdecode(w) for w in words if w))
+    return f" ({line[:limit]}{'…' if len(line) > limit else ''})" if line else ""
 
 
 def _refuse_other_formats(real: Path, path: Path) -> None:
@@ -368,17 +408,20 @@ def open_store(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
 
 
 def open_readonly(db: str | os.PathLike | None = None, wait_seconds: float = 0.0,
-                  allow_files: bool = False) -> duckdb.DuckDBPyConnection:
+                  allow_files: bool = False, temp_directory: str = "") -> duckdb.DuckDBPyConnection:
     """A read-only connection in UTC; the database must exist, be intact and not be newer than us.
 
     It is sandboxed (`SANDBOX`): no files but the database, no extensions, settings locked.
-    `allow_files` lets COPY and the file readers through, for a trusted user.
+    `allow_files` lets COPY and the file readers through, for a trusted user. DuckDB lets SQL
+    reach its spill folder whatever the sandbox says, so it spills to `temp_directory` only, a
+    folder of the caller's own (reports.run.report_connection: a private one, removed after);
+    "": it does not spill (its default, `<db>.tmp/`, would be shared and stay).
     """
     path = resolve_db_path(db)
     if not path.exists():
         raise StoreError(f"no database at {path}: run `opinions ingest` first, or pass --db")
     con = _connect(path, read_only=True, wait_seconds=wait_seconds,
-                   config=SANDBOX_WITH_FILES if allow_files else SANDBOX)
+                   config={**(SANDBOX_WITH_FILES if allow_files else SANDBOX), "temp_directory": temp_directory})
     with _closed_on_failure(con, path):
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")

@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offsets", type=float, nargs=3, metavar=("NEG", "NEU", "POS"),
                         help="apply these offsets instead of fitting them")
     parser.add_argument("--write", action="store_true", help="bake the offsets into the entry's classifier bias")
+    parser.add_argument("--cache", type=Path,
+                        help="a folder for the logits, keyed by the weights' sha256: a second call on the same weights "
+                             "skips the model")
     args = parser.parse_args(argv)
     try:
         model, tokenizer, manifest = pack_check.load_stored("sentiment", args.folder)
@@ -113,7 +116,18 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{args.folder} already has class offsets {manifest['class_bias']['offsets']}")
         if manifest.get("calibration") and args.write:
             raise SystemExit(f"{args.folder} is calibrated: add offsets before training.calibrate")
-        sets = dev_logits(model, tokenizer, int(manifest.get("max_length", 128)))
+        cached = args.cache / f"{manifest['sha256']}.pt" if args.cache else None
+        if cached and cached.is_file():
+            import torch
+
+            sets = torch.load(cached)
+        else:
+            sets = dev_logits(model, tokenizer, int(manifest.get("max_length", 128)))
+            if cached:
+                import torch
+
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                torch.save(sets, cached)
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
         return 0

@@ -22,8 +22,10 @@ SOURCES = {
         "`--complaints N`, N templated service texts (`training/complaints.py`, written here: complaints, sarcastic "
         "praise of failures, genuine thanks, neutral questions) are mixed in; the probe sentences of "
         "`tests/test_sentiment_probes.py` are worded differently from every template and kept out.",
-        "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval) and GoEmotions grouped "
-        "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0).",
+        "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval), GoEmotions grouped "
+        "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0), and the "
+        "test-like split: SemEval 2016 test + devtest (same repository as the training tweets), held out of "
+        "training for entries trained since it exists (the card says which).",
     ],
     "ner": [
         "Broad Twitter Corpus (github.com/GateNLP/broad_twitter_corpus), CC-BY-4.0: Derczynski, Bontcheva and "

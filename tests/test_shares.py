@@ -127,6 +127,27 @@ def test_shares_check_tells_a_confusion_that_transfers_from_one_that_does_not():
     assert results[("a", "corrected with b")] > results[("a", "raw (as counted)")]
 
 
+def test_shares_check_applies_a_testlike_confusion_only_where_it_corrects_every_dev_set(tmp_path):
+    """`--apply` makes the test-like confusion the manifest's `confusion` when it lowers the mean and worst share
+    error of every dev set, and removes any `confusion` when it does not."""
+    from training.shares_check import check, main, testlike_transfers
+
+    alike = [[880, 90, 30], [200, 560, 240], [20, 100, 880]]
+    dev = {"labels": LABELS, "counts": {"a": alike, "b": [[v * 2 for v in row] for row in alike]}}
+    good = {"dev_confusion": dev, "testlike_confusion": {"labels": LABELS, "counts": {"later": alike}}}
+    bad = {"dev_confusion": dev, "testlike_confusion": {"labels": LABELS, "counts": {
+        "later": [[900, 50, 50], [50, 900, 50], [300, 300, 400]]}}, "confusion": {"stale": True}}
+    assert testlike_transfers(good) and not testlike_transfers(bad)
+    assert not testlike_transfers({"dev_confusion": dev})
+    rows = {(name, method) for name, method, _, _ in check(good)}
+    assert ("a", "corrected with later") in rows and ("later", "corrected with both dev sets") in rows
+    for manifest, applied in ((good, True), (bad, False)):
+        (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+        assert main(["--folder", str(tmp_path), "--apply"]) == 0
+        written = json.loads((tmp_path / "manifest.json").read_text())
+        assert written.get("confusion") == (manifest["testlike_confusion"] if applied else None)
+
+
 def test_trend_and_entities_use_the_same_corrected_shares(runner, filled_db):  # noqa: F811
     _store_confusion(filled_db, json.dumps({"labels": LABELS, "counts": CONFUSION}))
     adjustment = shares.from_confusion(LABELS, CONFUSION)

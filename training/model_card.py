@@ -22,8 +22,10 @@ SOURCES = {
         "`--complaints N`, N templated service texts (`training/complaints.py`, written here: complaints, sarcastic "
         "praise of failures, genuine thanks, neutral questions) are mixed in; the probe sentences of "
         "`tests/test_sentiment_probes.py` are worded differently from every template and kept out.",
-        "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval) and GoEmotions grouped "
-        "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0).",
+        "Evaluation: TweetEval sentiment validation split (github.com/cardiffnlp/tweeteval), GoEmotions grouped "
+        "into sentiment, dev split (github.com/monologg/GoEmotions-pytorch, GoEmotions: Apache-2.0), and the "
+        "test-like split: SemEval 2016 test + devtest (same repository as the training tweets), held out of "
+        "training for entries trained since it exists (the card says which).",
     ],
     "ner": [
         "Broad Twitter Corpus (github.com/GateNLP/broad_twitter_corpus), CC-BY-4.0: Derczynski, Bontcheva and "
@@ -112,6 +114,15 @@ def render(task: str, folder: Path | None = None) -> str:
             if "negative_called_neutral" in classes) + ".", ""]
     if task == "sentiment":
         lines += _testlike_section(manifest)
+    if manifest.get("class_bias"):
+        bias = manifest["class_bias"]
+        before, after = bias["before"], bias["after"]
+        lines += ["## Class offsets", "",
+                  f"Logit offsets {json.dumps(bias['offsets'])} are baked into the classifier's bias "
+                  f"(`python -m training.class_bias --write`), fitted on {bias['fitted_on']}; the test-like split "
+                  "was only scored. Before → after (fp32, before calibration):", "",
+                  "| score | before | after |", "|---|---|---|",
+                  *[f"| {key} | {before[key]} | {after[key]} |" for key in before], ""]
     if manifest.get("calibration"):
         cal = manifest["calibration"]
         lines += ["## Calibration", "",
@@ -149,11 +160,13 @@ def _testlike_section(manifest: dict) -> list[str]:
     from training.train_sentiment import kept_scores, side_by_side
 
     lines = ["## Validation against unseen tweets", ""]
-    last = kept_scores(manifest["history"])
+    stored = manifest.get("scores", {})
+    last = stored if "testlike_macro_recall" in stored else kept_scores(manifest["history"])
     if "testlike_macro_recall" in last:
         lines += ["TweetEval val (from the training pool) beside the test-like split (SemEval's latest period, "
-                  "2016 test + devtest, never trained on); runs are compared on the test-like split and "
-                  "GoEmotions dev together (`select`), never on validation alone:", "", "```",
+                  "2016 test + devtest, never trained on; a seeded sample of 4,000); runs are compared on the "
+                  "test-like split and GoEmotions dev together (`select`), never on validation alone"
+                  + (" (measured on the stored weights):" if last is stored else ":"), "", "```",
                   side_by_side(last), "```", ""]
     else:
         lines += ["This entry was trained before the test-like split (SemEval 2016 test + devtest) was held out of "
@@ -165,10 +178,16 @@ def _testlike_section(manifest: dict) -> list[str]:
         lines += ["Confusion on the dev sets (rows: the humans' label, columns: the model's; "
                   f"{', '.join(confusion['labels'])}):", ""]
         lines += [f"- {name}: {json.dumps(matrix)}" for name, matrix in confusion["counts"].items()]
-        lines += ["", "Correcting report shares with it (`python -m training.shares_check`), mean / worst error "
+        lines += [f"- {name} (held out of training): {json.dumps(matrix)}"
+                  for name, matrix in (manifest.get("testlike_confusion") or {}).get("counts", {}).items()]
+        lines += ["", "Correcting report shares with them (`python -m training.shares_check`), mean / worst error "
                   "in points:", ""]
         lines += [f"- {name}, {method}: {mean:.1f} / {worst:.1f}" for name, method, mean, worst in check(manifest)]
-        applied = "applied" if manifest.get("confusion") else "not applied: reports show this entry's shares as counted"
+        if manifest.get("confusion"):
+            applied = (f"applied: reports correct shares with the confusion on {', '.join(manifest['confusion']['counts'])}"
+                       " (`python -m training.shares_check --apply`)")
+        else:
+            applied = "not applied: reports show this entry's shares as counted"
         lines += ["", f"Correction {applied}.", ""]
     return lines
 

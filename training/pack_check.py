@@ -60,10 +60,14 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
     max_length = int(manifest.get("max_length", 128))
     if task == "sentiment":
         from analyzer.text.normalise import model_normalisation, normaliser
+        from training.datasets import semeval_testlike
         from training.train_sentiment import METRICS, dev_evaluator
 
-        # scored on text normalised the way inference normalises for this entry (its config names it)
-        evaluate = dev_evaluator(tokenizer, max_length, normalise=normaliser(model_normalisation(model.config)))
+        # scored on text normalised the way inference normalises for this entry (its config names it), and on the
+        # test-like split's seeded sample that the trainer scores (SemEval 2016, never trained on)
+        testlike = semeval_testlike(TESTLIKE_ROWS, TESTLIKE_SEED)
+        evaluate = dev_evaluator(tokenizer, max_length, normalise=normaliser(model_normalisation(model.config)),
+                                 testlike=testlike)
     else:
         from analyzer.text.casing import uses_case_types
         from training.train_ner import METRICS, dev_evaluator
@@ -71,14 +75,17 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
         evaluate = dev_evaluator(tokenizer, max_length, case_types=uses_case_types(model.config))
     stored = evaluate(model, with_outputs=True)
     reference = stored.pop("outputs")
+    testlike_outputs = stored.pop("testlike_outputs", None)
     manifest["scores"] = {k: v for k, v in stored.items()}
     if task == "sentiment":
         manifest["dev_confusion"] = confusion(reference)
+        manifest["testlike_confusion"] = testlike_confusion(testlike[1], testlike_outputs)
     if only_confusion:
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
         return manifest
     for mode, scheme in VARIANTS.items():
         reduced = evaluate(quantize(copy.deepcopy(model), mode, Runtime("cpu", "float32")), with_outputs=True)
+        reduced.pop("testlike_outputs", None)
         drop = {m: round(float(stored[m]) - float(reduced[m]), 2) for m in METRICS}
         # an aggregate hides answers that change: churn is the share of dev texts whose output differs from fp32
         churn = round(100 * sum(a != b for a, b in zip(reference, reduced["outputs"], strict=True)) / len(reference), 2)
@@ -116,12 +123,31 @@ def confusion(outputs: list[str]) -> dict:
             "precision": "fp32"}
 
 
-def store_and_check(task: str, folder: Path, tensors: dict, config: dict, manifest: dict) -> dict:
-    """Write a pack entry (`modelpack.write_pack_entry`), then score it as stored, as int8 and as bf16."""
+TESTLIKE_ROWS, TESTLIKE_SEED = 4000, 13  # the trainer's defaults: the same tweets it scored each epoch
+TESTLIKE_NAME = "semeval 2016 test-like"
+
+
+def testlike_confusion(gold: list[str], outputs: list[str]) -> dict:
+    """The sentiment entry's confusion on the test-like split (SemEval 2016 test + devtest, held out of training;
+    rows: the humans' label, columns: the model's): the one a manifest's `confusion` may hold, if
+    `training.shares_check` shows that it corrects the dev sets' shares (`--apply`)."""
+    from analyzer.labels.shares import confusion_matrix
+    from training.datasets import SENTIMENT_LABELS
+
+    return {"labels": list(SENTIMENT_LABELS), "counts": {TESTLIKE_NAME: confusion_matrix(gold, outputs, SENTIMENT_LABELS)},
+            "weighting": "each set equally", "precision": "fp32",
+            "rows": f"a seeded sample of {len(gold):,} (seed {TESTLIKE_SEED}), as training scores it"}
+
+
+def store_and_check(task: str, folder: Path, tensors: dict, config: dict, manifest: dict,
+                    only_confusion: bool = False) -> dict:
+    """Write a pack entry (`modelpack.write_pack_entry`), then score it as stored, as int8 and as bf16
+    (`only_confusion`: as stored only)."""
     from analyzer.models import pack as modelpack
     written = modelpack.write_pack_entry(folder, tensors, config, manifest)
-    print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB); scoring it as stored, as int8 and as bf16", flush=True)
-    checked = check(task, folder)
+    print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB); scoring it as stored"
+          + ("" if only_confusion else ", as int8 and as bf16"), flush=True)
+    checked = check(task, folder, only_confusion)
     print(summary(checked))
     return checked
 

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=["sentiment", "ner"])
     parser.add_argument("--ingredient", nargs=2, action="append", required=True, metavar=("FOLDER", "WEIGHT"))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only-confusion", action="store_true",
+                        help="score the soup as stored only (no int8/bf16 pass; run training.pack_check later)")
     args = parser.parse_args(argv)
     folders = [Path(folder) for folder, _ in args.ingredient]
     weights = [float(weight) for _, weight in args.ingredient]
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             **{k: first[k] for k in keep if k in first}, "config": union,
             "command": "python -m training.soup " + " ".join(sys.argv[1:] if argv is None else argv),
             "soup": ingredients, "history": [], "train_seconds": sum(m.get("train_seconds", 0) for m in manifests),
-        })
+        }, only_confusion=args.only_confusion)
     except DatasetsMissing as exc:
         print(exc, file=sys.stderr)
     return 0

@@ -53,7 +53,7 @@ def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], l
         return [SENTIMENT_LABELS[int(x.argmax())] for x in predict_logits(m, features, tokenizer.pad_token_id)]
 
     def evaluate(m: Any, with_outputs: bool = False) -> dict:
-        """Dev scores; `with_outputs` adds `outputs`, each dev text's label (pack_check counts churn with it)."""
+        """Dev scores; `with_outputs` adds `outputs`, each dev text's label, and `testlike_outputs`."""
         val_pred, ge_pred = labels_of(m, val_features), labels_of(m, ge_features)
         tv = classification_scores(val_labels, val_pred, SENTIMENT_LABELS)
         ge = classification_scores(ge_labels, ge_pred, SENTIMENT_LABELS)
@@ -66,7 +66,10 @@ def dev_evaluator(tokenizer: Any, max_length: int, tweeteval: tuple[list[str], l
             for name, gold, pred in (("val", val_labels, val_pred), ("testlike", testlike[1], test_pred)):
                 per_class = per_class_scores(gold, pred, SENTIMENT_LABELS)
                 scores |= {f"{name}_recall_{label}": v["recall"] for label, v in per_class.items()}
-        return {**scores, "outputs": val_pred + ge_pred} if with_outputs else scores
+        if not with_outputs:
+            return scores
+        return {**scores, "outputs": val_pred + ge_pred,  # pack_check counts churn and the confusions with these
+                **({"testlike_outputs": test_pred} if testlike and test_features is not None else {})}
 
     return evaluate
 
@@ -123,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--class-weights", type=float, nargs=3, default=None, metavar=("NEG", "NEU", "POS"),
+                        help="loss weight per class (negative neutral positive), e.g. to stop under-predicting "
+                             "neutral on later tweets; default all 1")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     parser.add_argument("--frozen-layers", type=int, default=1)
     parser.add_argument("--train-embeddings", action="store_true", help="fine-tune the word embeddings too")
     parser.add_argument("--average-last", type=int, default=2)
@@ -147,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="train on N randomly chosen rows only (smoke runs)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "analyzer" / "pack" / "sentiment")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--only-confusion", action="store_true",
+                        help="after saving, score the entry as stored only (pack_check --only-confusion): no int8/bf16")
     parser.add_argument("--bf16", action="store_true",
                         help="bf16 autocast in the forward pass (several times faster on CPUs with AMX)")
     parser.add_argument("--testlike-rows", type=int, default=4000,
@@ -193,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
     from analyzer.finetune.loop import (
         TrainConfig,
         encode_texts,
@@ -225,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_length=args.max_length,
                          label_smoothing=args.label_smoothing, frozen_layers=args.frozen_layers, bf16=args.bf16, freeze_embeddings=not args.train_embeddings,
                          average_last=args.average_last, seed=args.seed, threads=torch.get_num_threads(),
+                         class_weights=list(args.class_weights) if args.class_weights else None,
                          distill_weight=args.distill_weight, select_metric="select" if args.select else None)
     started = time.time()
     result = fit(model, features, config, tokenizer.pad_token_id, evaluate=evaluate)
@@ -237,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         **pack_check.trained_fields("sentiment", "training.train_sentiment", result.history, time.time() - started),
         "normalisation": PACK_NORMALISATION, "init": str(args.init) if args.init else None, "max_length": args.max_length, "labels": SENTIMENT_LABELS,
         "train_rows": len(texts), "config": vars(config),
-    })
+    }, only_confusion=args.only_confusion)
     return 0
 
 

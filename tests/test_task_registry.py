@@ -140,3 +140,15 @@ def test_a_new_task_gets_its_model_option_on_ingest_without_an_edit_in_the_cli(m
     result = CliRunner().invoke(app, ["--sarcasm-model", "my/sarcasm", "--ner-model", "x"])
     assert result.exit_code == 0, result.output
     assert seen == {"sentiment": None, "ner": "x", "offensive": None, "emotion": None, "sarcasm": "my/sarcasm"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_embedded_entry_meets_the_floors_its_task_folder_sets(name):
+    """A task's ABOUT.pack_floors are the dev scores its shipped entry must keep (training.pack_check wrote them
+    into the manifest when it scored the entry as stored): a retrained entry that drops below one fails here."""
+    from analyzer.models.pack import pack_entry
+
+    floors = tasks.about(name).pack_floors
+    scores = pack_entry(name).manifest["scores"]
+    assert floors, f"{name}: no floors"
+    assert {key: scores.get(key) for key in floors if scores.get(key) is None or scores[key] < floors[key]} == {}

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = [
     ["training.train_sentiment", "--no-save"],
     ["training.train_ner", "--no-save"],
+    ["training.train_classifier", "offensive", "--no-save"],
+    ["training.train_classifier", "emotion", "--no-save"],
     ["training.eval_langid"],
     ["training.eval_summaries"],
     ["training.eval_topics"],
@@ -22,6 +24,7 @@ SCRIPTS = [
     ["training.val_overlap"],
     ["training.measure_new_labels"],
     ["training.pack_check", "ner"],
+    ["training.pack_check", "emotion"],
     ["training.ner_transitions", "analyzer/pack/ner"],
 ]
 

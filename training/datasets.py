@@ -96,18 +96,53 @@ def semeval_train(exclude: set[str], keep_testlike: bool = False) -> tuple[list[
 
 def goemotions(split: str) -> tuple[list[str], list[str]]:
     """GoEmotions grouped sentiment, rows with one label among negative/neutral/positive."""
-    names = ["ambiguous", "negative", "neutral", "positive"]
+    texts, labels = goemotions_single("goemotions-sentiment", split, ["ambiguous", "negative", "neutral", "positive"])
+    keep = [i for i, label in enumerate(labels) if label != "ambiguous"]
+    return [texts[i] for i in keep], [labels[i] for i in keep]
+
+
+def goemotions_single(folder: str, split: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """The single-label rows of a GoEmotions folder (`text<TAB>label ids<TAB>id`); rows with several labels
+    (several ids, comma-separated) are left out."""
     texts, labels = [], []
-    for line in (datasets_root() / "goemotions-sentiment" / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (datasets_root() / folder / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) < 2 or "," in parts[1]:
             continue
-        label = names[int(parts[1])]
-        if label == "ambiguous":
-            continue
         texts.append(parts[0])
-        labels.append(label)
+        labels.append(names[int(parts[1])])
     return texts, labels
+
+
+EMOTION_LABELS = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"]  # GoEmotions' Ekman grouping
+OFFENSIVE_LABELS = ["not-offensive", "offensive"]
+# TweetEval emotion's four labels as Ekman emotions: optimism is a kind of joy
+TWEETEVAL_EMOTION_EKMAN = {"anger": "anger", "joy": "joy", "optimism": "joy", "sadness": "sadness"}
+
+
+def goemotions_ekman(split: str) -> tuple[list[str], list[str]]:
+    """GoEmotions Ekman comments with exactly one of the seven labels (multi-label rows left out)."""
+    return goemotions_single("goemotions-ekman", split, EMOTION_LABELS)
+
+
+def tweeteval_task(folder: str, split: str) -> tuple[list[str], list[str]]:
+    """A TweetEval split (`{split}_text.txt`, `{split}_labels.txt`) with its ids named by `mapping.txt`."""
+    root = datasets_root() / folder
+    names = [line.split("\t")[1].strip() for line in (root / "mapping.txt").read_text().splitlines() if "\t" in line]
+    texts = (root / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = [names[int(x)] for x in (root / f"{split}_labels.txt").read_text().split()]
+    return [t.strip() for t in texts], labels
+
+
+def tweeteval_offensive(split: str) -> tuple[list[str], list[str]]:
+    """TweetEval offensive (OffensEval 2019 / OLID): not-offensive / offensive tweets."""
+    return tweeteval_task("tweeteval-offensive", split)
+
+
+def tweeteval_emotion_ekman(split: str) -> tuple[list[str], list[str]]:
+    """TweetEval emotion tweets as Ekman emotions (anger, joy, sadness; optimism as joy)."""
+    texts, names = tweeteval_task("tweeteval-emotion", split)
+    return texts, [TWEETEVAL_EMOTION_EKMAN[name] for name in names]
 
 
 EMOTION_SENTIMENT = {"anger": "negative", "sadness": "negative", "joy": "positive", "optimism": "positive"}
@@ -115,11 +150,8 @@ EMOTION_SENTIMENT = {"anger": "negative", "sadness": "negative", "joy": "positiv
 
 def tweeteval_emotion(split: str) -> tuple[list[str], list[str]]:
     """TweetEval emotion tweets as sentiment: anger and sadness negative, joy and optimism positive."""
-    root = datasets_root() / "tweeteval-emotion"
-    names = [line.split("\t")[1].strip() for line in (root / "mapping.txt").read_text().splitlines() if "\t" in line]
-    texts = (root / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
-    labels = [EMOTION_SENTIMENT[names[int(x)]] for x in (root / f"{split}_labels.txt").read_text().split()]
-    return [t.strip() for t in texts], labels
+    texts, names = tweeteval_task("tweeteval-emotion", split)
+    return texts, [EMOTION_SENTIMENT[name] for name in names]
 
 
 def emoji_examples(min_occurrences: int = 50, min_share: float = 0.5, min_margin: float = 0.15,

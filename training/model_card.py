@@ -59,11 +59,12 @@ def render(task: str, folder: Path | None = None) -> str:
         f"- Labels: {', '.join(manifest['labels'])}",
         f"- Max length: {manifest['max_length']} tokens"
         + (" (sentiment keeps the head and tail of longer texts)" if task == "sentiment"
+           else " (longer texts were cut to it in training)" if manifest.get("head") == "sequence"
            else " per window (longer texts use overlapping windows)"),
         "",
         "## Data (cite these when you use the model)",
         "",
-        *[f"- {source}" for source in SOURCES[task]],
+        *[f"- {source}" for source in sources(task)],
         "",
         "## Training",
         "",
@@ -109,11 +110,13 @@ def render(task: str, folder: Path | None = None) -> str:
         for dataset, classes in manifest["per_class"].items():
             lines += [f"| {dataset} | {label} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |"
                       for label, v in classes.items() if isinstance(v, dict)]
-        lines += ["", "Negatives called neutral: " + ", ".join(
-            f"{dataset} {classes['negative_called_neutral']}%" for dataset, classes in manifest["per_class"].items()
-            if "negative_called_neutral" in classes) + ".", ""]
+        called = [f"{dataset} {classes['negative_called_neutral']}%" for dataset, classes in manifest["per_class"].items()
+                  if "negative_called_neutral" in classes]
+        lines += ["", *([f"Negatives called neutral: {', '.join(called)}.", ""] if called else [])]
     if task == "sentiment":
         lines += _testlike_section(manifest)
+    elif manifest.get("cross_domain"):
+        lines += _cross_domain_section(manifest)
     if manifest.get("class_bias"):
         bias = manifest["class_bias"]
         before, after = bias["before"], bias["after"]
@@ -192,6 +195,39 @@ def _testlike_section(manifest: dict) -> list[str]:
     return lines
 
 
+def sources(task: str) -> list[str]:
+    """The data a task's entry was trained and scored on (a `training.train_classifier` recipe names its own)."""
+    if task in SOURCES:
+        return SOURCES[task]
+    from training.train_classifier import RECIPES
+
+    return RECIPES[task].sources
+
+
+def _cross_domain_section(manifest: dict) -> list[str]:
+    """A `training.train_classifier` entry's validation set beside its cross-domain check, per class, with the gap."""
+    scores, validation, cross = manifest["scores"], manifest["validation"], manifest["cross_domain"]
+    lines = ["## Validation against another domain", ""]
+    if f"{cross}_macro_f1" in scores:
+        labels = [k.removeprefix(f"{cross}_f1_") for k in scores if k.startswith(f"{cross}_f1_")]
+        lines += [f"`{validation}` (the training data's source, never trained on) beside `{cross}` (another source; "
+                  f"macro-F1 over {', '.join(labels)} only, the labels it has); measured on the stored weights:", "",
+                  "| score | validation | cross-domain | gap |", "|---|---|---|---|"]
+        rows = [("macro F1", f"{validation}_macro_f1", f"{cross}_macro_f1"),
+                *[(f"F1 {label}", f"{validation}_f1_{label}", f"{cross}_f1_{label}") for label in labels]]
+        for name, val_key, cross_key in rows:
+            val, other = float(scores[val_key]), float(scores[cross_key])
+            lines.append(f"| {name} | {val:.2f} | {other:.2f} | {val - other:+.2f} |")
+        return [*lines, ""]
+    rates = {k.rsplit("_rate_", 1)[1]: v for k, v in scores.items() if k.startswith(f"{cross}_") and "_rate_" in k}
+    label = next(k for k in scores if k.startswith(f"{cross}_") and "_rate_" in k).removeprefix(f"{cross}_").split("_rate_")[0]
+    lines += [f"No text of another domain labelled for this task could be reached here, so no cross-domain score "
+              f"and no gap can be measured. As a proxy, the share of `{cross}` texts (another source) that the "
+              f"entry calls {label}, per their own label:", "",
+              "| " + " | ".join(rates) + " |", "|" + "---|" * len(rates), "| " + " | ".join(f"{v:.1f}%" for v in rates.values()) + " |", ""]
+    return lines
+
+
 def _trained_part(config: dict) -> str:
     frozen = int(config.get("frozen_layers", 1))
     embeddings = "the word embeddings and " if config.get("freeze_embeddings", True) is False else ""
@@ -201,7 +237,7 @@ def _trained_part(config: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    tasks = (argv or sys.argv[1:]) or ["sentiment", "ner"]
+    tasks = (argv or sys.argv[1:]) or sorted(path.parent.name for path in PACK.glob("*/manifest.json"))
     for task in tasks:
         (PACK / task / "MODEL_CARD.md").write_text(render(task))
         print(f"wrote {PACK / task / 'MODEL_CARD.md'}")

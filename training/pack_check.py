@@ -35,7 +35,8 @@ def load_stored(task: str, folder: Path) -> tuple[Any, Any, dict]:
     manifest = json.loads((folder / "manifest.json").read_text())
     base = modelpack.base_dir()
     config = transformers.AutoConfig.from_pretrained(str(folder))
-    kind = transformers.AutoModelForSequenceClassification if task == "sentiment" else transformers.AutoModelForTokenClassification
+    sentence = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
+    kind = transformers.AutoModelForSequenceClassification if sentence else transformers.AutoModelForTokenClassification
     # a grown token type table (analyzer.text.casing) differs from the base's: the stored entry has it
     model = kind.from_pretrained(str(base), config=config, ignore_mismatched_sizes=True)
     modelpack.verify_sha256(folder / "weights.safetensors", manifest["sha256"])
@@ -68,6 +69,12 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
         testlike = semeval_testlike(TESTLIKE_ROWS, TESTLIKE_SEED)
         evaluate = dev_evaluator(tokenizer, max_length, normalise=normaliser(model_normalisation(model.config)),
                                  testlike=testlike)
+    elif task in classifier_recipes():  # any sentence classifier trained by training.train_classifier
+        from analyzer.text.normalise import model_normalisation, normaliser
+        from training.train_classifier import RECIPES, dev_evaluator
+
+        METRICS = RECIPES[task].metrics()
+        evaluate = dev_evaluator(RECIPES[task], tokenizer, max_length, normaliser(model_normalisation(model.config)))
     else:
         from analyzer.text.casing import uses_case_types
         from training.train_ner import METRICS, dev_evaluator
@@ -98,6 +105,13 @@ def check(task: str, folder: Path, only_confusion: bool = False) -> dict:
         }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=float))
     return manifest
+
+
+def classifier_recipes() -> list[str]:
+    """The sentence-classification tasks `training.train_classifier` has recipes for."""
+    from training.train_classifier import RECIPES
+
+    return sorted(RECIPES)
 
 
 def confusion(outputs: list[str]) -> dict:
@@ -170,7 +184,7 @@ def summary(manifest: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("task", choices=["sentiment", "ner"])
+    parser.add_argument("task", choices=["sentiment", "ner", *classifier_recipes()])
     parser.add_argument("--folder", type=Path, help="pack entry folder (default analyzer/pack/<task>)")
     parser.add_argument("--only-confusion", action="store_true",
                         help="score the entry as stored and write its dev confusion; skip int8 and bf16")

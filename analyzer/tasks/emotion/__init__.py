@@ -10,7 +10,7 @@ ABOUT = About(
     labels=("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"),
     profiles={"hub": "j-hartmann/emotion-english-distilroberta-base",
               "hub-multilingual": "MilaNLProc/xlm-emo-t"},
-    pack_floors={"goemotions_ekman_dev_macro_f1": 55.0},
+    pack_floors={"goemotions_dev_macro_f1": 60.0, "tweeteval_emotion_val_macro_f1": 55.0},
     in_default_ingest=False,
     recipe="python -m training.train_classifier emotion (the entry's manifest `command` has its exact flags)",
 )

@@ -9,6 +9,6 @@ ABOUT = About(
     labels=("negative", "neutral", "positive"),
     profiles={"hub": "cardiffnlp/twitter-roberta-base-sentiment-latest",
               "hub-multilingual": "cardiffnlp/twitter-xlm-roberta-base-sentiment"},
-    pack_floors={"tweeteval_val_macro_recall": 70.0, "goemotions_dev_macro_f1": 60.0},
+    pack_floors={"testlike_macro_recall": 65.0, "goemotions_dev_macro_f1": 68.2},
     recipe="python -m training.train_sentiment (the entry's manifest `command` has its exact flags)",
 )

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 
 from analyzer.models.spec import ModelSpec
+from analyzer.tasks import NAMES, task_class
 from analyzer.tasks.analysis import AnalysisSettings, Predictor
+from analyzer.tasks.classifier import SentenceClassifier
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
-TASKS = ["sentiment", "ner"]
+TASKS = list(NAMES)  # every registered task, its embedded entry
+CLASSIFIERS = [task for task in TASKS if issubclass(task_class(task), SentenceClassifier)]
 
 
 def sample_texts(limit: int = 240) -> list[str]:
@@ -42,11 +45,12 @@ def predict(texts: list[str], order: list[int], **overrides: Any) -> dict[int, d
 
 
 def assert_same_answers(expected: dict[int, dict[str, Any]], got: dict[int, dict[str, Any]]) -> None:
-    labels = [i for i in expected if expected[i]["sentiment"]["label"] != got[i]["sentiment"]["label"]]
-    assert not labels, f"{len(labels)} sentiment labels changed, e.g. text {labels[:5]}"
-    worst = max(abs(expected[i]["sentiment"]["scores"][k] - got[i]["sentiment"]["scores"][k])
-                for i in expected for k in expected[i]["sentiment"]["scores"])
-    assert worst <= 0.01, worst
+    for task in CLASSIFIERS:
+        labels = [i for i in expected if expected[i][task]["label"] != got[i][task]["label"]]
+        assert not labels, f"{len(labels)} {task} labels changed, e.g. text {labels[:5]}"
+        worst = max(abs(expected[i][task]["scores"][k] - got[i][task]["scores"][k])
+                    for i in expected for k in expected[i][task]["scores"])
+        assert worst <= 0.01, (task, worst)
     spans = [i for i in expected
              if [(e["start"], e["end"], e["label"]) for e in expected[i]["ner"]]
              != [(e["start"], e["end"], e["label"]) for e in got[i]["ner"]]]
@@ -67,6 +71,8 @@ def test_enough_real_texts_with_every_label(texts, in_order):
     assert len(texts) >= 200
     assert {r["sentiment"]["label"] for r in in_order.values()} == {"negative", "neutral", "positive"}
     assert sum(1 for r in in_order.values() if r["ner"]) > 50
+    assert {r["offensive"]["label"] for r in in_order.values()} == {"offensive", "not-offensive"}
+    assert len({r["emotion"]["label"] for r in in_order.values()}) >= 4
 
 
 def test_shuffled_and_reversed_input_gives_the_same_answers(texts, in_order):
@@ -113,15 +119,17 @@ def test_ray_with_small_batches_gives_the_same_answers_as_local(tmp_path, texts)
                 ingest(Store(db), [str(dump)], options)
         else:
             ingest(Store(db), [str(dump)], options)
-        results[engine] = (
-            sql(db, "SELECT text_hash, model, label, score FROM sentiment ORDER BY text_hash"),
-            sql(db, 'SELECT text_hash, model, "start", "end", label FROM entities ORDER BY ALL'),
-        )
+        results[engine] = {
+            **{task: sql(db, f"SELECT text_hash, model, label, score FROM {task} ORDER BY text_hash")
+               for task in CLASSIFIERS},
+            "ner": sql(db, 'SELECT text_hash, model, "start", "end", label FROM entities ORDER BY ALL'),
+        }
     local, ray = results["local"], results["ray"]
-    assert len(local[0]) == len(texts)
-    assert local[0][0][1].endswith("+fp32") or "+bf16" in local[0][0][1]
-    # labels, models and entities exactly; scores as closely as assert_same_answers asks (bf16 on a CPU
-    # with AMX rounds a little differently with other batch shapes and thread counts)
-    assert [row[:3] for row in local[0]] == [row[:3] for row in ray[0]]
-    assert max(abs(a[3] - b[3]) for a, b in zip(local[0], ray[0], strict=True)) <= 0.01
-    assert local[1] == ray[1]
+    for task in CLASSIFIERS:
+        assert len(local[task]) == len(texts)
+        assert local[task][0][1].endswith("+fp32") or "+bf16" in local[task][0][1]
+        # labels and models exactly; scores as closely as assert_same_answers asks (bf16 on a CPU
+        # with AMX rounds a little differently with other batch shapes and thread counts)
+        assert [row[:3] for row in local[task]] == [row[:3] for row in ray[task]]
+        assert max(abs(a[3] - b[3]) for a, b in zip(local[task], ray[task], strict=True)) <= 0.01
+    assert local["ner"] == ray["ner"]

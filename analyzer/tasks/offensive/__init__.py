@@ -11,6 +11,5 @@ ABOUT = About(
     profiles={"hub": "cardiffnlp/twitter-roberta-base-offensive",
               "hub-multilingual": "textdetox/xlmr-large-toxicity-classifier"},
     pack_floors={"tweeteval_val_macro_f1": 75.0},
-    in_default_ingest=False,
     recipe="python -m training.train_classifier offensive (the entry's manifest `command` has its exact flags)",
 )

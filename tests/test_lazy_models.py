@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from analyzer.cli import app
+from analyzer.tasks import default_ingest_tasks
 from analyzer.tasks.analysis import LoadedOnUse
 from tests.helpers import reddit, write_jsonl
 
@@ -31,7 +32,9 @@ def test_a_rerun_with_nothing_new_loads_no_model_and_new_text_loads_each_once(ru
     monkeypatch.setattr(LoadedOnUse, "__missing__", recording)
     dump = write_jsonl(tmp_path / "a.jsonl", [reddit(i, body=f"phones and cameras number {i}") for i in range(30)])
     first = ingest(runner, db, str(dump))
-    assert first["texts_analysed"] == 30 and sorted(built) == ["ner", "sentiment"]  # once each, not per chunk
+    # each of the default tasks once, not per chunk
+    assert first["texts_analysed"] == 30 and sorted(built) == sorted(default_ingest_tasks()) == [
+        "ner", "offensive", "sentiment"]
 
     built.clear()
     again = ingest(runner, db, str(dump))

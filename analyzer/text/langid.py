@@ -51,6 +51,7 @@ import html
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from analyzer.text.normalise import clean_markup
@@ -140,19 +141,23 @@ def _decide(ranked: list[tuple[str, float]], words: int = 99) -> str | None:
     return None
 
 
-def detect_languages(texts: list[str]) -> list[str | None]:
-    """ISO 639-1 code per text, in input order; None where the text has too little signal."""
-    out: list[str | None] = []
+def _ranked(texts: list[str]) -> Iterator[tuple[str, list[tuple[str, float]] | None]]:
+    """Each text as the identifier reads it (cleaned) and its ranked labels; None where the text has too few
+    letters to rank. The identifier is loaded on the first text that needs it."""
     identifier = None
     for text in texts:
         cleaned = clean_for_langid(text or "")
         if not _ENOUGH_LETTERS.search(cleaned):
-            out.append(None)
+            yield cleaned, None
             continue
         if identifier is None:
             identifier = _get_identifier()
-        out.append(_decide(identifier.rank(cleaned), len(cleaned.split())))
-    return out
+        yield cleaned, identifier.rank(cleaned)
+
+
+def detect_languages(texts: list[str]) -> list[str | None]:
+    """ISO 639-1 code per text, in input order; None where the text has too little signal."""
+    return [None if ranked is None else _decide(ranked, len(cleaned.split())) for cleaned, ranked in _ranked(texts)]
 
 
 def primary(code: str) -> str:
@@ -167,15 +172,10 @@ def check_hints(texts: list[str], hints: list[str | None]) -> list[str | None]:
     text agrees (its language has at least `HINT_RATIO` of the top probability) or says too little to
     tell (a link, an emoji); otherwise the text's own language as `detect_languages` decides it."""
     out: list[str | None] = []
-    identifier = None
-    for text, hint in zip(texts, hints, strict=True):
-        cleaned = clean_for_langid(text or "")
-        if not _ENOUGH_LETTERS.search(cleaned):
+    for (cleaned, ranked), hint in zip(_ranked(texts), hints, strict=True):
+        if ranked is None:
             out.append(hint)
             continue
-        if identifier is None:
-            identifier = _get_identifier()
-        ranked = identifier.rank(cleaned)
         probs = _probs(ranked)
         if hint and probs.get(primary(hint), 0.0) >= HINT_RATIO * max(probs.values()):
             out.append(hint)

@@ -82,6 +82,7 @@ class Report:
 
 SINCE = Param("since", "Only comments at or after this date (YYYY-MM-DD).", kind="date")
 UNTIL = Param("until", "Only comments before this date (YYYY-MM-DD).", kind="date")
+TOPIC_FILTER = Param("topic", "Only comments of this topic.", names="topic")
 BY = Param("by", "Period: day | week | month.", "day", choices=PERIODS)
 RAW = Param("raw", "Shares as the model's labels count them, not corrected for its measured errors.", False,
             kind="bool")
@@ -141,7 +142,7 @@ ENTITIES = Report(
                                 "topics"), shares="counts"),),
     (SINCE, UNTIL, RAW,
      Param("label", "Only this label: PER ORG LOC PRODUCT WORK HASHTAG MENTION CASHTAG.", names="label"),
-     Param("topic", "Only comments of this topic.", names="topic")),
+     TOPIC_FILTER),
     limit=30,
 )
 
@@ -179,8 +180,6 @@ ALERTS = Report(
     limit=100,
     fail_flag="fail_on_alert",
 )
-
-TOPIC_FILTER = Param("topic", "Only comments of this topic.", names="topic")
 
 FLAGGED = Report(
     "flagged",

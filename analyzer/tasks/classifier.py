@@ -139,8 +139,8 @@ class SentenceClassifier(Task):
         numbered = {str(i): label for i, label in enumerate(cls.about.labels)}  # TweetEval's 0, 1, 2 convention
         if set(gold) <= set(numbered) and set(cls.about.labels) <= model_labels:
             gold = [numbered[g] for g in gold]
-        gold = [cls.aliases.get(g.lower(), g.lower()) if cls.aliases.get(g.lower(), g.lower()) in model_labels else g
-                for g in gold]
+        ours = (cls.aliases.get(g.lower(), g.lower()) for g in gold)
+        gold = [c if c in model_labels else g for c, g in zip(ours, gold, strict=True)]
         started = time.perf_counter()
         result = predictor({"text_hash": [str(i) for i in range(len(data.texts))], "text": data.texts})
         seconds = time.perf_counter() - started
